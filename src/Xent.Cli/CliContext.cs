@@ -1,0 +1,31 @@
+using Spectre.Console;
+
+namespace Xent.Cli;
+
+/// <summary>Where a command writes: plain writers for machine output, a Spectre console for tables.</summary>
+internal sealed class CliContext
+{
+    public CliContext(TextWriter output, TextWriter error)
+    {
+        Out = output;
+        Error = error;
+        bool interactive = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
+        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!interactive)
+        {
+            Console.Profile.Width = 160;
+        }
+    }
+
+    public TextWriter Out { get; }
+
+    public TextWriter Error { get; }
+
+    public IAnsiConsole Console { get; }
+}

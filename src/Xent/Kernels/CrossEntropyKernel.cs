@@ -1,0 +1,298 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Xent.Kernels;
+
+/// <summary>
+/// The fused cross-entropy forward and backward over logits laid out as (N, C, S): N batch rows,
+/// C classes with stride S, and S positions per row (S = d1·…·dk, 1 for 2-D input).
+/// </summary>
+/// <remarks>
+/// Per position it makes one pass for the maximum, one for Σexp and the target sums, and, when a gradient
+/// is wanted, one that writes the gradient; the row stays in cache between them. Nothing N×C is allocated.
+/// Per-position losses are formed in double; the sum over positions is a double sum over fixed chunks,
+/// combined in order, so the result does not depend on <see cref="Parallelism.MaxDegree"/>.
+/// The caller has validated shapes and targets (see <c>Xent.Losses.CrossEntropy</c>).
+/// </remarks>
+internal static unsafe class CrossEntropyKernel
+{
+    /// <summary>Everything one call needs, as raw pointers so that worker threads can share it.</summary>
+    internal struct Job<T>
+        where T : unmanaged
+    {
+        public T* Logits;
+        public int N;
+        public int C;
+        public int S;
+        public int* Targets;
+        public T* Probabilities;
+        public T* Weight;
+        public double WeightSum;
+        public int IgnoreIndex;
+        public double Smoothing;
+        public T* Losses;
+        public T* Gradient;
+        public double Kappa;
+    }
+
+    /// <summary>Runs the kernel and returns the sum of the per-position losses.</summary>
+    /// <param name="logits">(N, C, S) logits.</param>
+    /// <param name="n">N.</param>
+    /// <param name="c">C.</param>
+    /// <param name="s">S.</param>
+    /// <param name="targets">Class indices (N·S), or empty for probability targets.</param>
+    /// <param name="probabilities">Probability targets (N·C·S), or empty for class-index targets.</param>
+    /// <param name="weight">Per-class weights (C) or empty.</param>
+    /// <param name="ignoreIndex">Target value to skip (index targets only).</param>
+    /// <param name="smoothing">Label smoothing ε in [0, 1].</param>
+    /// <param name="losses">Per-position losses (N·S) or empty.</param>
+    /// <param name="gradient">Gradient (N·C·S) or empty for forward only.</param>
+    /// <param name="kappa">Scale of the gradient: upstream gradient divided by the mean's denominator.</param>
+    public static double Run<T>(
+        ReadOnlySpan<T> logits, int n, int c, int s,
+        ReadOnlySpan<int> targets, ReadOnlySpan<T> probabilities, ReadOnlySpan<T> weight,
+        int ignoreIndex, double smoothing, Span<T> losses, Span<T> gradient, double kappa)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long positions = (long)n * s;
+        if (positions == 0 || c == 0)
+        {
+            // Nothing to reduce; positions with C = 0 have no classes and contribute nothing.
+            losses.Clear();
+            return 0;
+        }
+
+        double weightSum = 0;
+        if (weight.IsEmpty)
+        {
+            weightSum = c;
+        }
+        else
+        {
+            foreach (T w in weight)
+            {
+                weightSum += double.CreateTruncating(w);
+            }
+        }
+
+        fixed (T* px = logits)
+        fixed (int* pt = targets)
+        fixed (T* pp = probabilities)
+        fixed (T* pw = weight)
+        fixed (T* pl = losses)
+        fixed (T* pg = gradient)
+        {
+            var job = new Job<T>
+            {
+                Logits = px, N = n, C = c, S = s,
+                Targets = targets.IsEmpty ? null : pt,
+                Probabilities = probabilities.IsEmpty ? null : pp,
+                Weight = weight.IsEmpty ? null : pw,
+                WeightSum = weightSum,
+                IgnoreIndex = ignoreIndex,
+                Smoothing = smoothing,
+                Losses = losses.IsEmpty ? null : pl,
+                Gradient = gradient.IsEmpty ? null : pg,
+                Kappa = kappa,
+            };
+            return RunChunks(job, positions);
+        }
+    }
+
+    private static double RunChunks<T>(Job<T> job, long positions)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long perChunk = Math.Max(1, Parallelism.ChunkElements / ((long)job.C));
+        long chunks = (positions + perChunk - 1) / perChunk;
+        long elements = positions * job.C;
+        if (chunks == 1 || Parallelism.MaxDegree == 1 || elements < Parallelism.ParallelThreshold)
+        {
+            double total = 0;
+            for (long k = 0; k < chunks; k++)
+            {
+                total += RunRange(job, k * perChunk, Math.Min(positions, (k + 1) * perChunk));
+            }
+
+            return total;
+        }
+
+        double[] partials = ArrayPool<double>.Shared.Rent(checked((int)chunks));
+        try
+        {
+            Parallel.For(0L, chunks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegree }, k =>
+            {
+                partials[k] = RunRange(job, k * perChunk, Math.Min(positions, (k + 1) * perChunk));
+            });
+            double total = 0;
+            for (long k = 0; k < chunks; k++)
+            {
+                total += partials[k];
+            }
+
+            return total;
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partials);
+        }
+    }
+
+    private static double RunRange<T>(in Job<T> job, long first, long end)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = job.C;
+        int s = job.S;
+        ReadOnlySpan<T> weight = job.Weight == null ? default : new ReadOnlySpan<T>(job.Weight, c);
+        double sum = 0;
+        if (s == 1)
+        {
+            for (long p = first; p < end; p++)
+            {
+                var x = new ReadOnlySpan<T>(job.Logits + (p * c), c);
+                Span<T> g = job.Gradient == null ? default : new Span<T>(job.Gradient + (p * c), c);
+                double loss = job.Targets != null
+                    ? IndexRow(job, x, job.Targets[p], weight, g)
+                    : ProbabilityRow(job, x, new ReadOnlySpan<T>(job.Probabilities + (p * c), c), weight, g);
+                if (job.Losses != null)
+                {
+                    job.Losses[p] = T.CreateTruncating(loss);
+                }
+
+                sum += loss;
+            }
+
+            return sum;
+        }
+
+        // K-dimensional layout: gather each position's classes (stride S) into a contiguous row,
+        // run the same row code, and scatter the gradient back.
+        T[] scratch = ArrayPool<T>.Shared.Rent(3 * c);
+        try
+        {
+            Span<T> row = scratch.AsSpan(0, c);
+            Span<T> trow = scratch.AsSpan(c, c);
+            Span<T> grow = scratch.AsSpan(2 * c, c);
+            for (long p = first; p < end; p++)
+            {
+                long b = p / s;
+                long pos = p % s;
+                T* x0 = job.Logits + (b * c * s) + pos;
+                for (int k = 0; k < c; k++)
+                {
+                    row[k] = x0[(long)k * s];
+                }
+
+                Span<T> g = job.Gradient == null ? default : grow;
+                double loss;
+                if (job.Targets != null)
+                {
+                    loss = IndexRow(job, row, job.Targets[p], weight, g);
+                }
+                else
+                {
+                    T* t0 = job.Probabilities + (b * c * s) + pos;
+                    for (int k = 0; k < c; k++)
+                    {
+                        trow[k] = t0[(long)k * s];
+                    }
+
+                    loss = ProbabilityRow(job, row, trow, weight, g);
+                }
+
+                if (job.Gradient != null)
+                {
+                    T* g0 = job.Gradient + (b * c * s) + pos;
+                    for (int k = 0; k < c; k++)
+                    {
+                        g0[(long)k * s] = grow[k];
+                    }
+                }
+
+                if (job.Losses != null)
+                {
+                    job.Losses[p] = T.CreateTruncating(loss);
+                }
+
+                sum += loss;
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(scratch);
+        }
+
+        return sum;
+    }
+
+    private static double IndexRow<T>(in Job<T> job, ReadOnlySpan<T> x, int y, ReadOnlySpan<T> weight, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (y == job.IgnoreIndex)
+        {
+            if (!g.IsEmpty)
+            {
+                // PyTorch's log_softmax backward gives 0 here unless the row's softmax is NaN
+                // (a NaN or +inf logit, or every logit -inf); then the whole row is NaN.
+                T rowMax = RowOps.Max(x);
+                if (T.IsFinite(rowMax))
+                {
+                    g.Clear();
+                }
+                else
+                {
+                    g.Fill(T.NaN);
+                }
+            }
+
+            return 0;
+        }
+
+        double eps = job.Smoothing;
+        bool smooth = eps > 0;
+        int c = job.C;
+        T m = RowOps.Max(x);
+        T sumExp = RowOps.SumExp(x, m, weight, smooth, out T shiftSum);
+        double lse = Math.Log(double.CreateTruncating(sumExp));
+        double wy = weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[y]);
+        double logpY = (double.CreateTruncating(x[y]) - double.CreateTruncating(m)) - lse;
+        double loss = -wy * logpY;
+        if (smooth)
+        {
+            double smoothTerm = (job.WeightSum * lse) - double.CreateTruncating(shiftSum);
+            loss = ((1 - eps) * loss) + (eps / c * smoothTerm);
+        }
+
+        if (!g.IsEmpty)
+        {
+            double kappa = job.Kappa;
+            double a = kappa * (smooth ? ((1 - eps) * wy) + (eps / c * job.WeightSum) : wy);
+            T scale = T.CreateTruncating(a / double.CreateTruncating(sumExp));
+            T offset = smooth ? T.CreateTruncating(kappa * eps / c) : T.Zero;
+            RowOps.WriteSoftmaxGradient(x, m, scale, offset, weight, g);
+            g[y] -= T.CreateTruncating(kappa * (1 - eps) * wy);
+        }
+
+        return loss;
+    }
+
+    private static double ProbabilityRow<T>(in Job<T> job, ReadOnlySpan<T> x, ReadOnlySpan<T> target, ReadOnlySpan<T> weight, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double eps = job.Smoothing;
+        T alpha = eps > 0 ? T.CreateTruncating(1 - eps) : T.One;
+        T beta = eps > 0 ? T.CreateTruncating(eps / job.C) : T.Zero;
+        T m = RowOps.Max(x);
+        T sumExp = RowOps.SumExpProbability(x, m, target, alpha, beta, weight, out T shift, out T mass);
+        double lse = Math.Log(double.CreateTruncating(sumExp));
+        double loss = -double.CreateTruncating(shift) + (double.CreateTruncating(mass) * lse);
+        if (!g.IsEmpty)
+        {
+            double kappa = job.Kappa;
+            T scale = T.CreateTruncating(kappa * double.CreateTruncating(mass) / double.CreateTruncating(sumExp));
+            RowOps.WriteProbabilityGradient(x, m, scale, T.CreateTruncating(kappa), target, alpha, beta, weight, g);
+        }
+
+        return loss;
+    }
+}

@@ -1,0 +1,306 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Xent.Kernels;
+
+/// <summary>
+/// SIMD building blocks over one contiguous row of class logits: Vector512 where the hardware
+/// accelerates it, Vector256 next, then a scalar loop. Each reduction accumulates in lanes and
+/// folds the lanes in a fixed order, so a row always gives the same bits.
+/// </summary>
+internal static class RowOps
+{
+    /// <summary>Maximum of the row (NaN if any element is NaN; -inf for an empty row).</summary>
+    public static T Max<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(x);
+        int n = x.Length;
+        int i = 0;
+        T m = T.NegativeInfinity;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            Vector512<T> acc = Vector512.Create(T.NegativeInfinity);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                acc = Vector512.Max(acc, Vector512.LoadUnsafe(ref r, (nuint)i));
+            }
+
+            m = SimdMath.MaxAcross(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            Vector256<T> acc = Vector256.Create(T.NegativeInfinity);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref r, (nuint)i));
+            }
+
+            m = SimdMath.MaxAcross(acc);
+        }
+
+        for (; i < n; i++)
+        {
+            m = T.Max(m, Unsafe.Add(ref r, i));
+        }
+
+        return m;
+    }
+
+    /// <summary>
+    /// Returns Σ exp(x_c − m) and, in <paramref name="shiftSum"/>, Σ w_c·(x_c − m)
+    /// (w ≡ 1 when <paramref name="weight"/> is empty). The shift sum is computed only when
+    /// <paramref name="wantShiftSum"/> is set.
+    /// </summary>
+    public static T SumExp<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> weight, bool wantShiftSum, out T shiftSum)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(x);
+        ref T wr = ref MemoryMarshal.GetReference(weight);
+        bool weighted = !weight.IsEmpty;
+        int n = x.Length;
+        int i = 0;
+        T s = T.Zero;
+        T t = T.Zero;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            Vector512<T> vm = Vector512.Create(m);
+            Vector512<T> vs = Vector512<T>.Zero;
+            Vector512<T> vt = Vector512<T>.Zero;
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512<T> d = Vector512.LoadUnsafe(ref r, (nuint)i) - vm;
+                vs += SimdMath.Exp(d);
+                if (wantShiftSum)
+                {
+                    vt += weighted ? d * Vector512.LoadUnsafe(ref wr, (nuint)i) : d;
+                }
+            }
+
+            s = Vector512.Sum(vs);
+            t = Vector512.Sum(vt);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            Vector256<T> vm = Vector256.Create(m);
+            Vector256<T> vs = Vector256<T>.Zero;
+            Vector256<T> vt = Vector256<T>.Zero;
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256<T> d = Vector256.LoadUnsafe(ref r, (nuint)i) - vm;
+                vs += SimdMath.Exp(d);
+                if (wantShiftSum)
+                {
+                    vt += weighted ? d * Vector256.LoadUnsafe(ref wr, (nuint)i) : d;
+                }
+            }
+
+            s = Vector256.Sum(vs);
+            t = Vector256.Sum(vt);
+        }
+
+        for (; i < n; i++)
+        {
+            T d = Unsafe.Add(ref r, i) - m;
+            s += SimdMath.Exp(d);
+            if (wantShiftSum)
+            {
+                t += weighted ? d * Unsafe.Add(ref wr, i) : d;
+            }
+        }
+
+        shiftSum = t;
+        return s;
+    }
+
+    /// <summary>
+    /// For probability targets q_c = α·t_c + β: returns Σ exp(x_c − m), and Σ w_c·q_c·(x_c − m) in
+    /// <paramref name="weightedShift"/> and Σ w_c·q_c in <paramref name="weightedMass"/>.
+    /// </summary>
+    public static T SumExpProbability<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> target, T alpha, T beta, ReadOnlySpan<T> weight, out T weightedShift, out T weightedMass)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(x);
+        ref T tr = ref MemoryMarshal.GetReference(target);
+        ref T wr = ref MemoryMarshal.GetReference(weight);
+        bool weighted = !weight.IsEmpty;
+        int n = x.Length;
+        int i = 0;
+        T s = T.Zero, a = T.Zero, b = T.Zero;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            Vector512<T> vm = Vector512.Create(m), va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+            Vector512<T> vs = Vector512<T>.Zero, vA = Vector512<T>.Zero, vB = Vector512<T>.Zero;
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512<T> d = Vector512.LoadUnsafe(ref r, (nuint)i) - vm;
+                Vector512<T> q = Vector512.LoadUnsafe(ref tr, (nuint)i) * va + vb;
+                if (weighted)
+                {
+                    q *= Vector512.LoadUnsafe(ref wr, (nuint)i);
+                }
+
+                vs += SimdMath.Exp(d);
+                vA += q * d;
+                vB += q;
+            }
+
+            s = Vector512.Sum(vs);
+            a = Vector512.Sum(vA);
+            b = Vector512.Sum(vB);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            Vector256<T> vm = Vector256.Create(m), va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+            Vector256<T> vs = Vector256<T>.Zero, vA = Vector256<T>.Zero, vB = Vector256<T>.Zero;
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256<T> d = Vector256.LoadUnsafe(ref r, (nuint)i) - vm;
+                Vector256<T> q = Vector256.LoadUnsafe(ref tr, (nuint)i) * va + vb;
+                if (weighted)
+                {
+                    q *= Vector256.LoadUnsafe(ref wr, (nuint)i);
+                }
+
+                vs += SimdMath.Exp(d);
+                vA += q * d;
+                vB += q;
+            }
+
+            s = Vector256.Sum(vs);
+            a = Vector256.Sum(vA);
+            b = Vector256.Sum(vB);
+        }
+
+        for (; i < n; i++)
+        {
+            T d = Unsafe.Add(ref r, i) - m;
+            T q = Unsafe.Add(ref tr, i) * alpha + beta;
+            if (weighted)
+            {
+                q *= Unsafe.Add(ref wr, i);
+            }
+
+            s += SimdMath.Exp(d);
+            a += q * d;
+            b += q;
+        }
+
+        weightedShift = a;
+        weightedMass = b;
+        return s;
+    }
+
+    /// <summary>
+    /// Writes g_c = scale·exp(x_c − m) − offset·w_c (w ≡ 1 when <paramref name="weight"/> is empty;
+    /// nothing is subtracted when <paramref name="offset"/> is zero).
+    /// </summary>
+    public static void WriteSoftmaxGradient<T>(ReadOnlySpan<T> x, T m, T scale, T offset, ReadOnlySpan<T> weight, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(x);
+        ref T wr = ref MemoryMarshal.GetReference(weight);
+        ref T gr = ref MemoryMarshal.GetReference(gradient);
+        bool weighted = !weight.IsEmpty;
+        bool subtract = offset != T.Zero;
+        int n = x.Length;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            Vector512<T> vm = Vector512.Create(m), vscale = Vector512.Create(scale), voff = Vector512.Create(offset);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512<T> g = SimdMath.Exp(Vector512.LoadUnsafe(ref r, (nuint)i) - vm) * vscale;
+                if (subtract)
+                {
+                    g -= weighted ? voff * Vector512.LoadUnsafe(ref wr, (nuint)i) : voff;
+                }
+
+                g.StoreUnsafe(ref gr, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            Vector256<T> vm = Vector256.Create(m), vscale = Vector256.Create(scale), voff = Vector256.Create(offset);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256<T> g = SimdMath.Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - vm) * vscale;
+                if (subtract)
+                {
+                    g -= weighted ? voff * Vector256.LoadUnsafe(ref wr, (nuint)i) : voff;
+                }
+
+                g.StoreUnsafe(ref gr, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            T g = SimdMath.Exp(Unsafe.Add(ref r, i) - m) * scale;
+            if (subtract)
+            {
+                g -= weighted ? offset * Unsafe.Add(ref wr, i) : offset;
+            }
+
+            Unsafe.Add(ref gr, i) = g;
+        }
+    }
+
+    /// <summary>
+    /// Probability targets: writes g_c = scale·exp(x_c − m) − κ·w_c·(α·t_c + β).
+    /// </summary>
+    public static void WriteProbabilityGradient<T>(ReadOnlySpan<T> x, T m, T scale, T kappa, ReadOnlySpan<T> target, T alpha, T beta, ReadOnlySpan<T> weight, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(x);
+        ref T tr = ref MemoryMarshal.GetReference(target);
+        ref T wr = ref MemoryMarshal.GetReference(weight);
+        ref T gr = ref MemoryMarshal.GetReference(gradient);
+        bool weighted = !weight.IsEmpty;
+        int n = x.Length;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            Vector512<T> vm = Vector512.Create(m), vscale = Vector512.Create(scale), vk = Vector512.Create(kappa);
+            Vector512<T> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512<T> q = (Vector512.LoadUnsafe(ref tr, (nuint)i) * va + vb) * vk;
+                if (weighted)
+                {
+                    q *= Vector512.LoadUnsafe(ref wr, (nuint)i);
+                }
+
+                (SimdMath.Exp(Vector512.LoadUnsafe(ref r, (nuint)i) - vm) * vscale - q).StoreUnsafe(ref gr, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            Vector256<T> vm = Vector256.Create(m), vscale = Vector256.Create(scale), vk = Vector256.Create(kappa);
+            Vector256<T> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256<T> q = (Vector256.LoadUnsafe(ref tr, (nuint)i) * va + vb) * vk;
+                if (weighted)
+                {
+                    q *= Vector256.LoadUnsafe(ref wr, (nuint)i);
+                }
+
+                (SimdMath.Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - vm) * vscale - q).StoreUnsafe(ref gr, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            T q = (Unsafe.Add(ref tr, i) * alpha + beta) * kappa;
+            if (weighted)
+            {
+                q *= Unsafe.Add(ref wr, i);
+            }
+
+            Unsafe.Add(ref gr, i) = SimdMath.Exp(Unsafe.Add(ref r, i) - m) * scale - q;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Xent.Kernels;
+
+/// <summary>
+/// Type dispatch for the kernels' generic element type: <see cref="float"/> uses <see cref="FastExp"/>,
+/// <see cref="double"/> uses the runtime's vector exp. The JIT removes the untaken branch.
+/// </summary>
+internal static class SimdMath
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Exp<T>(Vector512<T> x)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return FastExp.Exp(x.AsSingle()).As<float, T>();
+        }
+
+        return Vector512.Exp(x.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Exp<T>(Vector256<T> x)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return FastExp.Exp(x.AsSingle()).As<float, T>();
+        }
+
+        return Vector256.Exp(x.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Exp<T>(T x)
+        where T : IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return (T)(object)FastExp.Exp((float)(object)x);
+        }
+
+        return T.Exp(x);
+    }
+
+    /// <summary>Largest lane, NaN if any lane is NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MaxAcross<T>(Vector256<T> v)
+        where T : IFloatingPointIeee754<T>
+    {
+        T m = v.GetElement(0);
+        for (int i = 1; i < Vector256<T>.Count; i++)
+        {
+            m = T.Max(m, v.GetElement(i));
+        }
+
+        return m;
+    }
+
+    /// <summary>Largest lane, NaN if any lane is NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MaxAcross<T>(Vector512<T> v)
+        where T : IFloatingPointIeee754<T>
+        => MaxAcross(Vector256.Max(v.GetLower(), v.GetUpper()));
+}
