@@ -20,6 +20,12 @@ internal static class TensorArgs
     /// <summary>The elements of a dense row-major tensor span as a flat span.</summary>
     public static ReadOnlySpan<T> Flat<T>(ReadOnlyTensorSpan<T> tensor, string paramName)
     {
+        int count = checked((int)tensor.FlattenedLength);
+        if (count == 0)
+        {
+            return [];
+        }
+
         ReadOnlySpan<nint> lengths = tensor.Lengths;
         ReadOnlySpan<nint> strides = tensor.Strides;
         nint expected = 1;
@@ -33,8 +39,7 @@ internal static class TensorArgs
             expected *= lengths[d];
         }
 
-        int count = checked((int)tensor.FlattenedLength);
-        return count == 0 ? [] : MemoryMarshal.CreateReadOnlySpan(ref Unsafe.AsRef(in tensor.GetPinnableReference()), count);
+        return MemoryMarshal.CreateReadOnlySpan(ref Unsafe.AsRef(in tensor.GetPinnableReference()), count);
     }
 
     /// <summary>Shapes as PyTorch prints them: <c>[2, 3]</c>.</summary>

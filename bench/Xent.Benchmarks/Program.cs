@@ -1,0 +1,1 @@
+Console.WriteLine("The benchmark harness is being written; see docs/benchmarks.md.");
