@@ -1,0 +1,108 @@
+using System.Numerics.Tensors;
+using Xent.Losses;
+
+namespace Xent.Tests;
+
+/// <summary>Public entry points reject bad arguments with messages that name the problem.</summary>
+public class ValidationTests
+{
+    private static readonly float[] s_x = [0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f];
+
+    [Fact]
+    public void Reduction_none_requires_a_per_position_destination()
+    {
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(s_x, [2, 3]), new ReadOnlyTensorSpan<int>([0, 1], [2]), new CrossEntropyOptions { Reduction = Reduction.None }));
+        Assert.Equal("losses", e.ParamName);
+        Assert.Contains("has 0 elements but the per-position loss has 2", e.Message);
+    }
+
+    [Fact]
+    public void A_gradient_destination_of_the_wrong_length_is_rejected_before_anything_is_written()
+    {
+        var grad = new float[5];
+        Array.Fill(grad, 7f);
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(s_x, [2, 3]), new ReadOnlyTensorSpan<int>([0, 1], [2]), gradient: grad));
+        Assert.Equal("gradient", e.ParamName);
+        Assert.All(grad, g => Assert.Equal(7f, g));
+    }
+
+    [Fact]
+    public void Out_of_range_targets_are_reported_before_the_gradient_is_touched()
+    {
+        var grad = new float[6];
+        Array.Fill(grad, 7f);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(s_x, [2, 3]), new ReadOnlyTensorSpan<int>([0, 3], [2]), gradient: grad));
+        Assert.Equal("target", e.ParamName);
+        Assert.StartsWith("Target 3 is out of bounds.", e.Message);
+        Assert.All(grad, g => Assert.Equal(7f, g));
+    }
+
+    [Fact]
+    public void A_strided_input_is_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(s_x, [3, 2], [1, 3]), new ReadOnlyTensorSpan<int>([0, 1, 0], [3])));
+        Assert.Contains("dense and row-major", e.Message);
+    }
+
+    [Fact]
+    public void Unsupported_element_types_are_rejected()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => CrossEntropy.Compute<Half>(new ReadOnlyTensorSpan<Half>(new Half[4], [2, 2]), new ReadOnlyTensorSpan<int>([0, 1], [2])));
+        Assert.Contains("float and double", e.Message);
+    }
+
+    [Fact]
+    public void An_int_target_with_the_input_shape_is_rejected_as_PyTorch_does()
+    {
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(s_x, [2, 3]), new ReadOnlyTensorSpan<int>(new int[6], [2, 3])));
+        Assert.StartsWith("Expected floating point type for target with class probabilities", e.Message);
+    }
+
+    [Fact]
+    public void Probability_targets_of_another_shape_say_so()
+    {
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(s_x, [2, 3]), new ReadOnlyTensorSpan<float>(new float[4], [2, 2])));
+        Assert.Contains("must have the input's shape [2, 3], got [2, 2]", e.Message);
+    }
+
+    [Fact]
+    public void Unbatched_input_takes_a_target_of_size_1_only()
+    {
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(s_x, [6]), new ReadOnlyTensorSpan<int>([0, 1], [2])));
+        Assert.StartsWith("For 1D input, 1D target must have size 1, but got target size: 2", e.Message);
+    }
+
+    [Theory]
+    [InlineData("none", Reduction.None)]
+    [InlineData("MEAN", Reduction.Mean)]
+    [InlineData("elementwise_mean", Reduction.Mean)]
+    [InlineData("sum", Reduction.Sum)]
+    public void Reductions_parse_by_PyTorch_name(string name, Reduction expected) => Assert.Equal(expected, ReductionParser.Parse(name));
+
+    [Fact]
+    public void An_unknown_reduction_gives_PyTorchs_message()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ReductionParser.Parse("avg"));
+        Assert.StartsWith("avg is not a valid value for reduction", e.Message);
+    }
+
+    [Fact]
+    public void Bce_weight_that_does_not_broadcast_is_rejected()
+    {
+        var options = new BinaryCrossEntropyOptions { Weight = Tensor.Create(new double[] { 1, 2 }, [2]) };
+        var e = Assert.Throws<ArgumentException>(() => BinaryCrossEntropyWithLogits.Compute<float>(new ReadOnlyTensorSpan<float>(s_x, [2, 3]), new ReadOnlyTensorSpan<float>(s_x, [2, 3]), options));
+        Assert.Contains("weight of shape [2] does not broadcast to the input's shape [2, 3]", e.Message);
+    }
+
+    [Fact]
+    public void Combined_results_add_their_parts()
+    {
+        var a = new LossResult(2, 4, 2, 2, Reduction.Sum);
+        var b = new LossResult(1, 2, 4, 3, Reduction.Sum);
+        LossResult c = a + b;
+        Assert.Equal(6, c.WeightedSum);
+        Assert.Equal(6, c.TotalWeight);
+        Assert.Equal(1, c.Value);
+        Assert.Equal(5, c.Count);
+    }
+}
