@@ -1,1 +1,66 @@
-Console.WriteLine("The benchmark harness is being written; see docs/benchmarks.md.");
+using System.Globalization;
+using System.Text;
+using Xent.Benchmarks;
+
+// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce] [--threads N] [--elements M] [--markdown FILE]
+string suite = "ce";
+int threads = Environment.ProcessorCount;
+long elements = 16L << 20;
+string? markdown = null;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], out int t) && t > 0:
+            threads = t;
+            i++;
+            break;
+        case "--elements" when i + 1 < args.Length && long.TryParse(args[i + 1], out long e) && e >= 32000:
+            elements = e;
+            i++;
+            break;
+        case "--markdown" when i + 1 < args.Length:
+            markdown = args[++i];
+            break;
+        case "ce":
+            suite = args[i];
+            break;
+        default:
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce] [--threads N] [--elements M (>= 32000)] [--markdown FILE]");
+            return 2;
+    }
+}
+
+string machine = MachineInfo.Describe(threads);
+Console.WriteLine($"Machine: {machine}");
+Console.WriteLine($"Suite: {suite}; each figure is the median of {Math.Max(7, Measure.Runs)} runs after {Measure.WarmUps} warm-ups; ratio = case time / baseline time in the same run.");
+var rows = new List<Row>();
+foreach (Row row in CrossEntropySuite.Run(threads, elements))
+{
+    rows.Add(row);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Case,-22} {row.Shape,-16} {row.Ratio,6:F2}x {row.Baseline,-14} ({row.Milliseconds:F2} ms vs {row.BaselineMilliseconds:F2} ms)"));
+}
+
+var table = new StringBuilder();
+table.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}").AppendLine();
+table.AppendLine("| case | shape (N x C) | ratio | baseline | case ms | baseline ms |");
+table.AppendLine("|---|---|---|---|---|---|");
+foreach (Row row in rows)
+{
+    table.AppendLine(CultureInfo.InvariantCulture, $"| {row.Case} | {row.Shape} | {row.Ratio:F2}x | {row.Baseline} | {row.Milliseconds:F2} | {row.BaselineMilliseconds:F2} |");
+}
+
+if (markdown is not null)
+{
+    string temp = markdown + ".tmp";
+    File.WriteAllText(temp, table.ToString());
+    File.Move(temp, markdown, overwrite: true);
+    Console.WriteLine($"Markdown table written to {markdown}");
+}
+else
+{
+    Console.WriteLine();
+    Console.Write(table);
+}
+
+return 0;

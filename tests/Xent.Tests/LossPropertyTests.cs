@@ -262,3 +262,33 @@ public class LossPropertyTests
 
 [CollectionDefinition(nameof(ParallelismCollection), DisableParallelization = true)]
 public class ParallelismCollection;
+
+/// <summary>The kernels allocate nothing per call once warm (below the parallel threshold).</summary>
+[Collection(nameof(ParallelismCollection))]
+public class AllocationTests
+{
+    [Theory]
+    [InlineData(64, 10, 1, true)]
+    [InlineData(8, 1000, 1, true)]
+    [InlineData(4, 3, 50, true)]
+    [InlineData(64, 10, 1, false)]
+    public void Steady_state_calls_allocate_nothing(int n, int c, int s, bool weighted)
+    {
+        var x = new float[n * c * s];
+        var grad = new float[x.Length];
+        var y = new int[n * s];
+        nint[] shape = s == 1 ? [n, c] : [n, c, s];
+        nint[] targetShape = s == 1 ? [n] : [n, s];
+        var options = new CrossEntropyOptions { Weight = weighted ? [.. Enumerable.Repeat(1.5, c)] : null, LabelSmoothing = 0.1 };
+        void Call() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, shape), new ReadOnlyTensorSpan<int>(y, targetShape), options, gradient: grad);
+        Call();
+        Call();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            Call();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

@@ -117,6 +117,16 @@ internal static unsafe class CrossEntropyKernel
             return total;
         }
 
+        return RunParallel(job, positions, perChunk, chunks);
+    }
+
+    /// <summary>
+    /// Kept apart from <see cref="RunChunks{T}"/>: the lambda's closure is allocated where its captured
+    /// variables come into scope, and the sequential path must stay allocation-free.
+    /// </summary>
+    private static double RunParallel<T>(Job<T> job, long positions, long perChunk, long chunks)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         double[] partials = ArrayPool<double>.Shared.Rent(checked((int)chunks));
         try
         {
