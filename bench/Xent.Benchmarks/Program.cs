@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Xent.Benchmarks;
 
-// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce] [--threads N] [--elements M] [--markdown FILE]
+// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|all] [--threads N] [--elements M] [--markdown FILE]
 string suite = "ce";
 int threads = Environment.ProcessorCount;
 long elements = 16L << 20;
@@ -22,11 +22,11 @@ for (int i = 0; i < args.Length; i++)
         case "--markdown" when i + 1 < args.Length:
             markdown = args[++i];
             break;
-        case "ce":
+        case "ce" or "exp" or "all":
             suite = args[i];
             break;
         default:
-            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce] [--threads N] [--elements M (>= 32000)] [--markdown FILE]");
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|all] [--threads N] [--elements M (>= 32000)] [--markdown FILE]");
             return 2;
     }
 }
@@ -35,7 +35,19 @@ string machine = MachineInfo.Describe(threads);
 Console.WriteLine($"Machine: {machine}");
 Console.WriteLine($"Suite: {suite}; each figure is the median of {Math.Max(7, Measure.Runs)} runs after {Measure.WarmUps} warm-ups; ratio = case time / baseline time in the same run.");
 var rows = new List<Row>();
-foreach (Row row in CrossEntropySuite.Run(threads, elements))
+IEnumerable<Row> cases = suite switch
+{
+    "exp" => ExpSuite.Run(),
+    "all" => CrossEntropySuite.Run(threads, elements).Concat(ExpSuite.Run()),
+    _ => CrossEntropySuite.Run(threads, elements),
+};
+if (suite is "exp" or "all")
+{
+    (int maxUlp, float at, long count) = ExpSuite.MaxError();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FastExp max error over [-88, 0]: {maxUlp} ulp (at x = {at:R}; {count} floats checked, subnormal results included)"));
+}
+
+foreach (Row row in cases)
 {
     rows.Add(row);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Case,-22} {row.Shape,-16} {row.Ratio,6:F2}x {row.Baseline,-14} ({row.Milliseconds:F2} ms vs {row.BaselineMilliseconds:F2} ms)"));
