@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using Xent.Diagnostics;
@@ -46,16 +45,9 @@ public static class CrossEntropy
     {
         TensorArgs.EnsureSupported<T>();
         options ??= CrossEntropyOptions.Default;
-        if (TensorArgs.SameShape(input.Lengths, target.Lengths))
-        {
-            throw new ArgumentException("Expected floating point type for target with class probabilities, got Int", nameof(target));
-        }
-
+        ThrowIfIntegerProbabilities(input.Lengths, target.Lengths);
         double eps = options.LabelSmoothing;
-        if (eps > 0 && eps > 1.0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), $"label_smoothing must be between 0.0 and 1.0. Got: {TensorArgs.Format(eps)}");
-        }
+        ThrowIfSmoothingAboveOne(eps);
 
         var layout = IndexTargetLayout.Create(input, target, options.Weight?.Count);
         return ComputeIndex(input, target, layout, options, eps > 0 ? eps : 0, losses, gradient, gradientScale, 1.0);
@@ -105,10 +97,7 @@ public static class CrossEntropy
         }
 
         double eps = options.LabelSmoothing;
-        if (eps > 1.0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), $"label_smoothing must be between 0.0 and 1.0. Got: {TensorArgs.Format(eps)}");
-        }
+        ThrowIfSmoothingAboveOne(eps);
 
         int n = shape.Length == 1 ? 1 : checked((int)shape[0]);
         long sLong = 1;
@@ -124,22 +113,11 @@ public static class CrossEntropy
         CheckDestinations(options.Reduction, positions, x.Length, losses, gradient);
         Report(options.Diagnostics, x, n, c, s);
 
-        T[]? rented = c > 0 && options.Weight is not null ? ArrayPool<T>.Shared.Rent(c) : null;
-        try
-        {
-            ReadOnlySpan<T> weight = rented is null ? default : TensorArgs.Weights(options.Weight, rented.AsSpan());
-            double denominator = positions;
-            double kappa = options.Reduction == Reduction.Mean ? gradientScale / denominator : gradientScale;
-            double sum = CrossEntropyKernel.Run(x, n, c, s, default, t, weight, int.MinValue, eps > 0 ? eps : 0, losses, gradient, kappa);
-            return Result(options.Reduction, sum, denominator, positions, positions);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<T>.Shared.Return(rented);
-            }
-        }
+        using var weight = new PooledWeights<T>(options.Weight);
+        double denominator = positions;
+        double kappa = options.Reduction == Reduction.Mean ? gradientScale / denominator : gradientScale;
+        double sum = CrossEntropyKernel.Run(x, n, c, s, default, t, weight.Span, int.MinValue, eps > 0 ? eps : 0, losses, gradient, kappa);
+        return Result(options.Reduction, sum, denominator, positions, positions);
     }
 
     /// <summary>
@@ -177,29 +155,35 @@ public static class CrossEntropy
     {
         ReadOnlySpan<T> x = TensorArgs.Flat(input, nameof(input));
         ReadOnlySpan<int> y = TensorArgs.Flat(target, nameof(target));
-        T[]? rented = layout.C > 0 && options.Weight is not null ? ArrayPool<T>.Shared.Rent(layout.C) : null;
-        try
+        using var weight = new PooledWeights<T>(options.Weight);
+        (double totalWeight, long count) = IndexTargetLayout.SumTargetWeights(y, layout.C, options.IgnoreIndex, weight.Span);
+        CheckDestinations(options.Reduction, layout.Positions, x.Length, losses, gradient);
+        Report(options.Diagnostics, x, layout.N, layout.C, layout.S);
+        double kappa = lossScale * (options.Reduction == Reduction.Mean ? gradientScale / totalWeight : gradientScale);
+        double sum = CrossEntropyKernel.Run(x, layout.N, layout.C, layout.S, y, default, weight.Span, options.IgnoreIndex, eps, losses, gradient, kappa);
+        if (lossScale != 1.0)
         {
-            ReadOnlySpan<T> weight = rented is null ? default : TensorArgs.Weights(options.Weight, rented.AsSpan());
-            (double totalWeight, long count) = IndexTargetLayout.SumTargetWeights(y, layout.C, options.IgnoreIndex, weight);
-            CheckDestinations(options.Reduction, layout.Positions, x.Length, losses, gradient);
-            Report(options.Diagnostics, x, layout.N, layout.C, layout.S);
-            double kappa = lossScale * (options.Reduction == Reduction.Mean ? gradientScale / totalWeight : gradientScale);
-            double sum = CrossEntropyKernel.Run(x, layout.N, layout.C, layout.S, y, default, weight, options.IgnoreIndex, eps, losses, gradient, kappa);
-            if (lossScale != 1.0)
-            {
-                sum *= lossScale;
-                Scale(losses, lossScale);
-            }
-
-            return Result(options.Reduction, sum, totalWeight, count, layout.Positions);
+            sum *= lossScale;
+            Scale(losses, lossScale);
         }
-        finally
+
+        return Result(options.Reduction, sum, totalWeight, count, layout.Positions);
+    }
+
+    /// <summary>PyTorch dispatches a target of the input's shape to the probability path, which needs floats.</summary>
+    internal static void ThrowIfIntegerProbabilities(ReadOnlySpan<nint> input, ReadOnlySpan<nint> target)
+    {
+        if (TensorArgs.SameShape(input, target))
         {
-            if (rented is not null)
-            {
-                ArrayPool<T>.Shared.Return(rented);
-            }
+            throw new ArgumentException("Expected floating point type for target with class probabilities, got Int", nameof(target));
+        }
+    }
+
+    private static void ThrowIfSmoothingAboveOne(double eps)
+    {
+        if (eps > 1.0)
+        {
+            throw new ArgumentOutOfRangeException("options", $"label_smoothing must be between 0.0 and 1.0. Got: {TensorArgs.Format(eps)}");
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using Xent.Diagnostics;
@@ -38,30 +37,19 @@ public static class Nll
         var layout = IndexTargetLayout.Create(input, target, options.Weight?.Count);
         ReadOnlySpan<T> x = TensorArgs.Flat(input, nameof(input));
         ReadOnlySpan<int> y = TensorArgs.Flat(target, nameof(target));
-        T[]? rented = layout.C > 0 && options.Weight is not null ? ArrayPool<T>.Shared.Rent(layout.C) : null;
-        try
+        using var weight = new PooledWeights<T>(options.Weight);
+        (double totalWeight, long count) = IndexTargetLayout.SumTargetWeights(y, layout.C, options.IgnoreIndex, weight.Span);
+        CrossEntropy.CheckDestinations(options.Reduction, layout.Positions, x.Length, losses, gradient);
+        if (options.Diagnostics is { } sink && InputKindDetector.Detect(x, layout.N, layout.C, layout.S) == InputKind.Probabilities)
         {
-            ReadOnlySpan<T> weight = rented is null ? default : TensorArgs.Weights(options.Weight, rented.AsSpan());
-            (double totalWeight, long count) = IndexTargetLayout.SumTargetWeights(y, layout.C, options.IgnoreIndex, weight);
-            CrossEntropy.CheckDestinations(options.Reduction, layout.Positions, x.Length, losses, gradient);
-            if (options.Diagnostics is { } sink && InputKindDetector.Detect(x, layout.N, layout.C, layout.S) == InputKind.Probabilities)
-            {
-                sink.Report(new Diagnostic(
-                    DiagnosticCodes.NllInputLooksLikeProbabilities,
-                    DiagnosticSeverity.Warning,
-                    "Nll expects log-probabilities, but every row of its input is non-negative and sums to 1: these look like probabilities. Apply log_softmax first, or use CrossEntropy on raw logits."));
-            }
+            sink.Report(new Diagnostic(
+                DiagnosticCodes.NllInputLooksLikeProbabilities,
+                DiagnosticSeverity.Warning,
+                "Nll expects log-probabilities, but every row of its input is non-negative and sums to 1: these look like probabilities. Apply log_softmax first, or use CrossEntropy on raw logits."));
+        }
 
-            double kappa = options.Reduction == Reduction.Mean ? gradientScale / totalWeight : gradientScale;
-            double sum = NllKernel.Run(x, layout.N, layout.C, layout.S, y, weight, options.IgnoreIndex, losses, gradient, kappa);
-            return CrossEntropy.Result(options.Reduction, sum, totalWeight, count, layout.Positions);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<T>.Shared.Return(rented);
-            }
-        }
+        double kappa = options.Reduction == Reduction.Mean ? gradientScale / totalWeight : gradientScale;
+        double sum = NllKernel.Run(x, layout.N, layout.C, layout.S, y, weight.Span, options.IgnoreIndex, losses, gradient, kappa);
+        return CrossEntropy.Result(options.Reduction, sum, totalWeight, count, layout.Positions);
     }
 }

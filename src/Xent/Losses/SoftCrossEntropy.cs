@@ -46,13 +46,8 @@ public static class SoftCrossEntropy
             throw new ArgumentException($"SoftCrossEntropy fixes its own smoothing; LabelSmoothing must be 0, got {TensorArgs.Format(options.LabelSmoothing)}.", nameof(options));
         }
 
-        if (TensorArgs.SameShape(input.Lengths, target.Lengths))
-        {
-            throw new ArgumentException("Expected floating point type for target with class probabilities, got Int", nameof(target));
-        }
-
+        CrossEntropy.ThrowIfIntegerProbabilities(input.Lengths, target.Lengths);
         var layout = IndexTargetLayout.Create(input, target, options.Weight?.Count);
-        LossResult r = CrossEntropy.ComputeIndex(input, target, layout, options, EquivalentLabelSmoothing, losses, gradient, gradientScale, Scale);
-        return r;
+        return CrossEntropy.ComputeIndex(input, target, layout, options, EquivalentLabelSmoothing, losses, gradient, gradientScale, Scale);
     }
 }

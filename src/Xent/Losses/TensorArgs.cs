@@ -59,23 +59,6 @@ internal static class TensorArgs
 
     public static bool SameShape(ReadOnlySpan<nint> a, ReadOnlySpan<nint> b) => a.SequenceEqual(b);
 
-    /// <summary>The per-class weights converted to <typeparamref name="T"/>, into a caller buffer.</summary>
-    public static ReadOnlySpan<T> Weights<T>(IReadOnlyList<double>? weight, Span<T> buffer)
-        where T : INumberBase<T>
-    {
-        if (weight is null)
-        {
-            return default;
-        }
-
-        for (int i = 0; i < weight.Count; i++)
-        {
-            buffer[i] = T.CreateTruncating(weight[i]);
-        }
-
-        return buffer[..weight.Count];
-    }
-
     public static void CheckDestination(int length, int required, string paramName, string what)
     {
         if (length != required)
