@@ -1,0 +1,361 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Xent.Kernels;
+
+/// <summary>Whether a GEMM operand is used as stored or transposed.</summary>
+public enum Transpose
+{
+    /// <summary>As stored.</summary>
+    No,
+
+    /// <summary>Transposed.</summary>
+    Yes,
+}
+
+/// <summary>
+/// Single-precision matrix multiply, row-major: C = α·op(A)·op(B) + β·C, with op(A) of size m×k and op(B) of
+/// size k×n. Blocked and packed (GotoBLAS layout): B is packed into panels NR columns wide, A into panels MR rows
+/// high, and an FMA microkernel (6×32 with Vector512, 6×16 with Vector256, scalar otherwise) accumulates each
+/// tile. The transposed variants only change how operands are packed; nothing is copied beyond the packing.
+/// </summary>
+/// <remarks>
+/// Each element of C is summed over k in the same order whatever the thread count, so results are bit-identical
+/// for any <see cref="Parallelism.MaxDegree"/>. As in BLAS, β = 0 ignores C's previous contents (NaN included).
+/// </remarks>
+public static class Sgemm
+{
+    private const int MR = 6;
+    private const int KC = 256;
+    private const int MC = 96;
+    private const int NC = 2048;
+    private const long ParallelFlops = 1 << 21;
+
+    private static int NR => Vector512.IsHardwareAccelerated ? 32 : 16;
+
+    /// <summary>Computes C = α·op(A)·op(B) + β·C.</summary>
+    /// <param name="transA">Whether A is transposed: op(A) = A (m×k, row stride <paramref name="lda"/>) or Aᵀ (A stored k×m).</param>
+    /// <param name="transB">Whether B is transposed: op(B) = B (k×n, row stride <paramref name="ldb"/>) or Bᵀ (B stored n×k).</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">The inner dimension.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="a">A's elements.</param>
+    /// <param name="lda">A's row stride.</param>
+    /// <param name="b">B's elements.</param>
+    /// <param name="ldb">B's row stride.</param>
+    /// <param name="beta">β; 0 overwrites C.</param>
+    /// <param name="c">C's elements (m×n, row stride <paramref name="ldc"/>).</param>
+    /// <param name="ldc">C's row stride.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative or a stride is too small.</exception>
+    /// <exception cref="ArgumentException">A span is too short for its matrix.</exception>
+    public static void Multiply(
+        Transpose transA, Transpose transB, int m, int n, int k,
+        float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        (int aRows, int aCols) = transA == Transpose.No ? (m, k) : (k, m);
+        (int bRows, int bCols) = transB == Transpose.No ? (k, n) : (n, k);
+        CheckOperand(a, aRows, aCols, lda, nameof(a), nameof(lda));
+        CheckOperand(b, bRows, bCols, ldb, nameof(b), nameof(ldb));
+        CheckOperand(c, m, n, ldc, nameof(c), nameof(ldc));
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0 || alpha == 0)
+        {
+            ScaleC(c, m, n, ldc, beta);
+            return;
+        }
+
+        unsafe
+        {
+            fixed (float* pa = a)
+            fixed (float* pb = b)
+            fixed (float* pc = c)
+            {
+                var job = new Job(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                Run(job);
+            }
+        }
+    }
+
+    private static void CheckOperand(ReadOnlySpan<float> span, int rows, int cols, int ld, string name, string ldName)
+    {
+        if (ld < Math.Max(1, cols))
+        {
+            throw new ArgumentOutOfRangeException(ldName, ld, $"The row stride of {name} must be at least its column count ({cols}).");
+        }
+
+        long needed = rows == 0 || cols == 0 ? 0 : ((long)(rows - 1) * ld) + cols;
+        if (span.Length < needed)
+        {
+            throw new ArgumentException($"{name} holds {span.Length} elements but a {rows}×{cols} matrix with row stride {ld} needs {needed}.", name);
+        }
+    }
+
+    private static void ScaleC(Span<float> c, int m, int n, int ldc, float beta)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            Span<float> row = c.Slice(i * ldc, n);
+            if (beta == 0)
+            {
+                row.Clear();
+            }
+            else if (beta != 1)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            }
+        }
+    }
+
+    private readonly unsafe struct Job(Transpose transA, Transpose transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        public readonly Transpose TransA = transA, TransB = transB;
+        public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
+        public readonly float Alpha = alpha, Beta = beta;
+        public readonly float* A = a, B = b, C = c;
+    }
+
+    private static unsafe void Run(in Job job)
+    {
+        int nr = NR;
+        float[] packedB = ArrayPool<float>.Shared.Rent(KC * (NC + nr));
+        try
+        {
+            for (int jc = 0; jc < job.N; jc += NC)
+            {
+                int nc = Math.Min(NC, job.N - jc);
+                for (int pc = 0; pc < job.K; pc += KC)
+                {
+                    int kc = Math.Min(KC, job.K - pc);
+                    PackB(job, pc, kc, jc, nc, nr, packedB);
+                    int blocks = (job.M + MC - 1) / MC;
+                    long flops = 2L * job.M * nc * kc;
+                    if (blocks == 1 || Parallelism.MaxDegree == 1 || flops < ParallelFlops)
+                    {
+                        float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
+                        for (int block = 0; block < blocks; block++)
+                        {
+                            RunBlock(job, block, pc, kc, jc, nc, nr, packedA, packedB);
+                        }
+
+                        ArrayPool<float>.Shared.Return(packedA);
+                    }
+                    else
+                    {
+                        RunBlocksInParallel(job, blocks, pc, kc, jc, nc, nr, packedB);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packedB);
+        }
+    }
+
+    private static void RunBlocksInParallel(Job job, int blocks, int pc, int kc, int jc, int nc, int nr, float[] packedB)
+    {
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegree }, block =>
+        {
+            float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
+            RunBlock(job, block, pc, kc, jc, nc, nr, packedA, packedB);
+            ArrayPool<float>.Shared.Return(packedA);
+        });
+    }
+
+    private static unsafe void RunBlock(in Job job, int block, int pc, int kc, int jc, int nc, int nr, float[] packedA, float[] packedB)
+    {
+        int ic = block * MC;
+        int mc = Math.Min(MC, job.M - ic);
+        PackA(job, ic, mc, pc, kc, packedA);
+        bool first = pc == 0;
+        Span<float> tile = stackalloc float[MR * 32];
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int ncols = Math.Min(nr, nc - jr);
+            ref float bPanel = ref packedB[jr * kc];
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int nrows = Math.Min(MR, mc - ir);
+                ref float aPanel = ref packedA[ir * kc];
+                MicroKernel(kc, ref aPanel, ref bPanel, tile, nr);
+                float* cTile = job.C + ((long)(ic + ir) * job.Ldc) + jc + jr;
+                for (int r = 0; r < nrows; r++)
+                {
+                    float* cRow = cTile + ((long)r * job.Ldc);
+                    Span<float> acc = tile.Slice(r * nr, ncols);
+                    Merge(acc, new Span<float>(cRow, ncols), job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Merge(ReadOnlySpan<float> acc, Span<float> c, float alpha, float beta, bool overwrite)
+    {
+        for (int j = 0; j < c.Length; j++)
+        {
+            c[j] = overwrite ? alpha * acc[j] : (alpha * acc[j]) + (beta * c[j]);
+        }
+    }
+
+    /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] into panels of MR rows: panel-major, then k, then the MR rows (zero-padded).</summary>
+    private static unsafe void PackA(in Job job, int ic, int mc, int pc, int kc, float[] packed)
+    {
+        int o = 0;
+        for (int ir = 0; ir < mc; ir += MR)
+        {
+            int rows = Math.Min(MR, mc - ir);
+            for (int p = 0; p < kc; p++)
+            {
+                for (int r = 0; r < MR; r++)
+                {
+                    float v = 0;
+                    if (r < rows)
+                    {
+                        long i = ic + ir + r, q = pc + p;
+                        v = job.TransA == Transpose.No ? job.A[(i * job.Lda) + q] : job.A[(q * job.Lda) + i];
+                    }
+
+                    packed[o++] = v;
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into panels of NR columns: panel-major, then k, then the NR columns (zero-padded).</summary>
+    private static unsafe void PackB(in Job job, int pc, int kc, int jc, int nc, int nr, float[] packed)
+    {
+        int o = 0;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            for (int p = 0; p < kc; p++)
+            {
+                long q = pc + p;
+                if (job.TransB == Transpose.No && cols == nr)
+                {
+                    new ReadOnlySpan<float>(job.B + (q * job.Ldb) + jc + jr, nr).CopyTo(packed.AsSpan(o, nr));
+                    o += nr;
+                    continue;
+                }
+
+                for (int j = 0; j < nr; j++)
+                {
+                    float v = 0;
+                    if (j < cols)
+                    {
+                        long col = jc + jr + j;
+                        v = job.TransB == Transpose.No ? job.B[(q * job.Ldb) + col] : job.B[(col * job.Ldb) + q];
+                    }
+
+                    packed[o++] = v;
+                }
+            }
+        }
+    }
+
+    /// <summary>tile[MR×nr] = Σ_p aPanel[p, 0..MR] ⊗ bPanel[p, 0..nr].</summary>
+    private static void MicroKernel(int kc, ref float a, ref float b, Span<float> tile, int nr)
+    {
+        ref float t = ref MemoryMarshal.GetReference(tile);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            for (int p = 0; p < kc; p++)
+            {
+                Vector512<float> b0 = Vector512.LoadUnsafe(ref b, (nuint)(p * 32));
+                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, (nuint)((p * 32) + 16));
+                ref float ap = ref Unsafe.Add(ref a, p * MR);
+                Vector512<float> x = Vector512.Create(ap);
+                c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+                x = Vector512.Create(Unsafe.Add(ref ap, 1));
+                c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+                x = Vector512.Create(Unsafe.Add(ref ap, 2));
+                c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                x = Vector512.Create(Unsafe.Add(ref ap, 3));
+                c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                x = Vector512.Create(Unsafe.Add(ref ap, 4));
+                c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                x = Vector512.Create(Unsafe.Add(ref ap, 5));
+                c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            }
+
+            c00.StoreUnsafe(ref t, 0); c01.StoreUnsafe(ref t, 16);
+            c10.StoreUnsafe(ref t, 32); c11.StoreUnsafe(ref t, 48);
+            c20.StoreUnsafe(ref t, 64); c21.StoreUnsafe(ref t, 80);
+            c30.StoreUnsafe(ref t, 96); c31.StoreUnsafe(ref t, 112);
+            c40.StoreUnsafe(ref t, 128); c41.StoreUnsafe(ref t, 144);
+            c50.StoreUnsafe(ref t, 160); c51.StoreUnsafe(ref t, 176);
+            return;
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            for (int p = 0; p < kc; p++)
+            {
+                Vector256<float> b0 = Vector256.LoadUnsafe(ref b, (nuint)(p * 16));
+                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, (nuint)((p * 16) + 8));
+                ref float ap = ref Unsafe.Add(ref a, p * MR);
+                Vector256<float> x = Vector256.Create(ap);
+                c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+                x = Vector256.Create(Unsafe.Add(ref ap, 1));
+                c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+                x = Vector256.Create(Unsafe.Add(ref ap, 2));
+                c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+                x = Vector256.Create(Unsafe.Add(ref ap, 3));
+                c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+                x = Vector256.Create(Unsafe.Add(ref ap, 4));
+                c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+                x = Vector256.Create(Unsafe.Add(ref ap, 5));
+                c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            }
+
+            c00.StoreUnsafe(ref t, 0); c01.StoreUnsafe(ref t, 8);
+            c10.StoreUnsafe(ref t, 16); c11.StoreUnsafe(ref t, 24);
+            c20.StoreUnsafe(ref t, 32); c21.StoreUnsafe(ref t, 40);
+            c30.StoreUnsafe(ref t, 48); c31.StoreUnsafe(ref t, 56);
+            c40.StoreUnsafe(ref t, 64); c41.StoreUnsafe(ref t, 72);
+            c50.StoreUnsafe(ref t, 80); c51.StoreUnsafe(ref t, 88);
+            return;
+        }
+
+        tile[..(MR * nr)].Clear();
+        for (int p = 0; p < kc; p++)
+        {
+            for (int r = 0; r < MR; r++)
+            {
+                float x = Unsafe.Add(ref a, (p * MR) + r);
+                for (int j = 0; j < nr; j++)
+                {
+                    Unsafe.Add(ref t, (r * nr) + j) = MathF.FusedMultiplyAdd(x, Unsafe.Add(ref b, (p * nr) + j), Unsafe.Add(ref t, (r * nr) + j));
+                }
+            }
+        }
+    }
+}
