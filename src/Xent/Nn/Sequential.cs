@@ -1,0 +1,152 @@
+namespace Xent.Nn;
+
+/// <summary>
+/// Layers applied in order. It keeps each layer's output for the backward pass in buffers that grow with the
+/// largest batch seen and are reused afterwards, so a warm training step allocates nothing.
+/// Parameters are named by layer index, as in PyTorch's <c>nn.Sequential</c> (<c>0.weight</c>, <c>0.bias</c>, <c>2.weight</c>…).
+/// </summary>
+public sealed class Sequential : Module
+{
+    private readonly Module[] _layers;
+    private readonly Parameter[] _parameters;
+    private float[][] _outputs = [];
+    private float[][] _gradients = [];
+    private float[] _input = [];
+    private int _capacity;
+    private int _batch;
+
+    /// <summary>Creates the container; each layer's input size must equal the previous layer's output size.</summary>
+    /// <param name="layers">At least one layer.</param>
+    /// <exception cref="ArgumentException">The list is empty or two neighbours do not fit.</exception>
+    public Sequential(params Module[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Length == 0)
+        {
+            throw new ArgumentException("A Sequential needs at least one layer.", nameof(layers));
+        }
+
+        for (int i = 1; i < layers.Length; i++)
+        {
+            if (layers[i].InputFeatures != layers[i - 1].OutputFeatures)
+            {
+                throw new ArgumentException($"Layer {i} ({layers[i].GetType().Name}) takes {layers[i].InputFeatures} features but layer {i - 1} ({layers[i - 1].GetType().Name}) gives {layers[i - 1].OutputFeatures}.", nameof(layers));
+            }
+        }
+
+        _layers = layers;
+        _parameters = [.. layers.SelectMany(l => l.Parameters)];
+    }
+
+    /// <summary>The layers.</summary>
+    public IReadOnlyList<Module> Layers => _layers;
+
+    /// <inheritdoc />
+    public override int InputFeatures => _layers[0].InputFeatures;
+
+    /// <inheritdoc />
+    public override int OutputFeatures => _layers[^1].OutputFeatures;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <inheritdoc />
+    public override LayerSpec Spec => new("sequential", InputFeatures, OutputFeatures) { Layers = [.. _layers.Select(l => l.Spec)] };
+
+    /// <summary>Runs the batch forward and returns the last layer's output (valid until the next call).</summary>
+    /// <param name="input">(batch, InputFeatures).</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="training">Training or evaluating.</param>
+    /// <returns>(batch, OutputFeatures).</returns>
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch, bool training)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (input.Length != (long)batch * InputFeatures)
+        {
+            throw new ArgumentException($"Sequential: input holds {input.Length} values; a batch of {batch} × {InputFeatures} features needs {(long)batch * InputFeatures}.", nameof(input));
+        }
+
+        Reserve(batch);
+        _batch = batch;
+        input.CopyTo(_input);
+        ReadOnlySpan<float> x = _input.AsSpan(0, batch * InputFeatures);
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            Span<float> y = _outputs[i].AsSpan(0, batch * _layers[i].OutputFeatures);
+            _layers[i].Forward(x, y, batch, training);
+            x = y;
+        }
+
+        return x;
+    }
+
+    /// <summary>Backpropagates d loss / d output of the last forward batch, adding to every parameter's gradient.</summary>
+    /// <param name="outputGradient">(batch, OutputFeatures).</param>
+    /// <param name="inputGradient">Receives d loss / d input, or empty to skip it.</param>
+    public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient = default)
+    {
+        int batch = _batch;
+        if (outputGradient.Length != (long)batch * OutputFeatures)
+        {
+            throw new ArgumentException($"Sequential: the output gradient holds {outputGradient.Length} values; the last batch needs {(long)batch * OutputFeatures}.", nameof(outputGradient));
+        }
+
+        ReadOnlySpan<float> g = outputGradient;
+        for (int i = _layers.Length - 1; i >= 0; i--)
+        {
+            ReadOnlySpan<float> input = i == 0 ? _input.AsSpan(0, batch * InputFeatures) : _outputs[i - 1].AsSpan(0, batch * _layers[i - 1].OutputFeatures);
+            ReadOnlySpan<float> output = _outputs[i].AsSpan(0, batch * _layers[i].OutputFeatures);
+            Span<float> gi = i == 0 ? inputGradient : _gradients[i - 1].AsSpan(0, batch * _layers[i].InputFeatures);
+            _layers[i].Backward(input, output, g, gi, batch);
+            g = gi;
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
+    {
+        CheckForward(input, output, batch);
+        Forward(input, batch, training).CopyTo(output);
+    }
+
+    /// <inheritdoc />
+    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+        => Backward(outputGradient, inputGradient);
+
+    /// <summary>Renames parameters by position, as PyTorch's <c>nn.Sequential</c> does, under an optional prefix.</summary>
+    /// <param name="prefix">For example <c>1.inner</c>; empty at the top level.</param>
+    public void NameParameters(string prefix = "")
+    {
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            string name = prefix.Length == 0 ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{prefix}.{i}";
+            switch (_layers[i])
+            {
+                case Linear linear:
+                    linear.Weight.Name = name + ".weight";
+                    linear.Bias.Name = name + ".bias";
+                    break;
+                case SegmentHead head:
+                    head.Inner.NameParameters(name + ".inner");
+                    break;
+                case Sequential nested:
+                    nested.NameParameters(name);
+                    break;
+            }
+        }
+    }
+
+    private void Reserve(int batch)
+    {
+        if (batch <= _capacity && _outputs.Length == _layers.Length)
+        {
+            return;
+        }
+
+        int capacity = Math.Max(batch, _capacity);
+        _input = new float[capacity * InputFeatures];
+        _outputs = [.. _layers.Select(l => new float[capacity * l.OutputFeatures])];
+        _gradients = [.. _layers.Select(l => new float[capacity * l.OutputFeatures])];
+        _capacity = capacity;
+    }
+}

@@ -1,0 +1,142 @@
+using Xent.Nn;
+using Xent.Training;
+
+namespace Xent.Tests;
+
+public class LayerTests
+{
+    [Fact]
+    public void Linear_is_initialised_like_PyTorch_within_one_over_sqrt_fan_in()
+    {
+        var layer = new Linear(64, 128, new XentRandom(1));
+        float bound = 1 / MathF.Sqrt(64);
+        Assert.All(layer.Weight.Value, w => Assert.InRange(w, -bound, bound));
+        Assert.All(layer.Bias.Value, b => Assert.InRange(b, -bound, bound));
+        Assert.True(layer.Weight.Value.Max() > 0.9f * bound && layer.Weight.Value.Min() < -0.9f * bound, "the whole range is used");
+        Assert.Equal([128, 64], layer.Weight.Shape);
+    }
+
+    [Fact]
+    public void Mlp_parameters_are_named_as_in_a_PyTorch_Sequential()
+    {
+        Sequential model = Mlp.Create(64, [128], 10, new XentRandom(1));
+        Assert.Equal(["0.weight", "0.bias", "2.weight", "2.bias"], model.Parameters.Select(p => p.Name));
+    }
+
+    public static IEnumerable<object[]> Networks()
+    {
+        yield return ["mlp"];
+        yield return ["mlp_log_softmax"];
+        yield return ["segment_head"];
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Backward_matches_finite_differences_for_parameters_and_inputs(string kind)
+    {
+        var random = new XentRandom(17);
+        Sequential model = kind switch
+        {
+            "mlp" => Mlp.Create(5, [7, 6], 3, random),
+            "mlp_log_softmax" => Mlp.Create(5, [4], 3, random, logSoftmax: true),
+            _ => new Sequential(new SegmentHead(4, Mlp.Create(3, [5], 2, random))),
+        };
+        int batch = 3;
+        double[] probe = [.. Enumerable.Range(0, batch * model.OutputFeatures).Select(_ => random.NextGaussian())];
+        float[] x = [.. Enumerable.Range(0, batch * model.InputFeatures).Select(_ => random.NextSingle(-1, 1))];
+
+        // Objective: Σ probe · output (a fixed random linear functional), in double for the differences.
+        double Objective()
+        {
+            ReadOnlySpan<float> y = model.Forward(x, batch, training: true);
+            double sum = 0;
+            for (int i = 0; i < y.Length; i++)
+            {
+                sum += probe[i] * y[i];
+            }
+
+            return sum;
+        }
+
+        Objective();
+        model.ZeroGradients();
+        float[] gradOut = [.. probe.Select(v => (float)v)];
+        var gradIn = new float[x.Length];
+        model.Backward(gradOut, gradIn);
+
+        const float h = 1e-2f;
+        foreach (Parameter p in model.Parameters)
+        {
+            for (int i = 0; i < p.Value.Length; i++)
+            {
+                float saved = p.Value[i];
+                p.Value[i] = saved + h;
+                double up = Objective();
+                p.Value[i] = saved - h;
+                double down = Objective();
+                p.Value[i] = saved;
+                double numeric = (up - down) / (2 * h);
+                Assert.True(Math.Abs(numeric - p.Gradient[i]) <= 2e-3 * Math.Max(1, Math.Abs(numeric)), $"{p.Name}[{i}]: analytic {p.Gradient[i]}, numeric {numeric}");
+            }
+        }
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            float saved = x[i];
+            x[i] = saved + h;
+            double up = Objective();
+            x[i] = saved - h;
+            double down = Objective();
+            x[i] = saved;
+            double numeric = (up - down) / (2 * h);
+            Assert.True(Math.Abs(numeric - gradIn[i]) <= 2e-3 * Math.Max(1, Math.Abs(numeric)), $"input[{i}]: analytic {gradIn[i]}, numeric {numeric}");
+        }
+    }
+
+    [Fact]
+    public void SegmentHead_lays_logits_out_as_N_C_S()
+    {
+        var inner = new Sequential(new Linear(2, 2, new XentRandom(1)));
+        var linear = (Linear)inner.Layers[0];
+        Array.Copy(new float[] { 1, 0, 0, 1 }, linear.Weight.Value, 4); // identity
+        Array.Clear(linear.Bias.Value);
+        var head = new SegmentHead(3, inner);
+        float[] x = [1, 2, 3, 4, 5, 6]; // one sample, 3 segments of 2
+        var y = new float[6];
+        head.Forward(x, y, 1, training: false);
+        Assert.Equal([1f, 3, 5, 2, 4, 6], y); // (N=1, C=2, S=3)
+    }
+
+    [Fact]
+    public void Dropout_scales_kept_values_and_is_the_identity_when_evaluating()
+    {
+        var dropout = new Dropout(1000, 0.25f, new XentRandom(3));
+        float[] x = [.. Enumerable.Repeat(1f, 1000)];
+        var y = new float[1000];
+        dropout.Forward(x, y, 1, training: true);
+        int kept = y.Count(v => v != 0);
+        Assert.InRange(kept, 700, 800);
+        Assert.All(y.Where(v => v != 0), v => Assert.Equal(1f / 0.75f, v));
+        dropout.Forward(x, y, 1, training: false);
+        Assert.All(y, v => Assert.Equal(1f, v));
+    }
+
+    [Fact]
+    public void Mismatched_layers_and_batches_are_rejected_with_the_sizes_named()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Sequential(new Linear(3, 4, new XentRandom(1)), new Linear(5, 2, new XentRandom(1))));
+        Assert.Contains("takes 5 features but layer 0 (Linear) gives 4", e.Message);
+        Sequential model = Mlp.Create(3, [], 2, new XentRandom(1));
+        var e2 = Assert.Throws<ArgumentException>(() => model.Forward(new float[5], 2, training: false));
+        Assert.Contains("a batch of 2 × 3 features needs 6", e2.Message);
+    }
+
+    [Fact]
+    public void The_architecture_round_trips_through_its_spec()
+    {
+        Sequential model = Mlp.Create(10, [16, 8], 2, new XentRandom(1), dropout: 0.1f);
+        Module rebuilt = model.Spec.Build(new XentRandom(2));
+        Assert.Equal(model.Spec.Layers!.Select(l => l.Kind), rebuilt.Spec.Layers!.Select(l => l.Kind));
+        Assert.Equal(model.Parameters.Select(p => p.Name), rebuilt.Parameters.Select(p => p.Name));
+    }
+}
