@@ -1,0 +1,74 @@
+using Xent.Data;
+using Xent.Metrics;
+using Xent.Nn;
+
+namespace Xent.Training;
+
+/// <summary>A model's predictions on a dataset, with its metrics.</summary>
+/// <param name="Probabilities">Rows × classes, row-major.</param>
+/// <param name="Predicted">The most probable class of each row.</param>
+/// <param name="Metrics">Classification metrics (when the data have labels).</param>
+/// <param name="LogLoss">Log loss.</param>
+/// <param name="ExpectedCalibrationError">ECE with 10 bins.</param>
+/// <param name="Reliability">The reliability bins.</param>
+public sealed record EvaluationResult(float[] Probabilities, int[] Predicted, ClassificationMetrics Metrics, double LogLoss, double ExpectedCalibrationError, ReliabilityBin[] Reliability);
+
+/// <summary>Runs a trained model over data: probabilities, predictions and metrics.</summary>
+public static class Evaluation
+{
+    /// <summary>Class probabilities for every row, in evaluation mode.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="data">The rows (standardised as in training).</param>
+    /// <param name="outputsAreLogProbabilities">Whether the model ends with log_softmax (NLL models).</param>
+    /// <returns>Rows × classes probabilities.</returns>
+    public static float[] PredictProbabilities(Sequential model, Dataset data, bool outputsAreLogProbabilities)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        int classes = model.OutputFeatures, d = data.FeatureCount;
+        var result = new float[data.Count * classes];
+        const int chunk = 512;
+        for (int start = 0; start < data.Count; start += chunk)
+        {
+            int m = Math.Min(chunk, data.Count - start);
+            ReadOnlySpan<float> output = model.Forward(data.Features.AsSpan(start * d, m * d), m, training: false);
+            for (int i = 0; i < m; i++)
+            {
+                Span<float> row = result.AsSpan((start + i) * classes, classes);
+                if (outputsAreLogProbabilities)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Exp(output.Slice(i * classes, classes), row);
+                }
+                else
+                {
+                    System.Numerics.Tensors.TensorPrimitives.SoftMax(output.Slice(i * classes, classes), row);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Predicts and scores.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="data">Labelled rows (standardised as in training).</param>
+    /// <param name="outputsAreLogProbabilities">Whether the model ends with log_softmax.</param>
+    /// <returns>The result.</returns>
+    public static EvaluationResult Evaluate(Sequential model, Dataset data, bool outputsAreLogProbabilities)
+    {
+        float[] probabilities = PredictProbabilities(model, data, outputsAreLogProbabilities);
+        int classes = model.OutputFeatures;
+        var predicted = new int[data.Count];
+        for (int i = 0; i < data.Count; i++)
+        {
+            predicted[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax<float>(probabilities.AsSpan(i * classes, classes));
+        }
+
+        return new EvaluationResult(
+            probabilities, predicted,
+            ClassificationMetrics.Compute(data.Labels, predicted, classes),
+            Calibration.LogLoss(data.Labels, probabilities, classes),
+            Calibration.ExpectedCalibrationError(data.Labels, probabilities, classes),
+            Calibration.Reliability(data.Labels, probabilities, classes));
+    }
+}

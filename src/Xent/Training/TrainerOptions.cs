@@ -1,0 +1,79 @@
+using Xent.Optim;
+
+namespace Xent.Training;
+
+/// <summary>Stops training when a validation metric has not improved for <paramref name="Patience"/> epochs, and restores the best weights.</summary>
+/// <param name="Metric"><c>val_loss</c> (lower is better) or <c>val_accuracy</c> (higher is better). Default: val_loss.</param>
+/// <param name="Patience">Epochs without improvement before stopping. Default: 5.</param>
+/// <param name="MinDelta">The smallest change that counts as an improvement. Default: 0.</param>
+public sealed record EarlyStopping(string Metric = "val_loss", int Patience = 5, double MinDelta = 0)
+{
+    /// <summary>Whether a higher value is better.</summary>
+    public bool Maximise => Metric switch
+    {
+        "val_loss" => false,
+        "val_accuracy" => true,
+        _ => throw new ArgumentException($"Unknown early-stopping metric '{Metric}'; expected val_loss or val_accuracy.", nameof(Metric)),
+    };
+}
+
+/// <summary>How the trainer runs, with documented defaults.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Passes over the training rows. Default: 30.</summary>
+    public int Epochs { get; init; } = 30;
+
+    /// <summary>Rows per mini-batch (the last batch of an epoch may be smaller). Default: 32.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>The seed of the batch order (model initialisation takes its own). Default: 0.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Kernel threads; <see langword="null"/> (the default) for all cores. Results do not depend on it.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>The learning-rate schedule, stepped once per epoch. Default: constant.</summary>
+    public LearningRateSchedule Schedule { get; init; } = new ConstantSchedule();
+
+    /// <summary>Early stopping, or <see langword="null"/> (the default) to train every epoch.</summary>
+    public EarlyStopping? EarlyStopping { get; init; }
+
+    /// <summary>Also evaluate the validation split every this many steps (recorded in the batch history); 0 (the default) evaluates once per epoch.</summary>
+    public int ValidateEverySteps { get; init; }
+
+    /// <summary>Where checkpoints go, or <see langword="null"/> (the default) for none.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Checkpoint every this many steps; 0 (the default) at the end of each epoch.</summary>
+    public int CheckpointEverySteps { get; init; }
+
+    /// <summary>Checks the values.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(ValidateEverySteps, nameof(ValidateEverySteps));
+        ArgumentOutOfRangeException.ThrowIfNegative(CheckpointEverySteps, nameof(CheckpointEverySteps));
+        if (Threads is int t)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(t, 1, nameof(Threads));
+        }
+
+        if (EarlyStopping is { } e)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(e.Patience, 1, nameof(EarlyStopping));
+            _ = e.Maximise;
+        }
+    }
+}
+
+/// <summary>Where training is, reported after every step.</summary>
+/// <param name="Epoch">The epoch, from 0.</param>
+/// <param name="Epochs">Epochs planned.</param>
+/// <param name="Step">The step within the epoch, from 1.</param>
+/// <param name="StepsPerEpoch">Steps per epoch.</param>
+/// <param name="Loss">This batch's loss.</param>
+/// <param name="Accuracy">This batch's accuracy.</param>
+/// <param name="LearningRate">The learning rate.</param>
+public readonly record struct TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss, double Accuracy, double LearningRate);

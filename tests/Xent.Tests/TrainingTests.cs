@@ -1,0 +1,158 @@
+using System.Text.Json;
+using Xent.Data;
+using Xent.Kernels;
+using Xent.Nn;
+using Xent.Optim;
+using Xent.Training;
+
+namespace Xent.Tests;
+
+[Collection(nameof(ParallelismCollection))]
+public sealed class TrainingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xent-train-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("adam")]
+    public void Training_a_64_128_10_MLP_on_digits_matches_PyTorch_step_by_step(string optimizerName)
+    {
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "mlp-parity.json")));
+        JsonElement root = doc.RootElement;
+        Dataset digits = CsvDatasetReader.Read(DataTests.RepoFile("data", "digits.csv"));
+        float[] x = [.. digits.Features.Select(v => v / 16f)];
+        Sequential model = Mlp.Create(64, [128], 10, new XentRandom(0));
+        foreach (Parameter p in model.Parameters)
+        {
+            float[] init = [.. root.GetProperty("initial").GetProperty(p.Name).EnumerateArray().Select(e => e.GetSingle())];
+            init.CopyTo(p.Value, 0);
+        }
+
+        Optimizer optimizer = optimizerName == "sgd"
+            ? new Sgd(model.Parameters, new SgdOptions { LearningRate = 0.1, Momentum = 0.9 })
+            : new Adam(model.Parameters, new AdamOptions { LearningRate = 1e-3 });
+        var loss = new TrainingLoss(LossKind.CrossEntropy);
+        double[] expected = [.. root.GetProperty("losses").GetProperty(optimizerName).EnumerateArray().Select(e => e.GetDouble())];
+        var batchX = new float[64 * 64];
+        var batchY = new int[64];
+        var gradient = new float[64 * 10];
+        int step = 0;
+        foreach (JsonElement batch in root.GetProperty("batches").EnumerateArray())
+        {
+            int i = 0;
+            foreach (JsonElement row in batch.EnumerateArray())
+            {
+                int r = row.GetInt32();
+                x.AsSpan(r * 64, 64).CopyTo(batchX.AsSpan(i * 64, 64));
+                batchY[i++] = digits.Labels[r];
+            }
+
+            model.ZeroGradients();
+            ReadOnlySpan<float> output = model.Forward(batchX, 64, training: true);
+            double value = loss.Compute(output, batchY, 10, gradient).Value;
+            model.Backward(gradient);
+            optimizer.Step();
+            Assert.True(Math.Abs(value - expected[step]) <= 1e-4, $"step {step}: Xent {value:R}, PyTorch {expected[step]:R}");
+            step++;
+        }
+
+        Assert.Equal(50, step);
+    }
+
+    private static (Sequential Model, TrainingResult Result) TrainIris(int threads, TrainerOptions? options = null, bool resume = false, float dropout = 0.1f)
+    {
+        Parallelism.MaxDegree = threads;
+        Dataset iris = CsvDatasetReader.Read(DataTests.RepoFile("data", "iris.csv"));
+        SplitIndices split = StratifiedSplit.Split(iris.Labels, 3, 0.2, 0, seed: 1);
+        Standardizer s = Standardizer.Fit(iris, split.Train);
+        Dataset train = s.Transform(iris.Subset(split.Train)), validation = s.Transform(iris.Subset(split.Validation));
+        Sequential model = Mlp.Create(4, [16], 3, new XentRandom(7), dropout: dropout);
+        var optimizer = new Adam(model.Parameters, new AdamOptions { LearningRate = 0.01 });
+        TrainingResult result = Trainer.Fit(model, optimizer, new TrainingLoss(LossKind.CrossEntropy, [1, 2, 1], 0.05), train, validation,
+            options ?? new TrainerOptions { Epochs = 8, BatchSize = 16, Seed = 3 }, resume: resume);
+        return (model, result);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_bit_identical_weights_across_runs_and_thread_counts()
+    {
+        int saved = Parallelism.MaxDegree;
+        try
+        {
+            float[][] Weights(int threads) => [.. TrainIris(threads).Model.Parameters.Select(p => p.Value)];
+            float[][] one = Weights(1);
+            foreach (float[][] other in new[] { Weights(1), Weights(2), Weights(Environment.ProcessorCount) })
+            {
+                for (int i = 0; i < one.Length; i++)
+                {
+                    Assert.True(one[i].AsSpan().SequenceEqual(other[i]), $"parameter {i} differs");
+                }
+            }
+        }
+        finally
+        {
+            Parallelism.MaxDegree = saved;
+        }
+    }
+
+    [Fact]
+    public void Resuming_from_a_mid_epoch_checkpoint_gives_the_same_weights_and_history()
+    {
+        string checkpoint = Path.Combine(_dir, "checkpoint.safetensors");
+        var options = new TrainerOptions { Epochs = 8, BatchSize = 16, Seed = 3, CheckpointPath = checkpoint, CheckpointEverySteps = 5, EarlyStopping = new EarlyStopping("val_loss", 3) };
+        (Sequential reference, TrainingResult full) = TrainIris(1, options with { CheckpointPath = null });
+
+        // Interrupt: train with checkpoints, then corrupt nothing but stop after a mid-epoch checkpoint by truncating epochs.
+        var cts = new CancellationTokenSource();
+        int steps = 0;
+        var stopAt = new Progress(() => { if (++steps == 17) { cts.Cancel(); } });
+        Parallelism.MaxDegree = 1;
+        Dataset iris = CsvDatasetReader.Read(DataTests.RepoFile("data", "iris.csv"));
+        SplitIndices split = StratifiedSplit.Split(iris.Labels, 3, 0.2, 0, seed: 1);
+        Standardizer s = Standardizer.Fit(iris, split.Train);
+        Dataset train = s.Transform(iris.Subset(split.Train)), validation = s.Transform(iris.Subset(split.Validation));
+        Sequential model = Mlp.Create(4, [16], 3, new XentRandom(7), dropout: 0.1f);
+        Assert.Throws<OperationCanceledException>(() => Trainer.Fit(model, new Adam(model.Parameters, new AdamOptions { LearningRate = 0.01 }),
+            new TrainingLoss(LossKind.CrossEntropy, [1, 2, 1], 0.05), train, validation, options, stopAt, cancellationToken: cts.Token));
+        Assert.True(File.Exists(checkpoint));
+
+        (Sequential resumed, TrainingResult result) = TrainIris(2, options, resume: true);
+        Assert.True(result.Resumed);
+        for (int i = 0; i < reference.Parameters.Count; i++)
+        {
+            Assert.True(reference.Parameters[i].Value.AsSpan().SequenceEqual(resumed.Parameters[i].Value), $"parameter {i} differs after resume");
+        }
+
+        Assert.Equal(full.History.BatchesCsv(), result.History.BatchesCsv());
+        Assert.Equal(full.History.EpochsCsv(), result.History.EpochsCsv());
+    }
+
+    [Fact]
+    public void A_checkpoint_from_other_settings_is_refused()
+    {
+        string checkpoint = Path.Combine(_dir, "c.safetensors");
+        TrainIris(1, new TrainerOptions { Epochs = 2, BatchSize = 16, Seed = 3, CheckpointPath = checkpoint });
+        var e = Assert.Throws<InvalidDataException>(() => TrainIris(1, new TrainerOptions { Epochs = 2, BatchSize = 8, Seed = 3, CheckpointPath = checkpoint }, resume: true));
+        Assert.Contains("other settings", e.Message);
+    }
+
+    [Fact]
+    public void History_has_a_record_per_batch_and_per_epoch()
+    {
+        (_, TrainingResult r) = TrainIris(1, new TrainerOptions { Epochs = 10, BatchSize = 16, Seed = 3, ValidateEverySteps = 4 });
+        Assert.Equal(10, r.History.Epochs.Count);
+        Assert.Equal(10 * 8, r.History.Batches.Count); // 120 rows / 16
+        Assert.Equal(20, r.History.Batches.Count(b => !double.IsNaN(b.ValidationLoss)));
+        Assert.StartsWith("epoch,step,global_step,loss,accuracy,learning_rate,val_loss,val_accuracy\n0,1,1,", r.History.BatchesCsv());
+        using JsonDocument doc = JsonDocument.Parse(r.History.ToJson());
+        Assert.Equal(10, doc.RootElement.GetProperty("epochs").GetArrayLength());
+        Assert.True(r.History.Epochs[^1].ValidationAccuracy > 0.8, $"iris is easy; validation accuracy {r.History.Epochs[^1].ValidationAccuracy}, history:\n{r.History.EpochsCsv()}");
+    }
+
+    private sealed class Progress(Action onReport) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => onReport();
+    }
+}
