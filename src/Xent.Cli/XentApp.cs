@@ -15,6 +15,9 @@ internal static class XentApp
             LossCommand.Create(context),
             ExplainCommand.Create(context),
             DemoCommand.Create(context),
+            TrainCommand.Create(context),
+            EvaluateCommand.Create(context),
+            PredictCommand.Create(context),
         };
 
         ParseResult parse = root.Parse(args);

@@ -89,7 +89,7 @@ internal static class ExplainCommand
     /// <summary>Builds the explanation of a case (cross-entropy and soft cross-entropy only).</summary>
     internal static LossExplanation Explain(LossCase c)
     {
-        if (c.Loss is not (LossKind.CrossEntropy or LossKind.SoftCrossEntropy))
+        if (c.Loss is not (CaseLoss.CrossEntropy or CaseLoss.SoftCrossEntropy))
         {
             throw new InputException($"{c.Where}: explain covers cross_entropy and soft_cross_entropy; this case is {c.Loss}.");
         }
@@ -111,12 +111,12 @@ internal static class ExplainCommand
             Weight = c.Weight?.Values,
             IgnoreIndex = c.IgnoreIndex,
             Reduction = c.Reduction,
-            LabelSmoothing = c.Loss == LossKind.SoftCrossEntropy ? SoftCrossEntropy.EquivalentLabelSmoothing : c.LabelSmoothing,
+            LabelSmoothing = c.Loss == CaseLoss.SoftCrossEntropy ? SoftCrossEntropy.EquivalentLabelSmoothing : c.LabelSmoothing,
         };
         if (c.TargetIsIndex)
         {
             int[] targets = [.. c.Target.Values.Select(v => (int)v)];
-            double scale = c.Loss == LossKind.SoftCrossEntropy ? SoftCrossEntropy.Scale : 1.0;
+            double scale = c.Loss == CaseLoss.SoftCrossEntropy ? SoftCrossEntropy.Scale : 1.0;
             return LossExplanation.ForIndexTargets(c.Input.Values, n, classes, s, targets, options, scale, unbatched);
         }
 
@@ -126,7 +126,7 @@ internal static class ExplainCommand
     internal static void Render(IAnsiConsole console, LossCase c)
     {
         LossExplanation e = Explain(c);
-        bool soft = c.Loss == LossKind.SoftCrossEntropy;
+        bool soft = c.Loss == CaseLoss.SoftCrossEntropy;
         string title = c.Name ?? (soft ? "soft cross-entropy" : "cross-entropy");
         console.Write(new Rule($"[bold]{Markup.Escape(title)}[/]") { Justification = Justify.Left });
         console.MarkupLine(Markup.Escape(Describe(c, e)));

@@ -3,7 +3,7 @@ using Xent.Losses;
 namespace Xent.Cli.LossCases;
 
 /// <summary>The losses a case file can name.</summary>
-internal enum LossKind
+internal enum CaseLoss
 {
     CrossEntropy,
     Nll,
@@ -25,7 +25,7 @@ internal sealed record LossCase
 
     public string? Name { get; init; }
 
-    public LossKind Loss { get; init; } = LossKind.CrossEntropy;
+    public CaseLoss Loss { get; init; } = CaseLoss.CrossEntropy;
 
     public CaseDType DType { get; init; } = CaseDType.Float32;
 

@@ -98,7 +98,7 @@ internal static class LossCaseReader
             throw new InputException($"{where}: expected a case object.");
         }
 
-        LossKind loss = LossKind.CrossEntropy;
+        CaseLoss loss = CaseLoss.CrossEntropy;
         string? lossName = OptionalString(c, "function", where);
         if (lossName is null && c.TryGetProperty("loss", out JsonElement lossElement) && lossElement.ValueKind == JsonValueKind.String)
         {
@@ -114,10 +114,10 @@ internal static class LossCaseReader
         {
             loss = lossName switch
             {
-                "cross_entropy" => LossKind.CrossEntropy,
-                "nll" => LossKind.Nll,
-                "bce_with_logits" => LossKind.BinaryCrossEntropyWithLogits,
-                "soft_cross_entropy" => LossKind.SoftCrossEntropy,
+                "cross_entropy" => CaseLoss.CrossEntropy,
+                "nll" => CaseLoss.Nll,
+                "bce_with_logits" => CaseLoss.BinaryCrossEntropyWithLogits,
+                "soft_cross_entropy" => CaseLoss.SoftCrossEntropy,
                 var s => throw new InputException($"{where}: unknown loss \"{s}\"; expected cross_entropy, nll, bce_with_logits or soft_cross_entropy."),
             };
         }
@@ -133,8 +133,8 @@ internal static class LossCaseReader
         NestedArray target = WithShape(c, "target", NestedArray.Read(Required(c, "target", where), $"{where}.target"), where);
         bool targetIsIndex = loss switch
         {
-            LossKind.Nll or LossKind.SoftCrossEntropy => true,
-            LossKind.BinaryCrossEntropyWithLogits => false,
+            CaseLoss.Nll or CaseLoss.SoftCrossEntropy => true,
+            CaseLoss.BinaryCrossEntropyWithLogits => false,
             _ => OptionalString(c, "target_dtype", where) switch
             {
                 null => target.AllIntegers,

@@ -51,7 +51,7 @@ internal static class LossCaseRunner
         LossResult parts;
         T[] losses;
         nint[] lossShape;
-        if (c.Loss == LossKind.BinaryCrossEntropyWithLogits)
+        if (c.Loss == CaseLoss.BinaryCrossEntropyWithLogits)
         {
             var t = new ReadOnlyTensorSpan<T>(Convert<T>(c.Target.Values), TargetShape(c.Target.Shape));
             losses = new T[input.Length];
@@ -83,8 +83,8 @@ internal static class LossCaseRunner
 
             parts = c.Loss switch
             {
-                LossKind.Nll => Nll.Compute(x, t, new NllOptions { Weight = weight, IgnoreIndex = c.IgnoreIndex, Reduction = c.Reduction, Diagnostics = diagnostics }, losses, grad),
-                LossKind.SoftCrossEntropy => SoftCrossEntropy.Compute(x, t, Options(c, weight, diagnostics), losses, grad),
+                CaseLoss.Nll => Nll.Compute(x, t, new NllOptions { Weight = weight, IgnoreIndex = c.IgnoreIndex, Reduction = c.Reduction, Diagnostics = diagnostics }, losses, grad),
+                CaseLoss.SoftCrossEntropy => SoftCrossEntropy.Compute(x, t, Options(c, weight, diagnostics), losses, grad),
                 _ => CrossEntropy.Compute(x, t, Options(c, weight, diagnostics), losses, grad),
             };
             lossShape = unbatched ? [] : targetShape;

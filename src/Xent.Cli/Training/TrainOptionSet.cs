@@ -1,0 +1,183 @@
+using System.CommandLine;
+using System.Globalization;
+using Xent.Cli.LossCases;
+using Xent.Data;
+using Xent.Optim;
+using Xent.Training;
+
+namespace Xent.Cli.Training;
+
+/// <summary>The options of <c>xent train</c> (also accepted per run by <c>xent compare</c>), parsed into <see cref="PipelineOptions"/>.</summary>
+internal sealed class TrainOptionSet
+{
+    public Option<string> Loss { get; } = new("--loss") { Description = "cross-entropy, soft-cross-entropy or nll.", DefaultValueFactory = _ => "cross-entropy" };
+
+    public Option<string> ClassWeights { get; } = new("--class-weights") { Description = "none, inverse, balanced, effective:BETA, or w1,w2,...", DefaultValueFactory = _ => "none" };
+
+    public Option<double> LabelSmoothing { get; } = new("--label-smoothing") { Description = "Label smoothing in [0, 1] (cross-entropy). Default: 0." };
+
+    public Option<string> Hidden { get; } = new("--hidden") { Description = "Hidden layer widths, e.g. 64,64; 'none' for a linear model.", DefaultValueFactory = _ => "64" };
+
+    public Option<float> Dropout { get; } = new("--dropout") { Description = "Dropout after each hidden layer, in [0, 1). Default: 0." };
+
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "sgd, adam or adamw.", DefaultValueFactory = _ => "adam" };
+
+    public Option<double?> LearningRate { get; } = new("--lr") { Description = "Learning rate. Default: 0.1 for sgd, 0.001 for adam/adamw." };
+
+    public Option<double> Momentum { get; } = new("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9 };
+
+    public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay. Default: 0." };
+
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 30 };
+
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Mini-batch size.", DefaultValueFactory = _ => 32 };
+
+    public Option<double> ValidationFraction { get; } = new("--val-fraction") { Description = "Validation share of the rows.", DefaultValueFactory = _ => 0.1 };
+
+    public Option<double> TestFraction { get; } = new("--test-fraction") { Description = "Test share of the rows.", DefaultValueFactory = _ => 0.2 };
+
+    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the split, initialisation and batch order. Default: 0." };
+
+    public Option<int?> Threads { get; } = new("--threads") { Description = "Kernel threads (results do not depend on it). Default: all cores." };
+
+    public Option<string> Schedule { get; } = new("--schedule") { Description = "constant, step:EPOCHS[:GAMMA] or cosine[:T_MAX].", DefaultValueFactory = _ => "constant" };
+
+    public Option<int?> EarlyStopping { get; } = new("--early-stopping") { Description = "Stop after this many epochs without a better validation loss, keeping the best weights." };
+
+    public Option<int> ValidateEvery { get; } = new("--validate-every") { Description = "Also record validation loss and accuracy every N steps (0: per epoch only)." };
+
+    public IEnumerable<Option> All => [Loss, ClassWeights, LabelSmoothing, Hidden, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery];
+
+    public void AddTo(Command command)
+    {
+        foreach (Option o in All)
+        {
+            command.Options.Add(o);
+        }
+    }
+
+    /// <summary>Reads and checks the options; a bad value is an <see cref="InputException"/> naming the option.</summary>
+    public PipelineOptions Read(ParseResult parse)
+    {
+        int epochs = Positive(parse.GetValue(Epochs), "--epochs");
+        var trainer = new TrainerOptions
+        {
+            Epochs = epochs,
+            BatchSize = Positive(parse.GetValue(BatchSize), "--batch-size"),
+            Seed = parse.GetValue(Seed),
+            Threads = parse.GetValue(Threads) is int t ? Positive(t, "--threads") : null,
+            Schedule = ParseSchedule(parse.GetRequiredValue(Schedule), epochs),
+            EarlyStopping = parse.GetValue(EarlyStopping) is int p ? new Xent.Training.EarlyStopping("val_loss", Positive(p, "--early-stopping")) : null,
+            ValidateEverySteps = NonNegative(parse.GetValue(ValidateEvery), "--validate-every"),
+        };
+        double smoothing = parse.GetValue(LabelSmoothing);
+        if (!(smoothing >= 0 && smoothing <= 1))
+        {
+            throw new InputException($"--label-smoothing must be in [0, 1], got {smoothing.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        float dropout = parse.GetValue(Dropout);
+        if (!(dropout >= 0 && dropout < 1))
+        {
+            throw new InputException($"--dropout must be in [0, 1), got {dropout.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        double? lr = parse.GetValue(LearningRate);
+        if (lr is double rate && !(rate > 0 && double.IsFinite(rate)))
+        {
+            throw new InputException($"--lr must be a positive number, got {rate.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        double val = parse.GetValue(ValidationFraction), test = parse.GetValue(TestFraction);
+        if (!(val >= 0 && val < 1) || !(test >= 0 && test < 1) || val + test >= 1)
+        {
+            throw new InputException("--val-fraction and --test-fraction must each be in [0, 1) and together below 1.");
+        }
+
+        LossKind loss;
+        ClassWeights weights;
+        try
+        {
+            loss = LossKindNames.Parse(parse.GetRequiredValue(Loss));
+            weights = Xent.Data.ClassWeights.Parse(parse.GetRequiredValue(ClassWeights));
+        }
+        catch (FormatException e)
+        {
+            throw new InputException(e.Message, e);
+        }
+
+        if (loss != LossKind.CrossEntropy && smoothing != 0)
+        {
+            throw new InputException($"--label-smoothing applies to --loss cross-entropy only, not {loss.Name()}.");
+        }
+
+        return new PipelineOptions
+        {
+            Loss = loss,
+            ClassWeights = weights,
+            LabelSmoothing = smoothing,
+            Hidden = ParseHidden(parse.GetRequiredValue(Hidden)),
+            Dropout = dropout,
+            Optimizer = parse.GetRequiredValue(Optimizer).ToLowerInvariant() switch
+            {
+                "sgd" => OptimizerKind.Sgd,
+                "adam" => OptimizerKind.Adam,
+                "adamw" => OptimizerKind.AdamW,
+                var o => throw new InputException($"--optimizer: unknown optimizer '{o}'; expected sgd, adam or adamw."),
+            },
+            LearningRate = lr,
+            Momentum = NonNegative(parse.GetValue(Momentum), "--momentum"),
+            WeightDecay = NonNegative(parse.GetValue(WeightDecay), "--weight-decay"),
+            ValidationFraction = val,
+            TestFraction = test,
+            Trainer = trainer,
+        };
+    }
+
+    private static int[] ParseHidden(string text)
+    {
+        if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return [];
+        }
+
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var widths = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1 || widths[i] > 1 << 16)
+            {
+                throw new InputException($"--hidden: '{text}' is not a list of layer widths such as 64,64 (item {i + 1}, '{parts[i]}', is not a positive integer).");
+            }
+        }
+
+        return widths;
+    }
+
+    private static LearningRateSchedule ParseSchedule(string text, int epochs)
+    {
+        string[] parts = text.Trim().ToLowerInvariant().Split(':');
+        try
+        {
+            return parts[0] switch
+            {
+                "constant" when parts.Length == 1 => new ConstantSchedule(),
+                "step" when parts.Length is 2 or 3 => new StepSchedule(
+                    int.Parse(parts[1], CultureInfo.InvariantCulture) is var s and > 0 ? s : throw new FormatException(),
+                    parts.Length == 3 ? double.Parse(parts[2], CultureInfo.InvariantCulture) : 0.1),
+                "cosine" when parts.Length is 1 or 2 => new CosineSchedule(parts.Length == 2 ? (int.Parse(parts[1], CultureInfo.InvariantCulture) is var m and > 0 ? m : throw new FormatException()) : epochs),
+                _ => throw new FormatException(),
+            };
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw new InputException($"--schedule: '{text}' is not constant, step:EPOCHS[:GAMMA] or cosine[:T_MAX].", e);
+        }
+    }
+
+    private static int Positive(int value, string option) => value >= 1 ? value : throw new InputException($"{option} must be at least 1, got {value}.");
+
+    private static int NonNegative(int value, string option) => value >= 0 ? value : throw new InputException($"{option} must be 0 or more, got {value}.");
+
+    private static double NonNegative(double value, string option) => value >= 0 && double.IsFinite(value) ? value : throw new InputException($"{option} must be a number ≥ 0, got {value.ToString(CultureInfo.InvariantCulture)}.");
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using Spectre.Console;
+using Xent.Training;
+
+namespace Xent.Cli.Training;
+
+/// <summary>
+/// Shows training progress: a Spectre.Console progress bar with loss and accuracy on a terminal, and plain lines
+/// (one per epoch) when output is redirected.
+/// </summary>
+internal static class TrainingProgressView
+{
+    public static T Run<T>(CliContext context, string label, int totalSteps, Func<IProgress<TrainingProgress>, T> work)
+    {
+        if (context.Console.Profile.Capabilities.Interactive)
+        {
+            T result = default!;
+            context.Console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    ProgressTask task = ctx.AddTask(Markup.Escape(label), maxValue: totalSteps);
+                    result = work(new Callback(p =>
+                    {
+                        task.Increment(1);
+                        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{label} epoch {p.Epoch + 1}/{p.Epochs} loss {p.Loss:F4} acc {p.Accuracy:F3}"));
+                    }));
+                });
+            return result;
+        }
+
+        return work(new Callback(p =>
+        {
+            if (p.Step == p.StepsPerEpoch)
+            {
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} epoch {p.Epoch + 1}/{p.Epochs}: last batch loss {p.Loss:F4}, accuracy {p.Accuracy:F3}, lr {p.LearningRate:G4}"));
+            }
+        }));
+    }
+
+    private sealed class Callback(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+}
