@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Xent.Cli;
+using Xent.Nn;
+using Xent.Training;
+
+namespace Xent.Tests;
+
+[Collection(nameof(ParallelismCollection))]
+public sealed class TrainCliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xent-cli-train-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = XentApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Two overlapping Gaussian classes, 1000 "cat" and 100 "dog", 10 features.</summary>
+    internal static string WriteImbalanced(string path, int majority = 1000, int minority = 100, ulong seed = 11)
+    {
+        var random = new XentRandom(seed);
+        var sb = new StringBuilder(string.Join(",", Enumerable.Range(0, 10).Select(i => $"f{i}")) + ",label\n");
+        for (int i = 0; i < majority + minority; i++)
+        {
+            bool dog = i >= majority;
+            for (int j = 0; j < 10; j++)
+            {
+                double shift = dog && j < 3 ? 1.0 : 0.0;
+                sb.Append((random.NextGaussian() + shift).ToString("F4", CultureInfo.InvariantCulture)).Append(',');
+            }
+
+            sb.Append(dog ? "dog" : "cat").Append('\n');
+        }
+
+        File.WriteAllText(path, sb.ToString());
+        return path;
+    }
+
+    private static double MinorityRecall(string dir)
+    {
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+        return doc.RootElement.GetProperty("per_class").EnumerateArray().Single(c => c.GetProperty("class").GetString() == "dog").GetProperty("recall").GetDouble();
+    }
+
+    [Fact]
+    public void Balanced_class_weights_raise_minority_recall_on_a_1000_to_100_set()
+    {
+        string data = WriteImbalanced(Path.Combine(_dir, "cats-dogs.csv"));
+        string none = Path.Combine(_dir, "none"), balanced = Path.Combine(_dir, "balanced");
+        string[] common = ["--data", data, "--hidden", "16", "--optimizer", "sgd", "--lr", "0.1", "--batch-size", "32", "--epochs", "20", "--seed", "3"];
+        var (c1, _, _) = Run(["train", .. common, "--out", none]);
+        var (c2, report, _) = Run(["train", .. common, "--class-weights", "balanced", "--out", balanced]);
+        Assert.Equal(0, c1);
+        Assert.Equal(0, c2);
+        double recallNone = MinorityRecall(none), recallBalanced = MinorityRecall(balanced);
+        Assert.True(recallBalanced > recallNone + 0.1, $"minority recall: none {recallNone:F3}, balanced {recallBalanced:F3}");
+        Assert.Contains("Class weights: cat 0.55", report);
+        Assert.Contains("dog", report);
+    }
+
+    [Fact]
+    public void Digits_reaches_95_percent_test_accuracy()
+    {
+        string dir = Path.Combine(_dir, "digits");
+        var (code, _, _) = Run("train", "--data", DataTests.RepoFile("data", "digits.csv"), "--out", dir, "--seed", "1");
+        Assert.Equal(0, code);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+        Assert.Equal("test", doc.RootElement.GetProperty("split").GetString());
+        Assert.Equal(359, doc.RootElement.GetProperty("rows").GetInt32()); // a stratified 20%
+        Assert.True(doc.RootElement.GetProperty("accuracy").GetDouble() >= 0.95);
+        foreach (string f in new[] { "model.safetensors", "history.csv", "epochs.csv", "history.json", "config.json", "report.txt" })
+        {
+            Assert.True(File.Exists(Path.Combine(dir, f)), f);
+        }
+    }
+
+    [Fact]
+    public void Breast_cancer_reaches_95_percent_test_accuracy()
+    {
+        string dir = Path.Combine(_dir, "bc");
+        Assert.Equal(0, Run("train", "--data", DataTests.RepoFile("data", "breast_cancer.csv"), "--out", dir, "--seed", "1").Code);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+        Assert.True(doc.RootElement.GetProperty("accuracy").GetDouble() >= 0.95);
+    }
+
+    [Fact]
+    public void Bad_options_exit_2_and_name_the_option()
+    {
+        string data = DataTests.RepoFile("data", "iris.csv");
+        Assert.Contains("--hidden", Run("train", "--data", data, "--out", Path.Combine(_dir, "a"), "--hidden", "64,x").Err);
+        Assert.Contains("--class-weights", Run("train", "--data", data, "--out", Path.Combine(_dir, "b"), "--class-weights", "2,oops").Err.Replace("Class weights '2,oops'", "--class-weights"));
+        Assert.Contains("--label-smoothing", Run("train", "--data", data, "--out", Path.Combine(_dir, "c"), "--label-smoothing", "1.5").Err);
+        Assert.Contains("no label column named 'species'", Run("train", "--data", data, "--out", Path.Combine(_dir, "d"), "--label", "species").Err);
+        Assert.Equal(2, Run("train", "--data", data, "--out", Path.Combine(_dir, "e"), "--epochs", "0").Code);
+        Assert.Equal(2, Run("train", "--out", Path.Combine(_dir, "f")).Code);
+    }
+
+    [Fact]
+    public void Evaluate_and_predict_use_the_saved_model()
+    {
+        string dir = Path.Combine(_dir, "iris");
+        string data = DataTests.RepoFile("data", "iris.csv");
+        Assert.Equal(0, Run("train", "--data", data, "--out", dir, "--epochs", "40").Code);
+        var (code, output, _) = Run("evaluate", "--model", Path.Combine(dir, "model.safetensors"), "--data", data);
+        Assert.Equal(0, code);
+        Assert.Contains("confusion matrix", output);
+        string preds = Path.Combine(_dir, "preds.csv");
+        Assert.Equal(0, Run("predict", "--model", Path.Combine(dir, "model.safetensors"), "--data", data, "--out", preds).Code);
+        string[] lines = File.ReadAllLines(preds);
+        Assert.Equal("row,predicted,p_setosa,p_versicolor,p_virginica", lines[0]);
+        Assert.Equal(151, lines.Length);
+        Assert.Equal(2, Run("predict", "--model", Path.Combine(dir, "model.safetensors"), "--data", data, "--out", preds).Code); // exists, no --force
+    }
+
+    [Fact]
+    public void A_corrupt_model_file_gives_a_clear_error()
+    {
+        string bad = Path.Combine(_dir, "bad.safetensors");
+        File.WriteAllBytes(bad, [255, 255, 255, 255, 255, 255, 255, 127, 1, 2, 3]);
+        var (code, _, error) = Run("evaluate", "--model", bad, "--data", DataTests.RepoFile("data", "iris.csv"));
+        Assert.Equal(2, code);
+        Assert.Contains("corrupt or truncated", error);
+    }
+
+    [Fact]
+    public void Kill_9_at_a_random_step_then_resume_gives_bit_identical_weights()
+    {
+        string data = DataTests.RepoFile("data", "digits.csv");
+        string[] options = ["--data", data, "--epochs", "6", "--batch-size", "32", "--seed", "5", "--dropout", "0.1", "--hidden", "64"];
+        string reference = Path.Combine(_dir, "reference"), killed = Path.Combine(_dir, "killed");
+        Assert.Equal(0, Run(["train", .. options, "--out", reference]).Code);
+
+        string cli = Path.Combine(AppContext.BaseDirectory, "Xent.Cli.dll");
+        var start = new ProcessStartInfo("dotnet", ["exec", cli, "train", .. options, "--out", killed, "--checkpoint-every", "2"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        string checkpoint = Path.Combine(killed, "checkpoint.safetensors");
+        var stopwatch = Stopwatch.StartNew();
+        while (!File.Exists(checkpoint) && stopwatch.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
+        {
+            Thread.Sleep(5);
+        }
+
+        int delay = new XentRandom((ulong)Environment.TickCount64).NextInt(150);
+        Thread.Sleep(delay);
+        Assert.False(process.HasExited, "training finished before it could be killed; make the run longer");
+        process.Kill(entireProcessTree: true); // SIGKILL on Linux: no clean-up runs
+        process.WaitForExit();
+        Assert.False(File.Exists(Path.Combine(killed, "model.safetensors")));
+
+        var (code, _, error) = Run(["train", .. options, "--out", killed, "--checkpoint-every", "2", "--resume"]);
+        Assert.True(code == 0, error);
+        (Sequential a, _) = ModelFile.Load(Path.Combine(reference, "model.safetensors"));
+        (Sequential b, _) = ModelFile.Load(Path.Combine(killed, "model.safetensors"));
+        for (int i = 0; i < a.Parameters.Count; i++)
+        {
+            Assert.True(a.Parameters[i].Value.AsSpan().SequenceEqual(b.Parameters[i].Value), $"{a.Parameters[i].Name} differs after kill -9 and resume (killed {delay} ms after the first checkpoint)");
+        }
+
+        Assert.Equal(File.ReadAllText(Path.Combine(reference, "history.csv")), File.ReadAllText(Path.Combine(killed, "history.csv")));
+    }
+}
