@@ -174,3 +174,68 @@ public sealed class TrainCliTests : IDisposable
         Assert.Equal(File.ReadAllText(Path.Combine(reference, "history.csv")), File.ReadAllText(Path.Combine(killed, "history.csv")));
     }
 }
+
+public sealed class SafetensorsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xent-st-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void A_PyTorch_made_file_loads_and_reproduces_PyTorchs_logits()
+    {
+        (Sequential model, ModelInfo info) = ModelFile.Load(Path.Combine(AppContext.BaseDirectory, "Golden", "pytorch-mlp.safetensors"));
+        Assert.Equal(["a", "b", "c"], info.ClassNames);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "pytorch-mlp-outputs.json")));
+        float[] x = [.. doc.RootElement.GetProperty("inputs").EnumerateArray().SelectMany(r => r.EnumerateArray()).Select(e => e.GetSingle())];
+        float[] expected = [.. doc.RootElement.GetProperty("logits").EnumerateArray().SelectMany(r => r.EnumerateArray()).Select(e => e.GetSingle())];
+        float[] logits = model.Forward(x, 5, training: false).ToArray();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - logits[i]) <= 1e-5f, $"logit {i}: PyTorch {expected[i]}, Xent {logits[i]}");
+        }
+    }
+
+    [Fact]
+    public void Written_files_round_trip()
+    {
+        Sequential model = Mlp.Create(3, [5], 2, new XentRandom(4));
+        string path = Path.Combine(_dir, "m.safetensors");
+        ModelFile.Save(path, model, new ModelInfo { ClassNames = ["x", "y"], FeatureNames = ["a", "b", "c"] });
+        (Sequential back, ModelInfo info) = ModelFile.Load(path);
+        Assert.Equal(model.Parameters.SelectMany(p => p.Value), back.Parameters.SelectMany(p => p.Value));
+        Assert.Equal(["a", "b", "c"], info.FeatureNames);
+        Assert.False(Directory.EnumerateFiles(_dir, "*.tmp*").Any(), "no temporary file is left behind");
+    }
+
+    [Theory]
+    [InlineData("short", "fewer than the 8-byte header length")]
+    [InlineData("huge-header", "corrupt or truncated: the header claims")]
+    [InlineData("bad-json", "corrupt header: not valid JSON")]
+    [InlineData("truncated-data", "truncated file?")]
+    [InlineData("overlap", "overlap")]
+    [InlineData("not-xent", "not a Xent model")]
+    public void Corrupt_or_truncated_files_are_rejected_with_a_reason(string kind, string message)
+    {
+        string path = Path.Combine(_dir, kind + ".safetensors");
+        byte[] Header(string json)
+        {
+            byte[] h = Encoding.UTF8.GetBytes(json);
+            return [.. BitConverter.GetBytes((ulong)h.Length), .. h];
+        }
+
+        byte[] bytes = kind switch
+        {
+            "short" => [1, 2, 3],
+            "huge-header" => [.. BitConverter.GetBytes(ulong.MaxValue / 2), 0, 0],
+            "bad-json" => Header("{not json"),
+            "truncated-data" => [.. Header("""{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"""), 0, 0, 0, 0],
+            "overlap" => [.. Header("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"""), .. new byte[12]],
+            _ => [.. Header("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"""), 0, 0, 0, 0],
+        };
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
+        Assert.Contains(message, e.Message);
+        Assert.Contains(kind + ".safetensors", e.Message);
+    }
+}
