@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Xent.Benchmarks;
 
-/// <summary>Timing: warm-up runs, then the median of at least 7 timed runs.</summary>
+/// <summary>Timing: warm-up runs (at least 3 and at least 250 ms, so tiered JIT has finished), then the median of at least 7 timed runs.</summary>
 internal static class Measure
 {
     public static int Runs { get; set; } = 9;
@@ -12,7 +12,8 @@ internal static class Measure
     /// <summary>The median time of <paramref name="action"/> in milliseconds.</summary>
     public static double MedianMilliseconds(Action action)
     {
-        for (int i = 0; i < WarmUps; i++)
+        long warmStart = Stopwatch.GetTimestamp();
+        for (int i = 0; i < WarmUps || Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds < 250; i++)
         {
             action();
         }

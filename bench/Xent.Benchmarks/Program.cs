@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Xent.Benchmarks;
 
-// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|all] [--threads N] [--elements M] [--markdown FILE]
+// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|all] [--threads N] [--elements M] [--markdown FILE]
 string suite = "ce";
 int threads = Environment.ProcessorCount;
 long elements = 16L << 20;
@@ -22,11 +22,11 @@ for (int i = 0; i < args.Length; i++)
         case "--markdown" when i + 1 < args.Length:
             markdown = args[++i];
             break;
-        case "ce" or "exp" or "all":
+        case "ce" or "exp" or "gemm" or "all":
             suite = args[i];
             break;
         default:
-            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|all] [--threads N] [--elements M (>= 32000)] [--markdown FILE]");
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|all] [--threads N] [--elements M (>= 32000)] [--markdown FILE]");
             return 2;
     }
 }
@@ -35,10 +35,17 @@ string machine = MachineInfo.Describe(threads);
 Console.WriteLine($"Machine: {machine}");
 Console.WriteLine($"Suite: {suite}; each figure is the median of {Math.Max(7, Measure.Runs)} runs after {Measure.WarmUps} warm-ups; ratio = case time / baseline time in the same run.");
 var rows = new List<Row>();
+double peak = suite is "gemm" or "all" ? GemmSuite.PeakGflops(threads) : double.NaN;
+if (!double.IsNaN(peak))
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FMA peak (register-only loop, {threads} threads): {peak:F1} GFLOP/s; OpenBLAS: {OpenBlas.Library}"));
+}
+
 IEnumerable<Row> cases = suite switch
 {
     "exp" => ExpSuite.Run(),
-    "all" => CrossEntropySuite.Run(threads, elements).Concat(ExpSuite.Run()),
+    "gemm" => GemmSuite.Run(threads, peak),
+    "all" => CrossEntropySuite.Run(threads, elements).Concat(ExpSuite.Run()).Concat(GemmSuite.Run(threads, peak)),
     _ => CrossEntropySuite.Run(threads, elements),
 };
 if (suite is "exp" or "all")
@@ -50,16 +57,16 @@ if (suite is "exp" or "all")
 foreach (Row row in cases)
 {
     rows.Add(row);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Case,-22} {row.Shape,-16} {row.Ratio,6:F2}x {row.Baseline,-14} ({row.Milliseconds:F2} ms vs {row.BaselineMilliseconds:F2} ms)"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Case,-36} {row.Shape,-20} {row.Ratio,6:F2}x {row.Baseline,-16} ({row.Milliseconds:F3} ms vs {row.BaselineMilliseconds:F3} ms) {row.Note}"));
 }
 
 var table = new StringBuilder();
 table.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}").AppendLine();
-table.AppendLine("| case | shape (N x C) | ratio | baseline | case ms | baseline ms |");
-table.AppendLine("|---|---|---|---|---|---|");
+table.AppendLine("| case | shape | time ratio (lower is faster) | baseline | case ms | baseline ms | note |");
+table.AppendLine("|---|---|---|---|---|---|---|");
 foreach (Row row in rows)
 {
-    table.AppendLine(CultureInfo.InvariantCulture, $"| {row.Case} | {row.Shape} | {row.Ratio:F2}x | {row.Baseline} | {row.Milliseconds:F2} | {row.BaselineMilliseconds:F2} |");
+    table.AppendLine(CultureInfo.InvariantCulture, $"| {row.Case} | {row.Shape} | {row.Ratio:F2}x | {row.Baseline} | {row.Milliseconds:F3} | {row.BaselineMilliseconds:F3} | {row.Note} |");
 }
 
 if (markdown is not null)

@@ -13,6 +13,7 @@ namespace Xent.Kernels;
 internal static class RowOps
 {
     /// <summary>Maximum of the row (NaN if any element is NaN; -inf for an empty row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Max<T>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -54,6 +55,7 @@ internal static class RowOps
     /// (w ≡ 1 when <paramref name="weight"/> is empty). The shift sum is computed only when
     /// <paramref name="wantShiftSum"/> is set.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T SumExp<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> weight, bool wantShiftSum, out T shiftSum)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -119,6 +121,7 @@ internal static class RowOps
     /// For probability targets q_c = α·t_c + β: returns Σ exp(x_c − m), and Σ w_c·q_c·(x_c − m) in
     /// <paramref name="weightedShift"/> and Σ w_c·q_c in <paramref name="weightedMass"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T SumExpProbability<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> target, T alpha, T beta, ReadOnlySpan<T> weight, out T weightedShift, out T weightedMass)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -197,6 +200,7 @@ internal static class RowOps
     /// Writes g_c = scale·exp(x_c − m) − offset·w_c (w ≡ 1 when <paramref name="weight"/> is empty;
     /// nothing is subtracted when <paramref name="offset"/> is zero).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteSoftmaxGradient<T>(ReadOnlySpan<T> x, T m, T scale, T offset, ReadOnlySpan<T> weight, Span<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -251,6 +255,7 @@ internal static class RowOps
     /// <summary>
     /// Probability targets: writes g_c = scale·exp(x_c − m) − κ·w_c·(α·t_c + β).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteProbabilityGradient<T>(ReadOnlySpan<T> x, T m, T scale, T kappa, ReadOnlySpan<T> target, T alpha, T beta, ReadOnlySpan<T> weight, Span<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -173,6 +173,7 @@ public static class Sgemm
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RunBlock(in Job job, int block, int pc, int kc, int jc, int nc, int nr, float[] packedA, float[] packedB)
     {
         int ic = block * MC;
@@ -210,6 +211,7 @@ public static class Sgemm
     }
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] into panels of MR rows: panel-major, then k, then the MR rows (zero-padded).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackA(in Job job, int ic, int mc, int pc, int kc, float[] packed)
     {
         int o = 0;
@@ -234,6 +236,7 @@ public static class Sgemm
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into panels of NR columns: panel-major, then k, then the NR columns (zero-padded).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackB(in Job job, int pc, int kc, int jc, int nc, int nr, float[] packed)
     {
         int o = 0;
@@ -266,6 +269,7 @@ public static class Sgemm
     }
 
     /// <summary>tile[MR×nr] = Σ_p aPanel[p, 0..MR] ⊗ bPanel[p, 0..nr].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MicroKernel(int kc, ref float a, ref float b, Span<float> tile, int nr)
     {
         ref float t = ref MemoryMarshal.GetReference(tile);
