@@ -140,3 +140,27 @@ public class LayerTests
         Assert.Equal(model.Parameters.Select(p => p.Name), rebuilt.Parameters.Select(p => p.Name));
     }
 }
+
+public class SegmentHeadShapeTests
+{
+    [Fact]
+    public void A_140000_long_sequence_in_140_segments_of_1000_gives_logits_2_by_140_for_the_kdim_loss()
+    {
+        var random = new XentRandom(1);
+        var head = new SegmentHead(140, Mlp.Create(1000, [8], 2, random));
+        var model = new Sequential(head);
+        Assert.Equal(140_000, model.InputFeatures);
+        Assert.Equal(2 * 140, model.OutputFeatures);
+        float[] x = [.. Enumerable.Range(0, 2 * 140_000).Select(_ => random.NextSingle(-1, 1))];
+        float[] logits = model.Forward(x, 2, training: true).ToArray();
+        int[] targets = [.. Enumerable.Range(0, 2 * 140).Select(i => i % 47 == 0 ? 1 : 0)];
+        var gradient = new float[logits.Length];
+        Xent.Losses.LossResult r = Xent.Losses.CrossEntropy.Compute<float>(
+            new System.Numerics.Tensors.ReadOnlyTensorSpan<float>(logits, [2, 2, 140]),
+            new System.Numerics.Tensors.ReadOnlyTensorSpan<int>(targets, [2, 140]),
+            new Xent.Losses.CrossEntropyOptions { Weight = [3.0 / 140, 137.0 / 140] }, gradient: gradient);
+        Assert.True(double.IsFinite(r.Value));
+        model.Backward(gradient);
+        Assert.Contains(model.Parameters[0].Gradient, g => g != 0);
+    }
+}
