@@ -18,6 +18,7 @@ internal static class XentApp
             TrainCommand.Create(context),
             EvaluateCommand.Create(context),
             PredictCommand.Create(context),
+            InspectCommand.Create(context),
         };
 
         ParseResult parse = root.Parse(args);

@@ -42,7 +42,7 @@ internal static class TrainCommand
 
             pipeline = pipeline with { Trainer = pipeline.Trainer with { CheckpointPath = checkpoint, CheckpointEverySteps = every } };
             Dataset dataset = ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label) });
-            return Run(context, dataset, pipeline, dir, parse.GetValue(resume));
+            return Run(context, dataset, pipeline, dir, parse.GetValue(resume), parse.GetRequiredValue(data).Name);
         });
         return command;
     }
@@ -59,7 +59,7 @@ internal static class TrainCommand
         }
     }
 
-    internal static int Run(CliContext context, Dataset dataset, PipelineOptions pipeline, string dir, bool resume)
+    internal static int Run(CliContext context, Dataset dataset, PipelineOptions pipeline, string dir, bool resume, string dataName)
     {
         IAnsiConsole console = context.Console;
         int[] counts = dataset.ClassCounts();
@@ -101,10 +101,13 @@ internal static class TrainCommand
         ModelFile.Save(Path.Combine(dir, "model.safetensors"), result.Model, result.Info);
         training.History.WriteTo(dir);
         Xent.Data.AtomicFile.WriteAllText(Path.Combine(dir, "metrics.json"), MetricsView.ToJson(result.Evaluation, dataset.ClassNames, result.EvaluatedOn));
-        Xent.Data.AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), TrainingPipeline.Describe(pipeline));
+        string config = TrainingPipeline.Describe(pipeline);
+        Xent.Data.AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), config);
+        string html = Xent.Reports.TrainingReport.Build(result, config, dataName).Write(dir);
         Xent.Data.AtomicFile.WriteAllText(Path.Combine(dir, "report.txt"), ClassificationReport.Format(result.Evaluation.Metrics, dataset.ClassNames));
         MetricsView.Render(console, result.Evaluation, dataset.ClassNames, $"{result.EvaluatedOn} split ({result.Evaluation.Predicted.Length} rows)");
-        console.WriteLine($"Wrote model.safetensors, history.csv, epochs.csv, history.json, metrics.json, config.json and report.txt to {dir}");
+        console.WriteLine($"Wrote model.safetensors, history.csv, epochs.csv, history.json, metrics.json, config.json, report.txt and the charts to {dir}");
+        console.WriteLine($"Report: {html}");
         return ExitCodes.Success;
     }
 }

@@ -19,6 +19,9 @@ public sealed record CsvReadOptions
 
     /// <summary>Whether a file may lack the label column (for prediction). Default: false.</summary>
     public bool LabelOptional { get; init; }
+
+    /// <summary>Keep NaN and infinite features instead of rejecting the file (for inspection). Default: false.</summary>
+    public bool AllowNonFinite { get; init; }
 }
 
 /// <summary>
@@ -140,7 +143,7 @@ public static class CsvDatasetReader
                     throw new DataFormatException(source, line, i + 1, $"column '{header[i]}' holds '{Encoding.UTF8.GetString(cell)}', which is not a number.");
                 }
 
-                if (!float.IsFinite(v))
+                if (!float.IsFinite(v) && !options.AllowNonFinite)
                 {
                     throw new DataFormatException(source, line, i + 1, $"column '{header[i]}' holds {Encoding.UTF8.GetString(cell).Trim()}; features must be finite (no NaN or infinity).");
                 }

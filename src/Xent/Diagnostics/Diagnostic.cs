@@ -31,4 +31,16 @@ public static class DiagnosticCodes
 
     /// <summary>The input of the NLL loss looks like probabilities rather than log-probabilities.</summary>
     public const string NllInputLooksLikeProbabilities = "XENT0003";
+
+    /// <summary>Identical feature rows carry different labels: the loss cannot fall below their entropy.</summary>
+    public const string ConflictingLabels = "XENT0004";
+
+    /// <summary>A feature column holds one value only.</summary>
+    public const string ConstantColumns = "XENT0005";
+
+    /// <summary>A feature column holds NaN or infinity.</summary>
+    public const string NonFiniteColumns = "XENT0006";
+
+    /// <summary>The classes are strongly imbalanced.</summary>
+    public const string ClassImbalance = "XENT0007";
 }

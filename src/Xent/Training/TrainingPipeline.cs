@@ -98,6 +98,14 @@ public static class TrainingPipeline
             throw new ArgumentException($"Classification needs at least 2 classes; the data have {data.ClassCount}.", nameof(data));
         }
 
+        if (diagnostics is not null)
+        {
+            foreach (Diagnostic d in DatasetInspector.Inspect(data).Diagnostics())
+            {
+                diagnostics.Report(d);
+            }
+        }
+
         ulong seed = options.Trainer.Seed;
         SplitIndices split = StratifiedSplit.Split(data.Labels, data.ClassCount, options.ValidationFraction, options.TestFraction, seed);
         Standardizer? standardizer = options.Standardize ? Standardizer.Fit(data, split.Train) : null;

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Xent.Data;
+using Xent.Diagnostics;
+
+namespace Xent.Cli.Commands;
+
+/// <summary><c>xent inspect</c>: checks a dataset before training.</summary>
+internal static class InspectCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var data = new Option<FileInfo>("--data") { Description = "The CSV to inspect.", Required = true };
+        var label = new Option<string>("--label") { Description = "The label column's name.", DefaultValueFactory = _ => "label" };
+        var command = new Command("inspect", "Report class balance, conflicting labels and the loss floor they impose, and unusable columns.") { data, label };
+        command.SetAction(parse =>
+        {
+            Dataset dataset = TrainCommand.ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label), AllowNonFinite = true });
+            Render(context.Console, DatasetInspector.Inspect(dataset), parse.GetRequiredValue(data).Name);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    internal static void Render(IAnsiConsole console, DatasetInspection r, string name)
+    {
+        console.Write(new Rule($"[bold]{Markup.Escape(name)}[/]: {r.Rows} rows, {r.Features} features, {r.ClassNames.Count} classes") { Justification = Justify.Left });
+        var table = new Table().Border(TableBorder.Rounded).Title("classes and the weights each scheme gives");
+        table.AddColumn("class");
+        table.AddColumn(new TableColumn("rows").RightAligned());
+        table.AddColumn(new TableColumn("share").RightAligned());
+        foreach ((string scheme, _) in r.SchemeWeights)
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(scheme)).RightAligned());
+        }
+
+        for (int c = 0; c < r.ClassNames.Count; c++)
+        {
+            var row = new List<string> { Markup.Escape(r.ClassNames[c]), r.ClassCounts[c].ToString(CultureInfo.InvariantCulture), ((double)r.ClassCounts[c] / Math.Max(1, r.Rows)).ToString("P1", CultureInfo.InvariantCulture) };
+            row.AddRange(r.SchemeWeights.Select(s => s.Weights is { } w ? w[c].ToString("G4", CultureInfo.InvariantCulture) : "-"));
+            table.AddRow([.. row]);
+        }
+
+        console.Write(table);
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Imbalance ratio (largest ÷ smallest class): {r.ImbalanceRatio:G4}"));
+        if (r.ConflictingGroups.Count == 0)
+        {
+            console.WriteLine("No identical feature rows carry different labels: the loss floor is 0.");
+        }
+        else
+        {
+            var groups = new Table().Border(TableBorder.Rounded).Title("identical rows with different labels");
+            groups.AddColumns("group", "rows", "labels", "entropy (nats)");
+            int i = 1;
+            foreach (ConflictGroup g in r.ConflictingGroups.Take(20))
+            {
+                string labels = string.Join(", ", r.ClassNames.Select((c, k) => (c, n: g.LabelCounts[k])).Where(t => t.n > 0).Select(t => $"{t.c}×{t.n}"));
+                groups.AddRow((i++).ToString(CultureInfo.InvariantCulture), g.Rows.Length.ToString(CultureInfo.InvariantCulture), Markup.Escape(labels), g.Entropy.ToString("F4", CultureInfo.InvariantCulture));
+            }
+
+            console.Write(groups);
+            if (r.ConflictingGroups.Count > 20)
+            {
+                console.WriteLine($"… and {r.ConflictingGroups.Count - 20} more groups.");
+            }
+
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cross-entropy floor: Σ_groups (n_g / N)·H(labels in g) = {r.LossFloor:F4} nats. No model can get the mean training loss below it."));
+        }
+
+        console.WriteLine(r.ConstantColumns.Count == 0 ? "No constant columns." : $"Constant columns: {string.Join(", ", r.ConstantColumns)}");
+        console.WriteLine(r.NonFiniteColumns.Count == 0 ? "No NaN or infinite values." : $"Columns with NaN or infinity: {string.Join(", ", r.NonFiniteColumns)}");
+        foreach (Diagnostic d in r.Diagnostics())
+        {
+            console.MarkupLine($"[yellow]{Markup.Escape(d.ToString())}[/]");
+        }
+    }
+}

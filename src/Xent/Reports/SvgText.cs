@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+
+namespace Xent.Reports;
+
+/// <summary>Shared pieces of Xent's SVG writer: escaping, number formatting, the palette and axis ticks.</summary>
+internal static class SvgText
+{
+    /// <summary>A colour-blind-friendly palette (Tableau 10); series i uses entry i mod 10.</summary>
+    public static readonly string[] Palette = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac"];
+
+    /// <summary>A short identifier that depends only on the text (FNV-1a), so that output is reproducible.</summary>
+    public static string StableId(string text)
+    {
+        uint hash = 2166136261;
+        foreach (char ch in text)
+        {
+            hash = (hash ^ ch) * 16777619;
+        }
+
+        return hash.ToString("x8", CultureInfo.InvariantCulture);
+    }
+
+    public static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
+
+    public static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+
+    public static string Label(double v)
+    {
+        double a = Math.Abs(v);
+        return a != 0 && (a < 1e-3 || a >= 1e5) ? v.ToString("0.#E+0", CultureInfo.InvariantCulture) : v.ToString("0.####", CultureInfo.InvariantCulture);
+    }
+
+    public static string Csv(string text) => text.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+
+    public static string Csv(double v) => double.IsNaN(v) ? string.Empty : v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>About <paramref name="count"/> round tick values covering [min, max] (1, 2 or 5 × 10^k steps).</summary>
+    public static double[] NiceTicks(double min, double max, int count = 6)
+    {
+        if (!(max > min))
+        {
+            (min, max) = (min - 1, max + 1);
+        }
+
+        double raw = (max - min) / Math.Max(1, count - 1);
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double step = new[] { 1.0, 2, 2.5, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
+        double first = Math.Floor(min / step) * step;
+        var ticks = new List<double>();
+        for (double t = first; t <= max + (step * 0.5); t += step)
+        {
+            ticks.Add(Math.Round(t / step) * step);
+        }
+
+        return [.. ticks];
+    }
+
+    public static void Header(StringBuilder sb, int width, int height, string title)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\">");
+        sb.Append("<title>").Append(Escape(title)).Append("</title>");
+        sb.Append(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{Escape(title)}</text>");
+    }
+
+    public static void Legend(StringBuilder sb, IReadOnlyList<string> names, double x, double y)
+    {
+        sb.Append("<g class=\"legend\">");
+        for (int i = 0; i < names.Count; i++)
+        {
+            double yy = y + (i * 16);
+            sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{N(x)}\" y=\"{N(yy - 9)}\" width=\"12\" height=\"10\" fill=\"{Palette[i % Palette.Length]}\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(x + 16)}\" y=\"{N(yy)}\">{Escape(names[i])}</text>");
+        }
+
+        sb.Append("</g>");
+    }
+}
