@@ -4,7 +4,7 @@ namespace Xent.Nn;
 
 /// <summary>
 /// A serialisable description of a layer, stored in model files so that the architecture can be rebuilt.
-/// Kinds: <c>linear</c>, <c>relu</c>, <c>dropout</c>, <c>log_softmax</c>, <c>sequential</c>, <c>segment_head</c>.
+/// Kinds: <c>linear</c>, <c>relu</c>, <c>dropout</c>, <c>log_softmax</c>, <c>softmax</c>, <c>sequential</c>, <c>segment_head</c>.
 /// </summary>
 /// <param name="Kind">The layer kind.</param>
 /// <param name="In">Input features per sample.</param>
@@ -28,6 +28,7 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
         "relu" => new ReLU(In),
         "dropout" => new Dropout(In, Probability, random),
         "log_softmax" => new LogSoftmax(In),
+        "softmax" => new Softmax(In),
         "sequential" => BuildSequential(Layers, random),
         "segment_head" => new SegmentHead(Segments, BuildSequential(Layers, random)),
         _ => throw new FormatException($"Unknown layer kind '{Kind}'."),

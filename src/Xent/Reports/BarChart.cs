@@ -59,7 +59,8 @@ public sealed class BarChart : IChart
     /// <inheritdoc />
     public string ToSvg()
     {
-        const double left = 64, right = 170, top = 34, bottom = 56;
+        const double left = 64, top = 34, bottom = 56;
+        double right = SvgText.LegendWidth(Series.Select(s => s.Name));
         double plotW = Width - left - right, plotH = Height - top - bottom;
         double max = YRange?.Max ?? Math.Max(1e-12, Series.SelectMany(s => s.Values).Where(double.IsFinite).DefaultIfEmpty(1).Max());
         double min = YRange?.Min ?? 0;

@@ -102,7 +102,8 @@ public sealed class LineChart : IChart
     /// <inheritdoc />
     public string ToSvg()
     {
-        const double left = 64, right = 170, top = 34, bottom = 48;
+        const double left = 64, top = 34, bottom = 48;
+        double right = SvgText.LegendWidth(Series.Select(s => s.Name));
         double plotW = Width - left - right, plotH = Height - top - bottom;
         bool Usable(double y) => double.IsFinite(y) && (!LogY || y > 0);
         var xs = Series.SelectMany(s => s.X).Where(double.IsFinite).DefaultIfEmpty(0).ToArray();

@@ -65,6 +65,9 @@ internal static class SvgText
         sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{Escape(title)}</text>");
     }
 
+    /// <summary>Room for the legend beside the plot: about 7 pixels per character of the longest name.</summary>
+    public static double LegendWidth(IEnumerable<string> names) => Math.Clamp(40 + (7 * names.Select(n => n.Length).DefaultIfEmpty(0).Max()), 120, 320);
+
     public static void Legend(StringBuilder sb, IReadOnlyList<string> names, double x, double y)
     {
         sb.Append("<g class=\"legend\">");
