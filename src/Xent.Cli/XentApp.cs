@@ -19,6 +19,7 @@ internal static class XentApp
             EvaluateCommand.Create(context),
             PredictCommand.Create(context),
             InspectCommand.Create(context),
+            CompareCommand.Create(context),
         };
 
         ParseResult parse = root.Parse(args);

@@ -155,11 +155,20 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public void Demo_runs_and_exits_0()
+    public void Demo_runs_all_four_experiments_and_exits_0()
     {
-        var (code, output, _) = Run("demo");
+        string dir = Path.Combine(_dir, "demo");
+        var (code, output, _) = Run("demo", "--out", dir);
         Assert.Equal(0, code);
-        Assert.Contains("mean = 13.8226 / 11 = 1.2566", output);
+        foreach (string name in new[] { "conflicting-labels", "kdim-weights", "soft-vs-hard", "imbalance-weights" })
+        {
+            Assert.Contains(name, output);
+        }
+
         Assert.Contains("XENT0001", output);
+        Assert.Contains("Σ w[y]·ℓ ÷ Σ w[y]", output);
+        Assert.Contains("(4 experiment(s) in", output);
+        Assert.True(File.Exists(Path.Combine(dir, "report.html")));
+        Assert.Equal(2, Run("demo", "--out", dir).Code); // not empty now, and no --force
     }
 }
