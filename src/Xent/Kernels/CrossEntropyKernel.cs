@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Xent.Kernels;
 
@@ -148,92 +150,194 @@ internal static unsafe class CrossEntropyKernel
         }
     }
 
+    /// <summary>Classes up to which float 2-D input is transposed into lanes (above, rows are vectorised along C).</summary>
+    internal const int LaneClasses = 32;
+
     private static double RunRange<T>(in Job<T> job, long first, long end)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && job.Targets != null && (job.S > 1 || job.C <= LaneClasses))
+        {
+            ref readonly Job<float> f = ref Unsafe.As<Job<T>, Job<float>>(ref Unsafe.AsRef(in job));
+            if (Vector512.IsHardwareAccelerated)
+            {
+                return RunLanes<V512>(f, first, end);
+            }
+
+            if (Vector256.IsHardwareAccelerated)
+            {
+                return RunLanes<V256>(f, first, end);
+            }
+        }
+
         int c = job.C;
-        int s = job.S;
         ReadOnlySpan<T> weight = job.Weight == null ? default : new ReadOnlySpan<T>(job.Weight, c);
         double sum = 0;
-        if (s == 1)
+        if (job.S == 1)
         {
             for (long p = first; p < end; p++)
             {
-                var x = new ReadOnlySpan<T>(job.Logits + (p * c), c);
-                Span<T> g = job.Gradient == null ? default : new Span<T>(job.Gradient + (p * c), c);
-                double loss = job.Targets != null
-                    ? IndexRow(job, x, job.Targets[p], weight, g)
-                    : ProbabilityRow(job, x, new ReadOnlySpan<T>(job.Probabilities + (p * c), c), weight, g);
-                if (job.Losses != null)
-                {
-                    job.Losses[p] = T.CreateTruncating(loss);
-                }
-
-                sum += loss;
+                sum += RowAt(job, p, weight);
             }
 
             return sum;
         }
 
-        // K-dimensional layout: gather each position's classes (stride S) into a contiguous row,
-        // run the same row code, and scatter the gradient back.
         T[] scratch = ArrayPool<T>.Shared.Rent(3 * c);
-        try
+        for (long p = first; p < end; p++)
         {
-            Span<T> row = scratch.AsSpan(0, c);
-            Span<T> trow = scratch.AsSpan(c, c);
-            Span<T> grow = scratch.AsSpan(2 * c, c);
-            for (long p = first; p < end; p++)
+            sum += PositionAt(job, p, weight, scratch);
+        }
+
+        ArrayPool<T>.Shared.Return(scratch);
+        return sum;
+    }
+
+    /// <summary>One contiguous row (S = 1).</summary>
+    private static double RowAt<T>(in Job<T> job, long p, ReadOnlySpan<T> weight)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = job.C;
+        var x = new ReadOnlySpan<T>(job.Logits + (p * c), c);
+        Span<T> g = job.Gradient == null ? default : new Span<T>(job.Gradient + (p * c), c);
+        double loss = job.Targets != null
+            ? IndexRow(job, x, job.Targets[p], weight, g)
+            : ProbabilityRow(job, x, new ReadOnlySpan<T>(job.Probabilities + (p * c), c), weight, g);
+        if (job.Losses != null)
+        {
+            job.Losses[p] = T.CreateTruncating(loss);
+        }
+
+        return loss;
+    }
+
+    /// <summary>One K-dimensional position: its classes (stride S) are gathered into a row, and the gradient scattered back.</summary>
+    private static double PositionAt<T>(in Job<T> job, long p, ReadOnlySpan<T> weight, T[] scratch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = job.C, s = job.S;
+        Span<T> row = scratch.AsSpan(0, c), trow = scratch.AsSpan(c, c), grow = scratch.AsSpan(2 * c, c);
+        long b = p / s, pos = p % s;
+        T* x0 = job.Logits + (b * c * s) + pos;
+        for (int k = 0; k < c; k++)
+        {
+            row[k] = x0[(long)k * s];
+        }
+
+        Span<T> g = job.Gradient == null ? default : grow;
+        double loss;
+        if (job.Targets != null)
+        {
+            loss = IndexRow(job, row, job.Targets[p], weight, g);
+        }
+        else
+        {
+            T* t0 = job.Probabilities + (b * c * s) + pos;
+            for (int k = 0; k < c; k++)
             {
-                long b = p / s;
-                long pos = p % s;
-                T* x0 = job.Logits + (b * c * s) + pos;
-                for (int k = 0; k < c; k++)
-                {
-                    row[k] = x0[(long)k * s];
-                }
+                trow[k] = t0[(long)k * s];
+            }
 
-                Span<T> g = job.Gradient == null ? default : grow;
-                double loss;
-                if (job.Targets != null)
-                {
-                    loss = IndexRow(job, row, job.Targets[p], weight, g);
-                }
-                else
-                {
-                    T* t0 = job.Probabilities + (b * c * s) + pos;
-                    for (int k = 0; k < c; k++)
-                    {
-                        trow[k] = t0[(long)k * s];
-                    }
+            loss = ProbabilityRow(job, row, trow, weight, g);
+        }
 
-                    loss = ProbabilityRow(job, row, trow, weight, g);
-                }
-
-                if (job.Gradient != null)
-                {
-                    T* g0 = job.Gradient + (b * c * s) + pos;
-                    for (int k = 0; k < c; k++)
-                    {
-                        g0[(long)k * s] = grow[k];
-                    }
-                }
-
-                if (job.Losses != null)
-                {
-                    job.Losses[p] = T.CreateTruncating(loss);
-                }
-
-                sum += loss;
+        if (job.Gradient != null)
+        {
+            T* g0 = job.Gradient + (b * c * s) + pos;
+            for (int k = 0; k < c; k++)
+            {
+                g0[(long)k * s] = grow[k];
             }
         }
-        finally
+
+        if (job.Losses != null)
         {
-            ArrayPool<T>.Shared.Return(scratch);
+            job.Losses[p] = T.CreateTruncating(loss);
+        }
+
+        return loss;
+    }
+
+    /// <summary>
+    /// Float class-index targets, one SIMD vector of positions at a time (<see cref="LaneKernel"/>): along S for
+    /// K-dimensional input, or through a block transpose in L1 for small C. Leftover positions take the row path.
+    /// </summary>
+    private static double RunLanes<TV>(in Job<float> job, long first, long end)
+        where TV : struct, IFloatVector<TV>
+    {
+        int c = job.C, s = job.S, v = TV.Count;
+        ReadOnlySpan<float> weight = job.Weight == null ? default : new ReadOnlySpan<float>(job.Weight, c);
+        var settings = new LaneKernel.Settings(c, job.IgnoreIndex, (float)job.Smoothing, (float)job.WeightSum, (float)job.Kappa);
+        bool wantGradient = job.Gradient != null, wantLosses = job.Losses != null;
+        double sum = 0;
+        if (s == 1)
+        {
+            Span<float> xs = stackalloc float[LaneClasses * 16];
+            Span<float> gs = stackalloc float[LaneClasses * 16];
+            long p = first;
+            for (; p + v <= end; p += v)
+            {
+                float* x0 = job.Logits + (p * c);
+                for (int j = 0; j < v; j++)
+                {
+                    for (int k = 0; k < c; k++)
+                    {
+                        xs[(k * v) + j] = x0[(j * c) + k];
+                    }
+                }
+
+                sum += LaneKernel.Run<TV>(ref xs[0], v, ref job.Targets[p], weight, settings, ref gs[0], wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                if (wantGradient)
+                {
+                    float* g0 = job.Gradient + (p * c);
+                    for (int j = 0; j < v; j++)
+                    {
+                        for (int k = 0; k < c; k++)
+                        {
+                            g0[(j * c) + k] = gs[(k * v) + j];
+                        }
+                    }
+                }
+            }
+
+            for (; p < end; p++)
+            {
+                sum += RowAt(job, p, weight);
+            }
+
+            return sum;
+        }
+
+        float[]? scratch = null;
+        for (long p = first; p < end;)
+        {
+            long b = p / s, pos = p % s;
+            if (pos + v <= s && p + v <= end)
+            {
+                long offset = (b * c * s) + pos;
+                sum += LaneKernel.Run<TV>(ref job.Logits[offset], s, ref job.Targets[p], weight, settings,
+                    ref wantGradient ? ref job.Gradient[offset] : ref Unsafe.NullRef<float>(), wantGradient,
+                    ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                p += v;
+            }
+            else
+            {
+                scratch ??= ArrayPool<float>.Shared.Rent(3 * c);
+                sum += PositionAt(job, p, weight, scratch);
+                p++;
+            }
+        }
+
+        if (scratch is not null)
+        {
+            ArrayPool<float>.Shared.Return(scratch);
         }
 
         return sum;
     }
+
+    /// <summary>Elements per chunk of the online maximum and Σexp (4 KiB of floats: it stays in L1 between its two reads).</summary>
+    private const int Chunk = 1024;
 
     private static double IndexRow<T>(in Job<T> job, ReadOnlySpan<T> x, int y, ReadOnlySpan<T> weight, Span<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -261,11 +365,49 @@ internal static unsafe class CrossEntropyKernel
         double eps = job.Smoothing;
         bool smooth = eps > 0;
         int c = job.C;
-        T m = RowOps.Max(x);
-        T sumExp = RowOps.SumExp(x, m, weight, smooth, out T shiftSum);
+        double xY = double.CreateTruncating(x[y]); // read first: in place, the first pass overwrites the logits
+        int chunks = (c + Chunk - 1) / Chunk;
+        T[]? rented = chunks > 512 ? ArrayPool<T>.Shared.Rent(chunks) : null;
+        Span<T> chunkMax = rented ?? stackalloc T[chunks];
+
+        // One pass over the row, a chunk at a time: the chunk's maximum, then Σexp against the running maximum
+        // (rescaling the sum when it rises), storing the exps into the gradient for the second pass.
+        T m = T.NegativeInfinity, sumExp = T.Zero, shiftSum = T.Zero, weightSeen = T.Zero;
+        int pending = 0; // leading chunks whose logits are all -inf: kept until a finite maximum appears
+        for (int k = 0; k < chunks; k++)
+        {
+            int start = k * Chunk, length = Math.Min(Chunk, c - start);
+            ReadOnlySpan<T> xc = x.Slice(start, length);
+            T cm = RowOps.Max(xc);
+            if (T.IsNegativeInfinity(cm) && T.IsNegativeInfinity(m) && k < chunks - 1)
+            {
+                pending++;
+                continue;
+            }
+
+            if (!(cm <= m))
+            {
+                T oldM = m;
+                m = cm;
+                if (!T.IsNegativeInfinity(oldM))
+                {
+                    sumExp *= SimdMath.Exp(oldM - m);
+                    shiftSum -= (m - oldM) * weightSeen;
+                }
+            }
+
+            for (int q = pending; q > 0; q--)
+            {
+                sumExp += Accumulate(job, x, weight, g, smooth, k - q, m, chunkMax, ref shiftSum, ref weightSeen);
+            }
+
+            pending = 0;
+            sumExp += Accumulate(job, x, weight, g, smooth, k, m, chunkMax, ref shiftSum, ref weightSeen);
+        }
+
         double lse = Math.Log(double.CreateTruncating(sumExp));
         double wy = weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[y]);
-        double logpY = (double.CreateTruncating(x[y]) - double.CreateTruncating(m)) - lse;
+        double logpY = (xY - double.CreateTruncating(m)) - lse;
         double loss = -wy * logpY;
         if (smooth)
         {
@@ -275,15 +417,54 @@ internal static unsafe class CrossEntropyKernel
 
         if (!g.IsEmpty)
         {
+            // Second pass, from cache: g = exp(x − m_chunk)·exp(m_chunk − m)·a/Σ − κ·(ε/C)·w − (target) κ·(1 − ε)·w[y].
             double kappa = job.Kappa;
             double a = kappa * (smooth ? ((1 - eps) * wy) + (eps / c * job.WeightSum) : wy);
-            T scale = T.CreateTruncating(a / double.CreateTruncating(sumExp));
+            double scale = a / double.CreateTruncating(sumExp);
             T offset = smooth ? T.CreateTruncating(kappa * eps / c) : T.Zero;
-            RowOps.WriteSoftmaxGradient(x, m, scale, offset, weight, g);
+            for (int k = 0; k < chunks; k++)
+            {
+                int start = k * Chunk, length = Math.Min(Chunk, c - start);
+                T factor = T.CreateTruncating(scale * double.CreateTruncating(SimdMath.Exp(chunkMax[k] - m)));
+                RowOps.ScaleAndOffset(g.Slice(start, length), factor, offset, weight.IsEmpty ? default : weight.Slice(start, length));
+            }
+
             g[y] -= T.CreateTruncating(kappa * (1 - eps) * wy);
         }
 
+        if (rented is not null)
+        {
+            ArrayPool<T>.Shared.Return(rented);
+        }
+
         return loss;
+    }
+
+    /// <summary>Σexp of chunk k against the maximum m (storing the exps into the gradient), and its smoothing sums.</summary>
+    private static T Accumulate<T>(in Job<T> job, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, Span<T> g, bool smooth, int k, T m, Span<T> chunkMax, ref T shiftSum, ref T weightSeen)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int start = k * Chunk, length = Math.Min(Chunk, job.C - start);
+        ReadOnlySpan<T> w = weight.IsEmpty ? default : weight.Slice(start, length);
+        T s = RowOps.SumExp(x.Slice(start, length), m, w, smooth, out T t, g.IsEmpty ? default : g.Slice(start, length));
+        chunkMax[k] = m;
+        if (smooth)
+        {
+            shiftSum += t;
+            if (w.IsEmpty)
+            {
+                weightSeen += T.CreateTruncating(length);
+            }
+            else
+            {
+                foreach (T v in w)
+                {
+                    weightSeen += v;
+                }
+            }
+        }
+
+        return s;
     }
 
     private static double ProbabilityRow<T>(in Job<T> job, ReadOnlySpan<T> x, ReadOnlySpan<T> target, ReadOnlySpan<T> weight, Span<T> g)

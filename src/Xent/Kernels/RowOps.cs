@@ -55,12 +55,19 @@ internal static class RowOps
     /// (w ≡ 1 when <paramref name="weight"/> is empty). The shift sum is computed only when
     /// <paramref name="wantShiftSum"/> is set.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T SumExp<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> weight, bool wantShiftSum, out T shiftSum)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => SumExp(x, m, weight, wantShiftSum, out shiftSum, default);
+
+    /// <summary>As <see cref="SumExp{T}(ReadOnlySpan{T}, T, ReadOnlySpan{T}, bool, out T)"/>, also storing each exp(x_c − m) into <paramref name="store"/> when it is not empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static T SumExp<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> weight, bool wantShiftSum, out T shiftSum, Span<T> store)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T r = ref MemoryMarshal.GetReference(x);
         ref T wr = ref MemoryMarshal.GetReference(weight);
+        ref T sr = ref MemoryMarshal.GetReference(store);
+        bool storing = !store.IsEmpty;
         bool weighted = !weight.IsEmpty;
         int n = x.Length;
         int i = 0;
@@ -74,7 +81,13 @@ internal static class RowOps
             for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
             {
                 Vector512<T> d = Vector512.LoadUnsafe(ref r, (nuint)i) - vm;
-                vs += SimdMath.Exp(d);
+                Vector512<T> e = SimdMath.Exp(d);
+                vs += e;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)i);
+                }
+
                 if (wantShiftSum)
                 {
                     vt += weighted ? d * Vector512.LoadUnsafe(ref wr, (nuint)i) : d;
@@ -92,7 +105,13 @@ internal static class RowOps
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
             {
                 Vector256<T> d = Vector256.LoadUnsafe(ref r, (nuint)i) - vm;
-                vs += SimdMath.Exp(d);
+                Vector256<T> e = SimdMath.Exp(d);
+                vs += e;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)i);
+                }
+
                 if (wantShiftSum)
                 {
                     vt += weighted ? d * Vector256.LoadUnsafe(ref wr, (nuint)i) : d;
@@ -106,7 +125,13 @@ internal static class RowOps
         for (; i < n; i++)
         {
             T d = Unsafe.Add(ref r, i) - m;
-            s += SimdMath.Exp(d);
+            T e = SimdMath.Exp(d);
+            s += e;
+            if (storing)
+            {
+                Unsafe.Add(ref sr, i) = e;
+            }
+
             if (wantShiftSum)
             {
                 t += weighted ? d * Unsafe.Add(ref wr, i) : d;
@@ -115,6 +140,58 @@ internal static class RowOps
 
         shiftSum = t;
         return s;
+    }
+
+    /// <summary>In place: g_c = g_c·scale − offset·w_c (w ≡ 1 when <paramref name="weight"/> is empty; nothing subtracted when offset is 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ScaleAndOffset<T>(Span<T> g, T scale, T offset, ReadOnlySpan<T> weight)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T gr = ref MemoryMarshal.GetReference(g);
+        ref T wr = ref MemoryMarshal.GetReference(weight);
+        bool weighted = !weight.IsEmpty;
+        bool subtract = offset != T.Zero;
+        int n = g.Length;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            Vector512<T> vs = Vector512.Create(scale), vo = Vector512.Create(offset);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512<T> v = Vector512.LoadUnsafe(ref gr, (nuint)i) * vs;
+                if (subtract)
+                {
+                    v -= weighted ? vo * Vector512.LoadUnsafe(ref wr, (nuint)i) : vo;
+                }
+
+                v.StoreUnsafe(ref gr, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            Vector256<T> vs = Vector256.Create(scale), vo = Vector256.Create(offset);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256<T> v = Vector256.LoadUnsafe(ref gr, (nuint)i) * vs;
+                if (subtract)
+                {
+                    v -= weighted ? vo * Vector256.LoadUnsafe(ref wr, (nuint)i) : vo;
+                }
+
+                v.StoreUnsafe(ref gr, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            T v = Unsafe.Add(ref gr, i) * scale;
+            if (subtract)
+            {
+                v -= weighted ? offset * Unsafe.Add(ref wr, i) : offset;
+            }
+
+            Unsafe.Add(ref gr, i) = v;
+        }
     }
 
     /// <summary>

@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+
+namespace Xent.Kernels;
+
+/// <summary>
+/// Cross-entropy with class-index targets for one SIMD vector of positions at a time: lane j is position j, and the
+/// C classes of every lane lie <c>classStride</c> elements apart. That is the natural K-dimensional layout (N, C, S),
+/// vectorised across S without any transpose; small-C 2-D input is transposed block-wise into L1 scratch to reach it.
+/// Weights, ignore_index and label smoothing cost no extra memory pass.
+/// </summary>
+/// <remarks>
+/// Each class's exp is computed once: the first pass stores exp(x − m) into the gradient destination while summing it,
+/// and the second pass rescales those values in place (from L1) into the gradient.
+/// </remarks>
+internal static class LaneKernel
+{
+    /// <summary>Settings shared by every vector of one call.</summary>
+    internal readonly struct Settings
+    {
+        public Settings(int classes, float ignoreIndex, float smoothing, float weightSum, float kappa)
+        {
+            Classes = classes;
+            IgnoreIndex = ignoreIndex;
+            Smoothing = smoothing;
+            WeightSum = weightSum;
+            Kappa = kappa;
+        }
+
+        public int Classes { get; }
+
+        public float IgnoreIndex { get; }
+
+        public float Smoothing { get; }
+
+        public float WeightSum { get; }
+
+        public float Kappa { get; }
+    }
+
+    /// <summary>Processes one vector of positions; returns the sum of their losses.</summary>
+    /// <param name="x">Class 0 of the first lane; class k of lane j is at x[k·stride + j].</param>
+    /// <param name="stride">The class stride.</param>
+    /// <param name="targets">The lanes' class indices (contiguous).</param>
+    /// <param name="weight">Per-class weights, or empty.</param>
+    /// <param name="settings">Classes, ignore index, smoothing, Σw, gradient scale.</param>
+    /// <param name="gradient">Class 0 of the first lane's gradient (same layout), when <paramref name="wantGradient"/>.</param>
+    /// <param name="wantGradient">Whether to write the gradient.</param>
+    /// <param name="losses">The lanes' losses (contiguous), when <paramref name="wantLosses"/>.</param>
+    /// <param name="wantLosses">Whether to write per-position losses.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Run<TV>(ref float x, int stride, ref int targets, ReadOnlySpan<float> weight, in Settings settings, ref float gradient, bool wantGradient, ref float losses, bool wantLosses)
+        where TV : struct, IFloatVector<TV>
+    {
+        int c = settings.Classes;
+        bool weighted = !weight.IsEmpty;
+        float eps = settings.Smoothing;
+        bool smooth = eps > 0;
+        TV y = TV.LoadInts(ref targets);
+        TV ignored = TV.Equal(y, TV.Create(settings.IgnoreIndex));
+        TV zero = TV.Create(0f);
+
+        TV m = TV.Load(ref x);
+        for (int k = 1; k < c; k++)
+        {
+            m = TV.Max(m, TV.Load(ref Unsafe.Add(ref x, k * stride)));
+        }
+
+        TV s = zero, t = zero, xy = zero, wy = weighted ? zero : TV.Create(1f);
+        for (int k = 0; k < c; k++)
+        {
+            TV d = TV.Subtract(TV.Load(ref Unsafe.Add(ref x, k * stride)), m);
+            TV e = TV.Exp(d);
+            s = TV.Add(s, e);
+            if (wantGradient)
+            {
+                TV.Store(e, ref Unsafe.Add(ref gradient, k * stride));
+            }
+
+            TV isY = TV.Equal(y, TV.Create(k));
+            xy = TV.Select(isY, d, xy);
+            if (weighted)
+            {
+                TV wk = TV.Create(weight[k]);
+                wy = TV.Select(isY, wk, wy);
+                if (smooth)
+                {
+                    t = TV.Add(t, TV.Multiply(d, wk));
+                }
+            }
+            else if (smooth)
+            {
+                t = TV.Add(t, d);
+            }
+        }
+
+        TV lse = TV.Log(s);
+        TV loss = TV.Multiply(wy, TV.Subtract(lse, xy));
+        if (smooth)
+        {
+            TV smoothTerm = TV.Subtract(TV.Multiply(TV.Create(settings.WeightSum), lse), t);
+            loss = TV.Add(TV.Multiply(TV.Create(1 - eps), loss), TV.Multiply(TV.Create(eps / c), smoothTerm));
+        }
+
+        loss = TV.Select(ignored, zero, loss);
+        if (wantLosses)
+        {
+            TV.Store(loss, ref losses);
+        }
+
+        if (wantGradient)
+        {
+            float kappa = settings.Kappa;
+            TV a = smooth
+                ? TV.Add(TV.Multiply(TV.Create(kappa * (1 - eps)), wy), TV.Create(kappa * eps / c * settings.WeightSum))
+                : TV.Multiply(TV.Create(kappa), wy);
+            TV scale = TV.Divide(a, s);
+            TV hit = TV.Multiply(TV.Create(kappa * (1 - eps)), wy);
+            // Ignored lanes get 0, or NaN where PyTorch's log_softmax backward gives NaN (a NaN or infinite row maximum).
+            TV finite = TV.Equal(TV.Subtract(m, m), zero);
+            TV ignoredValue = TV.Select(finite, zero, TV.Create(float.NaN));
+            float offset = smooth ? kappa * eps / c : 0f;
+            for (int k = 0; k < c; k++)
+            {
+                ref float gk = ref Unsafe.Add(ref gradient, k * stride);
+                TV g = TV.Multiply(TV.Load(ref gk), scale);
+                if (smooth)
+                {
+                    g = TV.Subtract(g, TV.Create(weighted ? offset * weight[k] : offset));
+                }
+
+                g = TV.Subtract(g, TV.Select(TV.Equal(y, TV.Create(k)), hit, zero));
+                TV.Store(TV.Select(ignored, ignoredValue, g), ref gk);
+            }
+        }
+
+        return TV.SumToDouble(loss);
+    }
+}

@@ -1,0 +1,209 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using Xent.Kernels;
+using Xent.Losses;
+using Xent.Training;
+
+namespace Xent.Tests;
+
+/// <summary>
+/// The fast paths (lane-batched small C and K-dim, chunked online large C, in-place) against an independent float64
+/// reference, including their tails, chunk boundaries and special values.
+/// </summary>
+[Collection(nameof(ParallelismCollection))]
+public class FastPathTests
+{
+    /// <summary>Reference loss and gradient in double, straight from the spec's formulas (index targets).</summary>
+    private static (double Sum, double Total, double[] Grad) Reference(float[] x, int n, int c, int s, int[] y, double[]? w, int ignore, double eps, Reduction reduction)
+    {
+        double sum = 0, total = 0, sw = w?.Sum() ?? c;
+        var grad = new double[x.Length];
+        var rows = new List<(int P, double[] P_, double Wy)>();
+        for (int b = 0; b < n; b++)
+        {
+            for (int p = 0; p < s; p++)
+            {
+                int t = y[(b * s) + p];
+                if (t == ignore)
+                {
+                    continue;
+                }
+
+                double[] row = [.. Enumerable.Range(0, c).Select(k => (double)x[(((b * c) + k) * s) + p])];
+                double max = row.Max(), lse = Math.Log(row.Sum(v => Math.Exp(v - max))) + max;
+                double wy = w?[t] ?? 1;
+                double loss = -wy * (row[t] - lse);
+                double smoothTerm = Enumerable.Range(0, c).Sum(k => -(w?[k] ?? 1) * (row[k] - lse));
+                sum += eps > 0 ? ((1 - eps) * loss) + (eps / c * smoothTerm) : loss;
+                total += wy;
+            }
+        }
+
+        double kappa = reduction == Reduction.Mean ? 1 / total : 1;
+        for (int b = 0; b < n; b++)
+        {
+            for (int p = 0; p < s; p++)
+            {
+                int t = y[(b * s) + p];
+                if (t == ignore)
+                {
+                    continue;
+                }
+
+                double[] row = [.. Enumerable.Range(0, c).Select(k => (double)x[(((b * c) + k) * s) + p])];
+                double max = row.Max();
+                double z = row.Sum(v => Math.Exp(v - max));
+                double wy = w?[t] ?? 1;
+                for (int k = 0; k < c; k++)
+                {
+                    double pk = Math.Exp(row[k] - max) / z;
+                    double wk = w?[k] ?? 1;
+                    grad[(((b * c) + k) * s) + p] = kappa * (((1 - eps) * wy * (pk - (k == t ? 1 : 0))) + (eps / c * ((sw * pk) - wk)));
+                }
+            }
+        }
+
+        return (sum, total, grad);
+    }
+
+    public static IEnumerable<object[]> Shapes()
+    {
+        // (n, c, s): lane blocks with tails for small C, the row path above 32 classes, chunk boundaries at 1024, K-dim.
+        int[][] shapes = [[37, 2, 1], [40, 3, 1], [33, 10, 1], [17, 31, 1], [19, 32, 1], [9, 33, 1], [5, 1000, 1], [3, 2500, 1], [3, 5, 37], [2, 21, 48], [4, 2, 17]];
+        foreach (int[] shape in shapes)
+        {
+            yield return [shape[0], shape[1], shape[2], false, 0.0];
+            yield return [shape[0], shape[1], shape[2], true, 0.2];
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Fast_paths_match_a_float64_reference(int n, int c, int s, bool weighted, double eps)
+    {
+        var random = new XentRandom((ulong)((n * 1000) + (c * 10) + s));
+        float[] x = [.. Enumerable.Range(0, n * c * s).Select(_ => random.NextSingle(-6, 6))];
+        int[] y = [.. Enumerable.Range(0, n * s).Select(i => i % 7 == 3 ? -100 : random.NextInt(c))];
+        double[]? w = weighted ? [.. Enumerable.Range(0, c).Select(k => 0.25 + (k % 5))] : null;
+        var options = new CrossEntropyOptions { Weight = w, LabelSmoothing = eps };
+        nint[] shape = s == 1 ? [n, c] : [n, c, s];
+        nint[] targetShape = s == 1 ? [n] : [n, s];
+        var grad = new float[x.Length];
+        var losses = new float[n * s];
+        LossResult r = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, shape), new ReadOnlyTensorSpan<int>(y, targetShape), options, losses, grad);
+        (double sum, double total, double[] expected) = Reference(x, n, c, s, y, w, -100, eps, Reduction.Mean);
+        Assert.True(Math.Abs(r.WeightedSum - sum) <= 2e-6 * Math.Max(1, Math.Abs(sum)), $"sum {r.WeightedSum} vs {sum}");
+        Assert.Equal(total, r.TotalWeight, 4);
+        Assert.Equal(r.WeightedSum, losses.Sum(v => (double)v), 3);
+        for (int i = 0; i < grad.Length; i++)
+        {
+            Assert.True(Math.Abs(grad[i] - expected[i]) <= 2e-6, $"grad[{i}]: {grad[i]} vs {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(4, 3, 40)]
+    [InlineData(40, 3, 1)]
+    [InlineData(4, 2500, 1)]
+    public void Special_values_give_what_the_float64_path_gives(int n, int c, int s)
+    {
+        var random = new XentRandom(77);
+        float[] x = [.. Enumerable.Range(0, n * c * s).Select(_ => random.NextSingle(-3, 3))];
+        int[] y = [.. Enumerable.Range(0, n * s).Select(_ => random.NextInt(c))];
+        // Masked logits, a masked target, an ignored position full of NaN, one with all -inf, and (large C) a leading chunk of -inf.
+        int At(int b, int k, int p) => (((b * c) + k) * s) + p;
+        x[At(0, 1, 0)] = float.NegativeInfinity;
+        y[1] = 0;
+        x[At(0, 0, Math.Min(1, s - 1))] = float.NegativeInfinity;
+        y[2 % (n * s)] = -100;
+        for (int k = 0; k < c; k++)
+        {
+            x[At(s > 1 ? 0 : 2, k, s > 1 ? 2 : 0)] = k == 0 ? float.NaN : 1f;
+        }
+
+        y[3 % (n * s)] = -100;
+        for (int k = 0; k < c; k++)
+        {
+            x[At(s > 1 ? 0 : 3, k, s > 1 ? 3 : 0)] = float.NegativeInfinity;
+        }
+
+        if (c > 1024)
+        {
+            for (int k = 0; k < 1100; k++)
+            {
+                x[At(1, k, 0)] = float.NegativeInfinity;
+            }
+        }
+
+        foreach (double eps in new[] { 0.0, 0.1 })
+        {
+            var options = new CrossEntropyOptions { LabelSmoothing = eps, Reduction = Reduction.None };
+            nint[] shape = s == 1 ? [n, c] : [n, c, s];
+            nint[] targetShape = s == 1 ? [n] : [n, s];
+            var gf = new float[x.Length];
+            var lf = new float[n * s];
+            CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, shape), new ReadOnlyTensorSpan<int>(y, targetShape), options, lf, gf);
+            double[] xd = [.. x.Select(v => (double)v)];
+            var gd = new double[x.Length];
+            var ld = new double[n * s];
+            CrossEntropy.Compute(new ReadOnlyTensorSpan<double>(xd, shape), new ReadOnlyTensorSpan<int>(y, targetShape), options, ld, gd);
+            for (int i = 0; i < lf.Length; i++)
+            {
+                Same(ld[i], lf[i], $"loss[{i}] (ε = {eps})");
+            }
+
+            for (int i = 0; i < gf.Length; i++)
+            {
+                Same(gd[i], gf[i], $"grad[{i}] (ε = {eps})");
+            }
+        }
+    }
+
+    private static void Same(double expected, float actual, string what)
+    {
+        if (double.IsNaN(expected) || double.IsInfinity(expected))
+        {
+            Assert.True(expected.Equals((double)actual), $"{what}: expected {expected}, got {actual}");
+        }
+        else
+        {
+            Assert.True(Math.Abs(expected - actual) <= 1e-5 * Math.Max(1, Math.Abs(expected)), $"{what}: expected {expected}, got {actual}");
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 10, 1)]
+    [InlineData(8, 3000, 1)]
+    [InlineData(4, 6, 33)]
+    public void The_gradient_can_overwrite_the_logits(int n, int c, int s)
+    {
+        var random = new XentRandom(5);
+        float[] x = [.. Enumerable.Range(0, n * c * s).Select(_ => random.NextSingle(-4, 4))];
+        int[] y = [.. Enumerable.Range(0, n * s).Select(_ => random.NextInt(c))];
+        nint[] shape = s == 1 ? [n, c] : [n, c, s];
+        nint[] targetShape = s == 1 ? [n] : [n, s];
+        var options = new CrossEntropyOptions { LabelSmoothing = 0.1, Weight = [.. Enumerable.Range(0, c).Select(k => 1.0 + (k % 3))] };
+        var separate = new float[x.Length];
+        LossResult a = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, shape), new ReadOnlyTensorSpan<int>(y, targetShape), options, gradient: separate);
+        LossResult b = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, shape), new ReadOnlyTensorSpan<int>(y, targetShape), options, gradient: x);
+        Assert.Equal(a.Value, b.Value);
+        Assert.Equal(separate, x);
+    }
+
+    [Fact]
+    public void FastLog_is_within_2_ulp_of_log_on_the_sums_the_kernels_take()
+    {
+        int worst = 0;
+        for (float v = 1f; v < 1e6f; v *= 1.0001373f)
+        {
+            float fast = FastLog.Log(System.Runtime.Intrinsics.Vector256.Create(v)).ToScalar();
+            float exact = (float)Math.Log(v);
+            worst = Math.Max(worst, Math.Abs(BitConverter.SingleToInt32Bits(fast) - BitConverter.SingleToInt32Bits(exact)));
+        }
+
+        Assert.True(worst <= 2, $"max error {worst} ulp");
+        Assert.True(float.IsNaN(FastLog.Log(System.Runtime.Intrinsics.Vector256.Create(float.NaN)).ToScalar()));
+        Assert.Equal(float.PositiveInfinity, FastLog.Log(System.Runtime.Intrinsics.Vector256.Create(float.PositiveInfinity)).ToScalar());
+        Assert.Equal(0f, FastLog.Log(System.Runtime.Intrinsics.Vector256.Create(1f)).ToScalar());
+    }
+}
