@@ -2,10 +2,11 @@ using System.Globalization;
 using System.Text;
 using Xent.Benchmarks;
 
-// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|all] [--threads N] [--elements M] [--markdown FILE]
+// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|all] [--threads N] [--elements M] [--small-elements M] [--markdown FILE]
 string suite = "ce";
 int threads = Environment.ProcessorCount;
-long elements = 16L << 20;
+long elements = 64L << 20;
+long smallElements = 4L << 20;
 string? markdown = null;
 for (int i = 0; i < args.Length; i++)
 {
@@ -15,18 +16,22 @@ for (int i = 0; i < args.Length; i++)
             threads = t;
             i++;
             break;
-        case "--elements" when i + 1 < args.Length && long.TryParse(args[i + 1], out long e) && e >= 32000:
+        case "--elements" when i + 1 < args.Length && long.TryParse(args[i + 1], out long e) && e >= 128256:
             elements = e;
+            i++;
+            break;
+        case "--small-elements" when i + 1 < args.Length && long.TryParse(args[i + 1], out long se) && se >= 64:
+            smallElements = se;
             i++;
             break;
         case "--markdown" when i + 1 < args.Length:
             markdown = args[++i];
             break;
-        case "ce" or "exp" or "gemm" or "all":
+        case "ce" or "exp" or "gemm" or "step" or "all":
             suite = args[i];
             break;
         default:
-            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|all] [--threads N] [--elements M (>= 32000)] [--markdown FILE]");
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--markdown FILE]");
             return 2;
     }
 }
@@ -45,8 +50,9 @@ IEnumerable<Row> cases = suite switch
 {
     "exp" => ExpSuite.Run(),
     "gemm" => GemmSuite.Run(threads, peak),
-    "all" => CrossEntropySuite.Run(threads, elements).Concat(ExpSuite.Run()).Concat(GemmSuite.Run(threads, peak)),
-    _ => CrossEntropySuite.Run(threads, elements),
+    "step" => StepSuite.Run(threads),
+    "all" => CrossEntropySuite.Run(threads, elements, smallElements).Concat(ExpSuite.Run()).Concat(GemmSuite.Run(threads, peak)).Concat(StepSuite.Run(threads)),
+    _ => CrossEntropySuite.Run(threads, elements, smallElements),
 };
 if (suite is "exp" or "all")
 {

@@ -106,3 +106,22 @@ public class ValidationTests
         Assert.Equal(5, c.Count);
     }
 }
+
+public class LongTargetValidationTests
+{
+    [Fact]
+    public void The_first_out_of_range_target_is_reported_in_long_target_lists_too()
+    {
+        int[] y = [.. Enumerable.Range(0, 200).Select(i => i % 3)];
+        y[70] = -100;
+        y[93] = 7;
+        y[150] = -5;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(new float[600], [200, 3]), new ReadOnlyTensorSpan<int>(y, [200])));
+        Assert.StartsWith("Target 7 is out of bounds.", e.Message);
+        y[93] = 1;
+        y[150] = 2;
+        LossResult r = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(new float[600], [200, 3]), new ReadOnlyTensorSpan<int>(y, [200]));
+        Assert.Equal(199, r.Count);
+        Assert.Equal(199, r.TotalWeight);
+    }
+}

@@ -36,6 +36,7 @@ internal static unsafe class CrossEntropyKernel
         public T* Losses;
         public T* Gradient;
         public double Kappa;
+        public T* ChunkWeightSums;
     }
 
     /// <summary>Runs the kernel and returns the sum of the per-position losses.</summary>
@@ -78,6 +79,43 @@ internal static unsafe class CrossEntropyKernel
             }
         }
 
+        // Σw of each 1024-class chunk, once per call (the online smoothing sum needs it for every row).
+        int chunkCount = (c + Chunk - 1) / Chunk;
+        T[]? chunkWeights = null;
+        if (!weight.IsEmpty && smoothing > 0)
+        {
+            chunkWeights = ArrayPool<T>.Shared.Rent(chunkCount);
+            for (int k = 0; k < chunkCount; k++)
+            {
+                T total = T.Zero;
+                foreach (T w in weight.Slice(k * Chunk, Math.Min(Chunk, c - (k * Chunk))))
+                {
+                    total += w;
+                }
+
+                chunkWeights[k] = total;
+            }
+        }
+
+        try
+        {
+            return RunPinned(logits, n, c, s, targets, probabilities, weight, ignoreIndex, smoothing, losses, gradient, kappa, weightSum, positions, chunkWeights);
+        }
+        finally
+        {
+            if (chunkWeights is not null)
+            {
+                ArrayPool<T>.Shared.Return(chunkWeights);
+            }
+        }
+    }
+
+    private static double RunPinned<T>(
+        ReadOnlySpan<T> logits, int n, int c, int s, ReadOnlySpan<int> targets, ReadOnlySpan<T> probabilities, ReadOnlySpan<T> weight,
+        int ignoreIndex, double smoothing, Span<T> losses, Span<T> gradient, double kappa, double weightSum, long positions, T[]? chunkWeights)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* pcw = chunkWeights)
         fixed (T* px = logits)
         fixed (int* pt = targets)
         fixed (T* pp = probabilities)
@@ -97,6 +135,7 @@ internal static unsafe class CrossEntropyKernel
                 Losses = losses.IsEmpty ? null : pl,
                 Gradient = gradient.IsEmpty ? null : pg,
                 Kappa = kappa,
+                ChunkWeightSums = chunkWeights is null ? null : pcw,
             };
             return RunChunks(job, positions);
         }
@@ -272,29 +311,34 @@ internal static unsafe class CrossEntropyKernel
         double sum = 0;
         if (s == 1)
         {
-            Span<float> xs = stackalloc float[LaneClasses * 16];
-            Span<float> gs = stackalloc float[LaneClasses * 16];
+            float* xs = stackalloc float[LaneClasses * 16];
+            float* gs = stackalloc float[LaneClasses * 16];
             long p = first;
             for (; p + v <= end; p += v)
             {
+                // Block transpose into L1: class k of row j goes to xs[k·v + j] (strided reads, contiguous writes).
                 float* x0 = job.Logits + (p * c);
-                for (int j = 0; j < v; j++)
+                for (int k = 0; k < c; k++)
                 {
-                    for (int k = 0; k < c; k++)
+                    float* src = x0 + k;
+                    float* dst = xs + (k * v);
+                    for (int j = 0; j < v; j++)
                     {
-                        xs[(k * v) + j] = x0[(j * c) + k];
+                        dst[j] = src[j * c];
                     }
                 }
 
-                sum += LaneKernel.Run<TV>(ref xs[0], v, ref job.Targets[p], weight, settings, ref gs[0], wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
                 if (wantGradient)
                 {
                     float* g0 = job.Gradient + (p * c);
-                    for (int j = 0; j < v; j++)
+                    for (int k = 0; k < c; k++)
                     {
-                        for (int k = 0; k < c; k++)
+                        float* src = gs + (k * v);
+                        float* dst = g0 + k;
+                        for (int j = 0; j < v; j++)
                         {
-                            g0[(j * c) + k] = gs[(k * v) + j];
+                            dst[j * c] = src[j];
                         }
                     }
                 }
@@ -312,7 +356,16 @@ internal static unsafe class CrossEntropyKernel
         for (long p = first; p < end;)
         {
             long b = p / s, pos = p % s;
-            if (pos + v <= s && p + v <= end)
+            int tile = (int)Math.Min(Math.Min(TiledLaneKernel.Tile, s - pos), end - p) / v * v;
+            if (tile > v)
+            {
+                long offset = (b * c * s) + pos;
+                sum += TiledLaneKernel.Run<TV>(ref job.Logits[offset], s, tile, ref job.Targets[p], weight, settings,
+                    ref wantGradient ? ref job.Gradient[offset] : ref Unsafe.NullRef<float>(), wantGradient,
+                    ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                p += tile;
+            }
+            else if (pos + v <= s && p + v <= end)
             {
                 long offset = (b * c * s) + pos;
                 sum += LaneKernel.Run<TV>(ref job.Logits[offset], s, ref job.Targets[p], weight, settings,
@@ -451,17 +504,7 @@ internal static unsafe class CrossEntropyKernel
         if (smooth)
         {
             shiftSum += t;
-            if (w.IsEmpty)
-            {
-                weightSeen += T.CreateTruncating(length);
-            }
-            else
-            {
-                foreach (T v in w)
-                {
-                    weightSeen += v;
-                }
-            }
+            weightSeen += job.ChunkWeightSums == null ? T.CreateTruncating(length) : job.ChunkWeightSums[k];
         }
 
         return s;

@@ -136,3 +136,137 @@ internal static class LaneKernel
         return TV.SumToDouble(loss);
     }
 }
+
+/// <summary>
+/// The lane kernel over a tile of positions (a multiple of the vector width): each class plane is swept contiguously
+/// across the whole tile before the next, so K-dimensional input with planes far apart streams well instead of
+/// touching every plane once per vector. The per-lane state lives in small stack buffers.
+/// </summary>
+internal static class TiledLaneKernel
+{
+    /// <summary>Positions per tile.</summary>
+    public const int Tile = 256;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Run<TV>(ref float x, int stride, int tile, ref int targets, ReadOnlySpan<float> weight, in LaneKernel.Settings settings, ref float gradient, bool wantGradient, ref float losses, bool wantLosses)
+        where TV : struct, IFloatVector<TV>
+    {
+        int c = settings.Classes, v = TV.Count;
+        bool weighted = !weight.IsEmpty;
+        float eps = settings.Smoothing;
+        bool smooth = eps > 0;
+        Span<float> mBuf = stackalloc float[Tile], sBuf = stackalloc float[Tile], tBuf = stackalloc float[Tile], xyBuf = stackalloc float[Tile], wyBuf = stackalloc float[Tile], yBuf = stackalloc float[Tile];
+        ref float m0 = ref mBuf[0], s0 = ref sBuf[0], t0 = ref tBuf[0], xy0 = ref xyBuf[0], wy0 = ref wyBuf[0], y0 = ref yBuf[0];
+        TV zero = TV.Create(0f);
+        for (int j = 0; j < tile; j += v)
+        {
+            TV.Store(TV.LoadInts(ref Unsafe.Add(ref targets, j)), ref Unsafe.Add(ref y0, j));
+            TV.Store(TV.Load(ref Unsafe.Add(ref x, j)), ref Unsafe.Add(ref m0, j));
+            TV.Store(zero, ref Unsafe.Add(ref s0, j));
+            TV.Store(zero, ref Unsafe.Add(ref t0, j));
+            TV.Store(zero, ref Unsafe.Add(ref xy0, j));
+            TV.Store(weighted ? zero : TV.Create(1f), ref Unsafe.Add(ref wy0, j));
+        }
+
+        for (int k = 1; k < c; k++)
+        {
+            ref float xk = ref Unsafe.Add(ref x, k * stride);
+            for (int j = 0; j < tile; j += v)
+            {
+                TV.Store(TV.Max(TV.Load(ref Unsafe.Add(ref m0, j)), TV.Load(ref Unsafe.Add(ref xk, j))), ref Unsafe.Add(ref m0, j));
+            }
+        }
+
+        for (int k = 0; k < c; k++)
+        {
+            ref float xk = ref Unsafe.Add(ref x, k * stride);
+            ref float gk = ref Unsafe.Add(ref gradient, k * stride);
+            TV kv = TV.Create(k);
+            TV wk = weighted ? TV.Create(weight[k]) : TV.Create(1f);
+            for (int j = 0; j < tile; j += v)
+            {
+                TV d = TV.Subtract(TV.Load(ref Unsafe.Add(ref xk, j)), TV.Load(ref Unsafe.Add(ref m0, j)));
+                TV e = TV.Exp(d);
+                TV.Store(TV.Add(TV.Load(ref Unsafe.Add(ref s0, j)), e), ref Unsafe.Add(ref s0, j));
+                if (wantGradient)
+                {
+                    TV.Store(e, ref Unsafe.Add(ref gk, j));
+                }
+
+                TV isY = TV.Equal(TV.Load(ref Unsafe.Add(ref y0, j)), kv);
+                TV.Store(TV.Select(isY, d, TV.Load(ref Unsafe.Add(ref xy0, j))), ref Unsafe.Add(ref xy0, j));
+                if (weighted)
+                {
+                    TV.Store(TV.Select(isY, wk, TV.Load(ref Unsafe.Add(ref wy0, j))), ref Unsafe.Add(ref wy0, j));
+                }
+
+                if (smooth)
+                {
+                    TV.Store(TV.Add(TV.Load(ref Unsafe.Add(ref t0, j)), weighted ? TV.Multiply(d, wk) : d), ref Unsafe.Add(ref t0, j));
+                }
+            }
+        }
+
+        double sum = 0;
+        TV ignoreValue = TV.Create(settings.IgnoreIndex);
+        for (int j = 0; j < tile; j += v)
+        {
+            TV s = TV.Load(ref Unsafe.Add(ref s0, j)), wy = TV.Load(ref Unsafe.Add(ref wy0, j));
+            TV lse = TV.Log(s);
+            TV loss = TV.Multiply(wy, TV.Subtract(lse, TV.Load(ref Unsafe.Add(ref xy0, j))));
+            if (smooth)
+            {
+                TV smoothTerm = TV.Subtract(TV.Multiply(TV.Create(settings.WeightSum), lse), TV.Load(ref Unsafe.Add(ref t0, j)));
+                loss = TV.Add(TV.Multiply(TV.Create(1 - eps), loss), TV.Multiply(TV.Create(eps / c), smoothTerm));
+            }
+
+            TV ignored = TV.Equal(TV.Load(ref Unsafe.Add(ref y0, j)), ignoreValue);
+            loss = TV.Select(ignored, zero, loss);
+            if (wantLosses)
+            {
+                TV.Store(loss, ref Unsafe.Add(ref losses, j));
+            }
+
+            sum += TV.SumToDouble(loss);
+            if (wantGradient)
+            {
+                // Reuse the buffers: s ← a/Σ (the softmax scale), t ← the target's subtrahend, wy ← the ignored lanes' value.
+                float kappa = settings.Kappa;
+                TV a = smooth
+                    ? TV.Add(TV.Multiply(TV.Create(kappa * (1 - eps)), wy), TV.Create(kappa * eps / c * settings.WeightSum))
+                    : TV.Multiply(TV.Create(kappa), wy);
+                TV m = TV.Load(ref Unsafe.Add(ref m0, j));
+                TV.Store(TV.Divide(a, s), ref Unsafe.Add(ref s0, j));
+                TV.Store(TV.Multiply(TV.Create(kappa * (1 - eps)), wy), ref Unsafe.Add(ref t0, j));
+                TV ignoredValue = TV.Select(TV.Equal(TV.Subtract(m, m), zero), zero, TV.Create(float.NaN));
+                TV.Store(TV.Select(ignored, ignoredValue, TV.Create(float.PositiveInfinity)), ref Unsafe.Add(ref wy0, j));
+            }
+        }
+
+        if (wantGradient)
+        {
+            float offset = smooth ? settings.Kappa * eps / c : 0f;
+            TV infinity = TV.Create(float.PositiveInfinity);
+            for (int k = 0; k < c; k++)
+            {
+                ref float gk = ref Unsafe.Add(ref gradient, k * stride);
+                TV kv = TV.Create(k);
+                TV off = TV.Create(weighted ? offset * weight[k] : offset);
+                for (int j = 0; j < tile; j += v)
+                {
+                    TV g = TV.Multiply(TV.Load(ref Unsafe.Add(ref gk, j)), TV.Load(ref Unsafe.Add(ref s0, j)));
+                    if (smooth)
+                    {
+                        g = TV.Subtract(g, off);
+                    }
+
+                    g = TV.Subtract(g, TV.Select(TV.Equal(TV.Load(ref Unsafe.Add(ref y0, j)), kv), TV.Load(ref Unsafe.Add(ref t0, j)), zero));
+                    TV special = TV.Load(ref Unsafe.Add(ref wy0, j)); // +inf marks lanes that are not ignored
+                    TV.Store(TV.Select(TV.Equal(special, infinity), g, special), ref Unsafe.Add(ref gk, j));
+                }
+            }
+        }
+
+        return sum;
+    }
+}
