@@ -113,3 +113,69 @@ public class OptimizerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adam([p], new AdamOptions { Beta1 = 1 }));
     }
 }
+
+public class OptimizerVectorPathTests
+{
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("nesterov")]
+    [InlineData("adam")]
+    [InlineData("adamw")]
+    public void The_vector_loop_gives_the_scalar_formulas_bits(string kind)
+    {
+        var random = new Xent.Training.XentRandom(8);
+        var p = new Parameter("w", 40);
+        for (int i = 0; i < 40; i++)
+        {
+            p.Value[i] = random.NextSingle(-1, 1);
+        }
+
+        float[] theta = (float[])p.Value.Clone(), m = new float[40], v = new float[40];
+        Optimizer opt = kind switch
+        {
+            "sgd" => new Sgd([p], new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Dampening = 0.1, WeightDecay = 0.01 }),
+            "nesterov" => new Sgd([p], new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Nesterov = true }),
+            "adam" => new Adam([p], new AdamOptions { LearningRate = 0.01 }),
+            _ => Adam.AdamW([p], new AdamOptions { LearningRate = 0.01, WeightDecay = 0.1 }),
+        };
+        for (int step = 1; step <= 5; step++)
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                p.Gradient[i] = random.NextSingle(-1, 1);
+            }
+
+            opt.Step();
+            for (int i = 0; i < 40; i++)
+            {
+                float g = p.Gradient[i];
+                switch (kind)
+                {
+                    case "sgd":
+                        g += 0.01f * theta[i];
+                        m[i] = step == 1 ? g : (0.9f * m[i]) + ((1 - 0.1f) * g);
+                        theta[i] -= 0.1f * m[i];
+                        break;
+                    case "nesterov":
+                        m[i] = step == 1 ? g : (0.9f * m[i]) + (1f * g);
+                        theta[i] -= 0.1f * (g + (0.9f * m[i]));
+                        break;
+                    default:
+                        float lr = 0.01f, wd = kind == "adamw" ? 0.1f : 0f, b1 = 0.9f, b2 = 0.999f;
+                        if (wd != 0)
+                        {
+                            theta[i] *= 1 - (lr * wd);
+                        }
+
+                        m[i] = (m[i] * b1) + (g * (1 - b1));
+                        v[i] = (v[i] * b2) + ((1 - b2) * g * g);
+                        float denom = (MathF.Sqrt(v[i]) / (float)Math.Sqrt(1 - Math.Pow(0.999, step))) + 1e-8f;
+                        theta[i] -= (float)(0.01 / (1 - Math.Pow(0.9, step))) * (m[i] / denom);
+                        break;
+                }
+            }
+
+            Assert.Equal(theta, p.Value);
+        }
+    }
+}

@@ -31,7 +31,8 @@ public static class Sgemm
     private const int KC = 256;
     private const int MC = 96;
     private const int NC = 2048;
-    private const long ParallelFlops = 1 << 21;
+    /// <summary>GEMMs below this many flops run on the calling thread: no scheduling cost and no allocation (every MLP training step of the benchmarks).</summary>
+    private const long ParallelFlops = 1L << 26;
 
     private static int NR => Vector512.IsHardwareAccelerated ? 32 : 16;
 

@@ -50,7 +50,9 @@ public sealed class Linear : Module
     public Parameter Bias { get; }
 
     /// <inheritdoc />
-    public override IReadOnlyList<Parameter> Parameters => [Weight, Bias];
+    public override IReadOnlyList<Parameter> Parameters => _parameters ??= [Weight, Bias];
+
+    private Parameter[]? _parameters;
 
     /// <inheritdoc />
     public override LayerSpec Spec => new("linear", InputFeatures, OutputFeatures);

@@ -37,9 +37,10 @@ public abstract class Module
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGradients()
     {
-        foreach (Parameter p in Parameters)
+        IReadOnlyList<Parameter> parameters = Parameters;
+        for (int i = 0; i < parameters.Count; i++)
         {
-            Array.Clear(p.Gradient);
+            Array.Clear(parameters[i].Gradient);
         }
     }
 

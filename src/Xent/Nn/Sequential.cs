@@ -138,12 +138,15 @@ public sealed class Sequential : Module
 
     private void Reserve(int batch)
     {
-        if (batch <= _capacity && _outputs.Length == _layers.Length)
+        if (batch > _capacity || _outputs.Length != _layers.Length)
         {
-            return;
+            Grow(Math.Max(batch, _capacity));
         }
+    }
 
-        int capacity = Math.Max(batch, _capacity);
+    /// <summary>Kept apart from <see cref="Reserve"/>: its lambdas' closure is allocated on entry, and the warm path must not allocate.</summary>
+    private void Grow(int capacity)
+    {
         _input = new float[capacity * InputFeatures];
         _outputs = [.. _layers.Select(l => new float[capacity * l.OutputFeatures])];
         _gradients = [.. _layers.Select(l => new float[capacity * l.OutputFeatures])];

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Xent.Nn;
 
 namespace Xent.Optim;
@@ -74,7 +75,31 @@ public sealed class Adam : Optimizer
         for (int k = 0; k < Parameters.Count; k++)
         {
             float[] theta = Parameters[k].Value, grad = Parameters[k].Gradient, m = _m[k], v = _v[k];
-            for (int i = 0; i < theta.Length; i++)
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated && (wd == 0 || Decoupled))
+            {
+                // The same float operations in the same order as the scalar loop (and PyTorch 1.13), 16 at a time.
+                Vector512<float> vb1 = Vector512.Create(b1), v1b1 = Vector512.Create(1 - b1), vb2 = Vector512.Create(b2), v1b2 = Vector512.Create(1 - b2);
+                Vector512<float> vsq = Vector512.Create(sqrtBias2), veps = Vector512.Create(eps), vstep = Vector512.Create(stepSize), vdecay = Vector512.Create(1 - (lr * wd));
+                for (; i <= theta.Length - 16; i += 16)
+                {
+                    Vector512<float> g = Vector512.LoadUnsafe(ref grad[i]);
+                    Vector512<float> p = Vector512.LoadUnsafe(ref theta[i]);
+                    if (wd != 0)
+                    {
+                        p *= vdecay;
+                    }
+
+                    Vector512<float> mi = (Vector512.LoadUnsafe(ref m[i]) * vb1) + (g * v1b1);
+                    Vector512<float> vi = (Vector512.LoadUnsafe(ref v[i]) * vb2) + (v1b2 * g * g);
+                    mi.StoreUnsafe(ref m[i]);
+                    vi.StoreUnsafe(ref v[i]);
+                    Vector512<float> denom = (Vector512.Sqrt(vi) / vsq) + veps;
+                    (p - (vstep * (mi / denom))).StoreUnsafe(ref theta[i]);
+                }
+            }
+
+            for (; i < theta.Length; i++)
             {
                 float g = grad[i];
                 if (wd != 0)

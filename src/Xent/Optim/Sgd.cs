@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Xent.Nn;
 
 namespace Xent.Optim;
@@ -56,7 +57,32 @@ public sealed class Sgd : Optimizer
         for (int k = 0; k < Parameters.Count; k++)
         {
             float[] theta = Parameters[k].Value, grad = Parameters[k].Gradient, buf = _momentum[k];
-            for (int i = 0; i < theta.Length; i++)
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // The same float operations in the same order as the scalar loop (and PyTorch), 16 at a time.
+                Vector512<float> vlr = Vector512.Create(lr), vmu = Vector512.Create(mu), vdamp = Vector512.Create(damp), vwd = Vector512.Create(wd);
+                for (; i <= theta.Length - 16; i += 16)
+                {
+                    Vector512<float> p = Vector512.LoadUnsafe(ref theta[i]);
+                    Vector512<float> g = Vector512.LoadUnsafe(ref grad[i]);
+                    if (wd != 0)
+                    {
+                        g += vwd * p;
+                    }
+
+                    if (mu != 0)
+                    {
+                        Vector512<float> b = first ? g : (vmu * Vector512.LoadUnsafe(ref buf[i])) + (vdamp * g);
+                        b.StoreUnsafe(ref buf[i]);
+                        g = _options.Nesterov ? g + (vmu * b) : b;
+                    }
+
+                    (p - (vlr * g)).StoreUnsafe(ref theta[i]);
+                }
+            }
+
+            for (; i < theta.Length; i++)
             {
                 float g = wd != 0 ? grad[i] + (wd * theta[i]) : grad[i];
                 if (mu != 0)
