@@ -205,7 +205,23 @@ public static class Sgemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Merge(ReadOnlySpan<float> acc, Span<float> c, float alpha, float beta, bool overwrite)
     {
-        for (int j = 0; j < c.Length; j++)
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+            for (; j <= c.Length - 8; j += 8)
+            {
+                Vector256<float> v = Vector256.Create(acc.Slice(j, 8)) * va;
+                if (!overwrite)
+                {
+                    v += vb * Vector256.Create<float>(c.Slice(j, 8));
+                }
+
+                v.CopyTo(c.Slice(j, 8));
+            }
+        }
+
+        for (; j < c.Length; j++)
         {
             c[j] = overwrite ? alpha * acc[j] : (alpha * acc[j]) + (beta * c[j]);
         }
@@ -240,6 +256,36 @@ public static class Sgemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackB(in Job job, int pc, int kc, int jc, int nc, int nr, float[] packed)
     {
+        if (job.TransB == Transpose.Yes)
+        {
+            // Bᵀ: column j of op(B) is row j of B, contiguous along k. Read it contiguously and scatter into the
+            // panel (which sits in cache), instead of gathering with a stride of ldb.
+            for (int jr = 0, panel = 0; jr < nc; jr += nr, panel += kc * nr)
+            {
+                int cols = Math.Min(nr, nc - jr);
+                for (int j = 0; j < nr; j++)
+                {
+                    if (j >= cols)
+                    {
+                        for (int p = 0; p < kc; p++)
+                        {
+                            packed[panel + (p * nr) + j] = 0;
+                        }
+
+                        continue;
+                    }
+
+                    float* src = job.B + ((long)(jc + jr + j) * job.Ldb) + pc;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        packed[panel + (p * nr) + j] = src[p];
+                    }
+                }
+            }
+
+            return;
+        }
+
         int o = 0;
         for (int jr = 0; jr < nc; jr += nr)
         {
