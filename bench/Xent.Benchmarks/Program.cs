@@ -2,7 +2,14 @@ using System.Globalization;
 using System.Text;
 using Xent.Benchmarks;
 
+// dotnet run -c Release --project bench/Xent.Benchmarks -- bdn [BenchmarkDotNet arguments]   (micro-benchmarks)
 // dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|all] [--threads N] [--elements M] [--small-elements M] [--markdown FILE]
+if (args.Length > 0 && args[0] == "bdn")
+{
+    BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(CrossEntropyMicro).Assembly).Run(args[1..]);
+    return 0;
+}
+
 string suite = "ce";
 int threads = Environment.ProcessorCount;
 long elements = 64L << 20;
