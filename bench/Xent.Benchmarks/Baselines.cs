@@ -44,4 +44,24 @@ internal static class Baselines
         });
         return TensorPrimitives.Sum<float>(partials);
     }
+
+    /// <summary>The compute floor of a one-exp-per-element kernel: read, FastExp, write, same chunks and threads.</summary>
+    public static void ExpPass(float[] source, float[] destination, int threads)
+    {
+        int chunks = (source.Length + Chunk - 1) / Chunk;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, k =>
+        {
+            int start = k * Chunk, end = Math.Min(source.Length, start + Chunk);
+            int i = start;
+            for (; i <= end - 16; i += 16)
+            {
+                System.Runtime.Intrinsics.Vector512.StoreUnsafe(Xent.Kernels.FastExp.Exp(System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref source[i])), ref destination[i]);
+            }
+
+            for (; i < end; i++)
+            {
+                destination[i] = Xent.Kernels.FastExp.Exp(source[i]);
+            }
+        });
+    }
 }

@@ -88,6 +88,11 @@ internal static class CrossEntropySuite
         double fused = Measure.MedianMilliseconds(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(b.Logits, [n, c]), new ReadOnlyTensorSpan<int>(b.Targets, [n]), gradient: b.Gradient));
         string shape = $"{n} x {c}";
         yield return new Row($"{tag} CE fwd+bwd C={c}", shape, fused, "memcpy", memcpy, tag == "P1" ? "goal ≤ 1.3x" : "goal ≤ 3x");
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            double expPass = Measure.MedianMilliseconds(() => Baselines.ExpPass(b.Logits, b.Gradient, threads));
+            yield return new Row($"{tag} CE fwd+bwd C={c}", shape, fused, "exp-only pass", expPass, "the compute floor of one exp per element");
+        }
         if (withForward)
         {
             double readSum = Measure.MedianMilliseconds(() => Baselines.ReadSum(b.Logits, threads));
