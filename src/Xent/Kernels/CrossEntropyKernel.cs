@@ -11,11 +11,13 @@ namespace Xent.Kernels;
 /// C classes with stride S, and S positions per row (S = d1·…·dk, 1 for 2-D input).
 /// </summary>
 /// <remarks>
-/// Per position it makes one pass for the maximum, one for Σexp and the target sums, and, when a gradient
-/// is wanted, one that writes the gradient; the row stays in cache between them. Nothing N×C is allocated.
-/// Per-position losses are formed in double; the sum over positions is a double sum over fixed chunks,
-/// combined in order, so the result does not depend on <see cref="Parallelism.MaxDegree"/>.
-/// The caller has validated shapes and targets (see <c>Xent.Losses.CrossEntropy</c>).
+/// <para>Rows (S = 1, C above 32, and double): per chunk of 1024 classes, the chunk's maximum, then Σexp against the
+/// running maximum (rescaled when it rises), storing each exp into the gradient; a second pass, from cache, rescales
+/// the stored exps into the gradient. One read of the row from memory and one exp per element.</para>
+/// <para>Float lanes (small C, and K-dimensional input): positions are SIMD lanes with the class stride S, tiled 256
+/// positions at a time (<see cref="TiledLaneKernel"/>); small-C 2-D input is block-transposed into L1 to reach that layout.</para>
+/// <para>Nothing N×C is allocated. Per-position losses are summed in double over fixed chunks, combined in order, so
+/// the result does not depend on <see cref="Parallelism.MaxDegree"/>. The caller has validated shapes and targets.</para>
 /// </remarks>
 internal static unsafe class CrossEntropyKernel
 {
