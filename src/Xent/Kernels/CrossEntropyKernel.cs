@@ -163,32 +163,39 @@ internal static unsafe class CrossEntropyKernel
         return RunParallel(job, positions, perChunk, chunks);
     }
 
-    /// <summary>
-    /// Kept apart from <see cref="RunChunks{T}"/>: the lambda's closure is allocated where its captured
-    /// variables come into scope, and the sequential path must stay allocation-free.
-    /// </summary>
+    /// <summary>The chunks on the <see cref="WorkerPool"/>; partial sums are combined in chunk order.</summary>
     private static double RunParallel<T>(Job<T> job, long positions, long perChunk, long chunks)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double[] partials = ArrayPool<double>.Shared.Rent(checked((int)chunks));
-        try
+        ChunkWork<T> work = ChunkWork<T>.ForThisThread;
+        (work.Job, work.Positions, work.PerChunk, work.Partials) = (job, positions, perChunk, partials);
+        WorkerPool.For(checked((int)chunks), Parallelism.MaxDegree, work);
+        work.Partials = null;
+        double total = 0;
+        for (long k = 0; k < chunks; k++)
         {
-            Parallel.For(0L, chunks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegree }, k =>
-            {
-                partials[k] = RunRange(job, k * perChunk, Math.Min(positions, (k + 1) * perChunk));
-            });
-            double total = 0;
-            for (long k = 0; k < chunks; k++)
-            {
-                total += partials[k];
-            }
+            total += partials[k];
+        }
 
-            return total;
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(partials);
-        }
+        ArrayPool<double>.Shared.Return(partials);
+        return total;
+    }
+
+    /// <summary>The chunks of one call, reused per calling thread so that parallel calls allocate nothing.</summary>
+    private sealed class ChunkWork<T> : IParallelWork
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic]
+        private static ChunkWork<T>? t_instance;
+
+        public Job<T> Job;
+        public long Positions, PerChunk;
+        public double[]? Partials;
+
+        public static ChunkWork<T> ForThisThread => t_instance ??= new ChunkWork<T>();
+
+        public void Run(int index) => Partials![index] = RunRange(Job, index * PerChunk, Math.Min(Positions, (index + 1) * PerChunk));
     }
 
     /// <summary>Classes up to which float 2-D input is transposed into lanes (above, rows are vectorised along C).</summary>

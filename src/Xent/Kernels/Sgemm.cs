@@ -31,8 +31,8 @@ public static class Sgemm
     private const int KC = 256;
     private const int MC = 96;
     private const int NC = 2048;
-    /// <summary>GEMMs below this many flops run on the calling thread: no scheduling cost and no allocation (every MLP training step of the benchmarks).</summary>
-    private const long ParallelFlops = 1L << 26;
+    /// <summary>GEMMs below this many flops run on the calling thread (scheduling would cost more than it saves).</summary>
+    private const long ParallelFlops = 1L << 21;
 
     private static int NR => Vector512.IsHardwareAccelerated ? 32 : 16;
 
@@ -139,21 +139,25 @@ public static class Sgemm
                 {
                     int kc = Math.Min(KC, job.K - pc);
                     PackB(job, pc, kc, jc, nc, nr, packedB);
-                    int blocks = (job.M + MC - 1) / MC;
                     long flops = 2L * job.M * nc * kc;
-                    if (blocks == 1 || Parallelism.MaxDegree == 1 || flops < ParallelFlops)
+                    bool parallel = Parallelism.MaxDegree > 1 && flops >= ParallelFlops && job.M > MR;
+                    // Row blocks of MC, or smaller so that every thread gets one when M is small. Blocking over M never
+                    // changes the order of any element's sum over k, so results stay bit-identical.
+                    int mc = parallel ? Math.Min(MC, ((job.M + Parallelism.MaxDegree - 1) / Parallelism.MaxDegree + MR - 1) / MR * MR) : MC;
+                    int blocks = (job.M + mc - 1) / mc;
+                    if (!parallel || blocks == 1)
                     {
                         float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
                         for (int block = 0; block < blocks; block++)
                         {
-                            RunBlock(job, block, pc, kc, jc, nc, nr, packedA, packedB);
+                            RunBlock(job, block, mc, pc, kc, jc, nc, nr, packedA, packedB);
                         }
 
                         ArrayPool<float>.Shared.Return(packedA);
                     }
                     else
                     {
-                        RunBlocksInParallel(job, blocks, pc, kc, jc, nc, nr, packedB);
+                        RunBlocksInParallel(job, blocks, mc, pc, kc, jc, nc, nr, packedB);
                     }
                 }
             }
@@ -164,21 +168,37 @@ public static class Sgemm
         }
     }
 
-    private static void RunBlocksInParallel(Job job, int blocks, int pc, int kc, int jc, int nc, int nr, float[] packedB)
+    private static void RunBlocksInParallel(Job job, int blocks, int mc, int pc, int kc, int jc, int nc, int nr, float[] packedB)
     {
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegree }, block =>
+        BlockWork work = t_work ??= new BlockWork();
+        (work.Job, work.Mc, work.Pc, work.Kc, work.Jc, work.Nc, work.Nr, work.PackedB) = (job, mc, pc, kc, jc, nc, nr, packedB);
+        WorkerPool.For(blocks, Parallelism.MaxDegree, work);
+        work.PackedB = null;
+    }
+
+    [ThreadStatic]
+    private static BlockWork? t_work;
+
+    /// <summary>The blocks of one (pc, jc) step, reused per calling thread so that parallel GEMMs allocate nothing.</summary>
+    private sealed class BlockWork : IParallelWork
+    {
+        public Job Job;
+        public int Mc, Pc, Kc, Jc, Nc, Nr;
+        public float[]? PackedB;
+
+        public void Run(int index)
         {
             float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
-            RunBlock(job, block, pc, kc, jc, nc, nr, packedA, packedB);
+            RunBlock(Job, index, Mc, Pc, Kc, Jc, Nc, Nr, packedA, PackedB!);
             ArrayPool<float>.Shared.Return(packedA);
-        });
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void RunBlock(in Job job, int block, int pc, int kc, int jc, int nc, int nr, float[] packedA, float[] packedB)
+    private static unsafe void RunBlock(in Job job, int block, int blockRows, int pc, int kc, int jc, int nc, int nr, float[] packedA, float[] packedB)
     {
-        int ic = block * MC;
-        int mc = Math.Min(MC, job.M - ic);
+        int ic = block * blockRows;
+        int mc = Math.Min(blockRows, job.M - ic);
         PackA(job, ic, mc, pc, kc, packedA);
         bool first = pc == 0;
         Span<float> tile = stackalloc float[MR * 32];

@@ -1,0 +1,113 @@
+namespace Xent.Kernels;
+
+/// <summary>A piece of parallel work: <see cref="Run"/> is called once for each index of a <see cref="WorkerPool.For"/>.</summary>
+internal interface IParallelWork
+{
+    void Run(int index);
+}
+
+/// <summary>
+/// A minimal fork-join pool that allocates nothing per call once warm (unlike <c>Parallel.For</c>): fixed background
+/// threads wait on a semaphore, indices are claimed with an atomic counter, and the calling thread takes part.
+/// One call runs at a time; a concurrent or re-entrant call runs its work on its own thread instead. Results never depend
+/// on which thread ran an index, so callers stay bit-identical across thread counts.
+/// </summary>
+internal static class WorkerPool
+{
+    private static readonly Lock Gate = new();
+    private static readonly SemaphoreSlim Start = new(0);
+    private static readonly ManualResetEventSlim Done = new(false);
+    private static readonly List<Thread> Threads = [];
+    private static IParallelWork? s_work;
+    private static int s_count;
+    private static int s_next;
+    private static int s_pending;
+    private static Exception? s_error;
+
+    [ThreadStatic]
+    private static bool t_inside;
+
+    /// <summary>Runs <paramref name="work"/> for every index in [0, <paramref name="count"/>) on up to <paramref name="degree"/> threads.</summary>
+    public static void For(int count, int degree, IParallelWork work)
+    {
+        if (degree <= 1 || count <= 1 || t_inside || !Gate.TryEnter())
+        {
+            for (int i = 0; i < count; i++)
+            {
+                work.Run(i);
+            }
+
+            return;
+        }
+
+        t_inside = true;
+        try
+        {
+            int helpers = Math.Min(degree, count) - 1;
+            while (Threads.Count < helpers)
+            {
+                var thread = new Thread(WorkerLoop) { IsBackground = true, Name = $"xent-worker-{Threads.Count + 1}" };
+                Threads.Add(thread);
+                thread.Start();
+            }
+
+            s_work = work;
+            s_count = count;
+            s_next = -1;
+            s_error = null;
+            s_pending = helpers;
+            Done.Reset();
+            if (helpers > 0)
+            {
+                Start.Release(helpers);
+            }
+
+            RunItems();
+            if (helpers > 0)
+            {
+                Done.Wait();
+            }
+            s_work = null;
+            if (s_error is { } error)
+            {
+                throw new AggregateException("A parallel kernel task failed.", error);
+            }
+        }
+        finally
+        {
+            t_inside = false;
+            Gate.Exit();
+        }
+    }
+
+    private static void RunItems()
+    {
+        try
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref s_next)) < s_count)
+            {
+                s_work!.Run(i);
+            }
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref s_error, e, null);
+            Volatile.Write(ref s_next, int.MaxValue - 1);
+        }
+    }
+
+    private static void WorkerLoop()
+    {
+        t_inside = true;
+        while (true)
+        {
+            Start.Wait();
+            RunItems();
+            if (Interlocked.Decrement(ref s_pending) == 0)
+            {
+                Done.Set();
+            }
+        }
+    }
+}
