@@ -125,3 +125,21 @@ public class LongTargetValidationTests
         Assert.Equal(199, r.TotalWeight);
     }
 }
+
+public class LongWeightedTargetTests
+{
+    [Fact]
+    public void Weighted_long_target_lists_sum_weights_exactly_and_report_the_first_offender()
+    {
+        int[] y = [.. Enumerable.Range(0, 203).Select(i => i % 4 == 0 ? -100 : i % 3)];
+        var options = new CrossEntropyOptions { Weight = [0.5, 2, 3.25] };
+        LossResult r = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(new float[609], [203, 3]), new ReadOnlyTensorSpan<int>(y, [203]), options);
+        double expected = y.Where(t => t >= 0).Sum(t => new[] { 0.5, 2, 3.25 }[t]);
+        Assert.Equal(expected, r.TotalWeight, 10);
+        Assert.Equal(y.Count(t => t >= 0), r.Count);
+        y[101] = 3;
+        y[150] = -7;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(new float[609], [203, 3]), new ReadOnlyTensorSpan<int>(y, [203]), options));
+        Assert.StartsWith("Target 3 is out of bounds.", e.Message);
+    }
+}

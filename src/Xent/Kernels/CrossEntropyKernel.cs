@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Xent.Kernels;
 
@@ -323,6 +324,30 @@ internal static unsafe class CrossEntropyKernel
             float* xs = stackalloc float[LaneClasses * 16];
             float* gs = stackalloc float[LaneClasses * 16];
             long p = first;
+            if (c == 2 && v == 16 && Avx512F.IsSupported)
+            {
+                // Two classes: de-interleave 16 rows with two-source permutes (vpermt2ps) instead of a scalar transpose.
+                Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                Vector512<int> odd = even + Vector512<int>.One;
+                Vector512<int> low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+                Vector512<int> high = low + Vector512.Create(8);
+                for (; p + v <= end; p += v)
+                {
+                    float* x0 = job.Logits + (p * 2);
+                    Vector512<float> a = Vector512.Load(x0), b = Vector512.Load(x0 + 16);
+                    Avx512F.PermuteVar16x32x2(a, even, b).Store(xs);
+                    Avx512F.PermuteVar16x32x2(a, odd, b).Store(xs + 16);
+                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                    if (wantGradient)
+                    {
+                        float* g0 = job.Gradient + (p * 2);
+                        Vector512<float> c0 = Vector512.Load(gs), c1 = Vector512.Load(gs + 16);
+                        Avx512F.PermuteVar16x32x2(c0, low, c1).Store(g0);
+                        Avx512F.PermuteVar16x32x2(c0, high, c1).Store(g0 + 16);
+                    }
+                }
+            }
+
             for (; p + v <= end; p += v)
             {
                 // Block transpose into L1: class k of row j goes to xs[k·v + j] (strided reads, contiguous writes).
