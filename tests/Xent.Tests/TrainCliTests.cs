@@ -15,13 +15,7 @@ public sealed class TrainCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = XentApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Cli.Run(args);
 
     /// <summary>Two overlapping Gaussian classes, 1000 "cat" and 100 "dog", 10 features.</summary>
     internal static string WriteImbalanced(string path, int majority = 1000, int minority = 100, ulong seed = 11)
