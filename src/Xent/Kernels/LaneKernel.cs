@@ -140,7 +140,8 @@ internal static class LaneKernel
 /// <summary>
 /// The lane kernel over a tile of positions (a multiple of the vector width): each class plane is swept contiguously
 /// across the whole tile before the next, so K-dimensional input with planes far apart streams well instead of
-/// touching every plane once per vector. The per-lane state lives in small stack buffers.
+/// touching every plane once per vector. The per-lane state lives in small stack buffers; for a single vector,
+/// <see cref="LaneKernel"/> keeps it in registers instead, which measured 3× faster at small C (so both exist).
 /// </summary>
 internal static class TiledLaneKernel
 {
