@@ -138,9 +138,20 @@ public static class Sgemm
                 for (int pc = 0; pc < job.K; pc += KC)
                 {
                     int kc = Math.Min(KC, job.K - pc);
-                    PackB(job, pc, kc, jc, nc, nr, packedB);
                     long flops = 2L * job.M * nc * kc;
                     bool parallel = Parallelism.MaxDegree > 1 && flops >= ParallelFlops && job.M > MR;
+                    if (parallel && job.TransB == Transpose.Yes)
+                    {
+                        PackWork pack = t_pack ??= new PackWork();
+                        (pack.Job, pack.Pc, pack.Kc, pack.Jc, pack.Nc, pack.Nr, pack.Packed) = (job, pc, kc, jc, nc, nr, packedB);
+                        WorkerPool.For((nc + nr - 1) / nr, Parallelism.MaxDegree, pack);
+                        pack.Packed = null;
+                    }
+                    else
+                    {
+                        PackB(job, pc, kc, jc, nc, nr, packedB);
+                    }
+
                     // Row blocks of MC, or smaller so that every thread gets one when M is small. Blocking over M never
                     // changes the order of any element's sum over k, so results stay bit-identical.
                     int mc = parallel ? Math.Min(MC, ((job.M + Parallelism.MaxDegree - 1) / Parallelism.MaxDegree + MR - 1) / MR * MR) : MC;
@@ -178,6 +189,19 @@ public static class Sgemm
 
     [ThreadStatic]
     private static BlockWork? t_work;
+
+    [ThreadStatic]
+    private static PackWork? t_pack;
+
+    /// <summary>Packing Bᵀ, one NR-wide panel per index (the panels are independent), reused per calling thread.</summary>
+    private sealed class PackWork : IParallelWork
+    {
+        public Job Job;
+        public int Pc, Kc, Jc, Nc, Nr;
+        public float[]? Packed;
+
+        public unsafe void Run(int index) => PackTransposedPanel(Job, Pc, Kc, Jc, Nc, Nr, index, Packed!);
+    }
 
     /// <summary>The blocks of one (pc, jc) step, reused per calling thread so that parallel GEMMs allocate nothing.</summary>
     private sealed class BlockWork : IParallelWork
@@ -278,29 +302,9 @@ public static class Sgemm
     {
         if (job.TransB == Transpose.Yes)
         {
-            // Bᵀ: column j of op(B) is row j of B, contiguous along k. Read it contiguously and scatter into the
-            // panel (which sits in cache), instead of gathering with a stride of ldb.
-            for (int jr = 0, panel = 0; jr < nc; jr += nr, panel += kc * nr)
+            for (int index = 0; index * nr < nc; index++)
             {
-                int cols = Math.Min(nr, nc - jr);
-                for (int j = 0; j < nr; j++)
-                {
-                    if (j >= cols)
-                    {
-                        for (int p = 0; p < kc; p++)
-                        {
-                            packed[panel + (p * nr) + j] = 0;
-                        }
-
-                        continue;
-                    }
-
-                    float* src = job.B + ((long)(jc + jr + j) * job.Ldb) + pc;
-                    for (int p = 0; p < kc; p++)
-                    {
-                        packed[panel + (p * nr) + j] = src[p];
-                    }
-                }
+                PackTransposedPanel(job, pc, kc, jc, nc, nr, index, packed);
             }
 
             return;
@@ -331,6 +335,35 @@ public static class Sgemm
 
                     packed[o++] = v;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Bᵀ, one panel: column j of op(B) is row j of B, contiguous along k. Read it contiguously and scatter into the
+    /// panel (which sits in cache), instead of gathering with a stride of ldb.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackTransposedPanel(in Job job, int pc, int kc, int jc, int nc, int nr, int index, float[] packed)
+    {
+        int jr = index * nr, panel = index * kc * nr;
+        int cols = Math.Min(nr, nc - jr);
+        for (int j = 0; j < nr; j++)
+        {
+            if (j >= cols)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    packed[panel + (p * nr) + j] = 0;
+                }
+
+                continue;
+            }
+
+            float* src = job.B + ((long)(jc + jr + j) * job.Ldb) + pc;
+            for (int p = 0; p < kc; p++)
+            {
+                packed[panel + (p * nr) + j] = src[p];
             }
         }
     }
