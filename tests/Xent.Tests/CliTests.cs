@@ -166,3 +166,28 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, Run("demo", "--out", dir).Code); // not empty now, and no --force
     }
 }
+
+public class ExplainOtherLossesTests
+{
+    [Fact]
+    public void Explain_shows_bce_terms_and_the_value_the_loss_gives()
+    {
+        var (code, output, _) = Cli.Run("explain", "--loss", "bce_with_logits", "--logits", "[[0.5, -1.0], [2.0, 0.3]]", "--target", "[[1, 0], [0, 1]]", "--pos-weight", "3,1");
+        Assert.Equal(0, code);
+        var r = Xent.Losses.BinaryCrossEntropyWithLogits.Compute<double>(
+            new System.Numerics.Tensors.ReadOnlyTensorSpan<double>([0.5, -1.0, 2.0, 0.3], [2, 2]),
+            new System.Numerics.Tensors.ReadOnlyTensorSpan<double>([1.0, 0, 0, 1], [2, 2]),
+            new Xent.Losses.BinaryCrossEntropyOptions { PosWeight = System.Numerics.Tensors.Tensor.Create(new double[] { 3, 1 }, [2]) });
+        Assert.Contains($"mean = 4.4168 / 4 elements = {r.Value.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}", output);
+        Assert.Contains("1.4222", output); // −3·log σ(0.5)
+    }
+
+    [Fact]
+    public void Explain_shows_nll_terms_and_warns_when_the_input_is_not_log_probabilities()
+    {
+        var (code, output, _) = Cli.Run("explain", "--loss", "nll", "--logits", "[[-0.5, -1.2, -2.3], [-0.1, -3.0, -2.5]]", "--target", "[0, 2]", "--weight", "1,2,3");
+        Assert.Equal(0, code);
+        Assert.Contains("mean = 8.0000 / 4 = 2.0000", output);
+        Assert.Contains("NLL expects log-probabilities", output);
+    }
+}

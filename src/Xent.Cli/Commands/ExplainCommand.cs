@@ -23,10 +23,11 @@ internal static class ExplainCommand
         var ignoreIndex = new Option<int>("--ignore-index") { Description = "Target value to ignore.", DefaultValueFactory = _ => -100 };
         var reduction = new Option<string>("--reduction") { Description = "none, mean or sum.", DefaultValueFactory = _ => "mean" };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing in [0, 1]. Default: 0." };
-        var loss = new Option<string>("--loss") { Description = "cross_entropy or soft_cross_entropy.", DefaultValueFactory = _ => "cross_entropy" };
+        var loss = new Option<string>("--loss") { Description = "cross_entropy, soft_cross_entropy, nll or bce_with_logits.", DefaultValueFactory = _ => "cross_entropy" };
+        var posWeight = new Option<string?>("--pos-weight") { Description = "bce_with_logits: positive-class weights, e.g. 1,3 or [[2], [1]]." };
         var command = new Command("explain", "Show the arithmetic of a loss on a small input: softmax, each term, and the reduction as a fraction.")
         {
-            file, logits, target, weight, ignoreIndex, reduction, smoothing, loss,
+            file, logits, target, weight, ignoreIndex, reduction, smoothing, loss, posWeight,
         };
         command.SetAction(parse =>
         {
@@ -39,7 +40,7 @@ internal static class ExplainCommand
             {
                 string logitsText = parse.GetValue(logits) ?? throw new InputException("explain needs a case file, or --logits and --target.");
                 string targetText = parse.GetValue(target) ?? throw new InputException("--target is required with --logits.");
-                cases = [FromOptions(logitsText, targetText, parse.GetValue(weight), parse.GetValue(ignoreIndex), parse.GetRequiredValue(reduction), parse.GetValue(smoothing), parse.GetRequiredValue(loss))];
+                cases = [FromOptions(logitsText, targetText, parse.GetValue(weight), parse.GetValue(ignoreIndex), parse.GetRequiredValue(reduction), parse.GetValue(smoothing), parse.GetRequiredValue(loss), parse.GetValue(posWeight))];
             }
 
             foreach (LossCase c in cases)
@@ -52,7 +53,7 @@ internal static class ExplainCommand
         return command;
     }
 
-    internal static LossCase FromOptions(string logits, string target, string? weight, int ignoreIndex, string reduction, double smoothing, string loss)
+    internal static LossCase FromOptions(string logits, string target, string? weight, int ignoreIndex, string reduction, double smoothing, string loss, string? posWeight = null)
     {
         var json = new Dictionary<string, object?>
         {
@@ -67,6 +68,11 @@ internal static class ExplainCommand
         if (weight is not null)
         {
             json["weight"] = ParseJson(weight.TrimStart().StartsWith('[') ? weight : $"[{weight}]", "--weight");
+        }
+
+        if (posWeight is not null)
+        {
+            json["pos_weight"] = ParseJson(posWeight.TrimStart().StartsWith('[') ? posWeight : $"[{posWeight}]", "--pos-weight");
         }
 
         using JsonDocument doc = JsonDocument.Parse(JsonSerializer.Serialize(json));
@@ -86,14 +92,9 @@ internal static class ExplainCommand
         }
     }
 
-    /// <summary>Builds the explanation of a case (cross-entropy and soft cross-entropy only).</summary>
+    /// <summary>Builds the explanation of a class-index or probability case (cross-entropy, soft cross-entropy, NLL).</summary>
     internal static LossExplanation Explain(LossCase c)
     {
-        if (c.Loss is not (CaseLoss.CrossEntropy or CaseLoss.SoftCrossEntropy))
-        {
-            throw new InputException($"{c.Where}: explain covers cross_entropy and soft_cross_entropy; this case is {c.Loss}.");
-        }
-
         // Run the real loss first: it validates the case with PyTorch's checks and messages.
         LossCaseRunner.Run(c with { DType = CaseDType.Float64 });
         nint[] shape = c.Input.Shape;
@@ -113,6 +114,11 @@ internal static class ExplainCommand
             Reduction = c.Reduction,
             LabelSmoothing = c.Loss == CaseLoss.SoftCrossEntropy ? SoftCrossEntropy.EquivalentLabelSmoothing : c.LabelSmoothing,
         };
+        if (c.Loss == CaseLoss.Nll)
+        {
+            return LossExplanation.ForNll(c.Input.Values, n, classes, s, [.. c.Target.Values.Select(v => (int)v)], options with { LabelSmoothing = 0 }, unbatched);
+        }
+
         if (c.TargetIsIndex)
         {
             int[] targets = [.. c.Target.Values.Select(v => (int)v)];
@@ -125,14 +131,24 @@ internal static class ExplainCommand
 
     internal static void Render(IAnsiConsole console, LossCase c)
     {
+        if (c.Loss == CaseLoss.BinaryCrossEntropyWithLogits)
+        {
+            RenderBinary(console, c);
+            return;
+        }
+
         LossExplanation e = Explain(c);
         bool soft = c.Loss == CaseLoss.SoftCrossEntropy;
-        string title = c.Name ?? (soft ? "soft cross-entropy" : "cross-entropy");
+        bool nll = c.Loss == CaseLoss.Nll;
+        string title = c.Name ?? (soft ? "soft cross-entropy" : nll ? "negative log-likelihood" : "cross-entropy");
         console.Write(new Rule($"[bold]{Markup.Escape(title)}[/]") { Justification = Justify.Left });
         console.MarkupLine(Markup.Escape(Describe(c, e)));
 
         var table = new Table().Border(TableBorder.Rounded);
-        table.AddColumns(new[] { "position", "logits", "softmax p", "target", "w[y]", "(1-ε)·(−w[y]·log p[y])", "(ε/C)·Σ −w_c·log p_c", "loss" }.Select(h => new TableColumn(new Text(h))).ToArray());
+        string[] headers = nll
+            ? ["position", "input (log p)", "exp(input)", "target", "w[y]", "−w[y]·input[y]", "-", "loss"]
+            : ["position", "logits", "softmax p", "target", "w[y]", "(1-ε)·(−w[y]·log p[y])", "(ε/C)·Σ −w_c·log p_c", "loss"];
+        table.AddColumns(headers.Select(h => new TableColumn(new Text(h))).ToArray());
         foreach (PositionTerm p in e.Positions)
         {
             table.AddRow(new[]
@@ -168,6 +184,11 @@ internal static class ExplainCommand
             console.WriteLine($"The weighted mean divides by Σ w[y] = {Num(e.Denominator)}, not by the {counted} positions: 'mean' is not the average of the per-position losses when weights are given.");
         }
 
+        if (nll && e.Positions.Any(p => !p.Ignored && Math.Abs(p.Softmax.Sum() - 1) > 1e-3))
+        {
+            console.WriteLine("Note: exp(input) does not sum to 1 in every row: NLL expects log-probabilities (log_softmax of the logits).");
+        }
+
         var sink = new DiagnosticCollector();
         LossCaseRunner.Run(c with { DType = CaseDType.Float64 }, sink);
         foreach (Diagnostic d in sink.Items)
@@ -175,6 +196,37 @@ internal static class ExplainCommand
             console.MarkupLine($"[yellow]{Markup.Escape(d.ToString())}[/]");
         }
 
+        console.WriteLine();
+    }
+
+    private static void RenderBinary(IAnsiConsole console, LossCase c)
+    {
+        LossCaseRunner.Run(c with { DType = CaseDType.Float64 }); // validates the case with PyTorch's checks and messages
+        var options = new BinaryCrossEntropyOptions
+        {
+            Weight = c.Weight is { } w ? System.Numerics.Tensors.Tensor.Create(w.Values, w.Shape) : null,
+            PosWeight = c.PosWeight is { } pw ? System.Numerics.Tensors.Tensor.Create(pw.Values, pw.Shape) : null,
+            Reduction = c.Reduction,
+        };
+        BinaryExplanation e = BinaryExplanation.Explain(c.Input.Values, c.Input.Shape, c.Target.Values, options);
+        console.Write(new Rule($"[bold]{Markup.Escape(c.Name ?? "binary cross-entropy on logits")}[/]") { Justification = Justify.Left });
+        console.WriteLine($"logits {NestedArray.FormatShape(c.Input.Shape)}, weight {(c.Weight is null ? "none" : NestedArray.FormatShape(c.Weight.Shape))}, pos_weight {(c.PosWeight is null ? "none" : NestedArray.FormatShape(c.PosWeight.Shape))} (broadcast from the trailing dimension), reduction {c.Reduction.ToName()}");
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumns(new[] { "element", "logit x", "target t", "σ(x)", "w", "pw", "−w·pw·t·log σ(x)", "−w·(1−t)·log(1−σ(x))", "loss" }.Select(h => new TableColumn(new Text(h))).ToArray());
+        foreach (ElementTerm t in e.Elements)
+        {
+            table.AddRow(new[] { t.Index, Num(t.Logit), Num(t.Target), Num(t.Sigmoid), Num(t.Weight), Num(t.PosWeight), Num(t.PositiveTerm), Num(t.NegativeTerm), Num(t.Loss) }
+                .Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray());
+        }
+
+        console.Write(table);
+        string value = e.Value.ToString("F4", CultureInfo.InvariantCulture);
+        console.WriteLine(c.Reduction switch
+        {
+            Reduction.Mean => $"mean = {e.Numerator.ToString("F4", CultureInfo.InvariantCulture)} / {e.Denominator} elements = {value} (the mean divides by the element count, not by the weights)",
+            Reduction.Sum => $"sum = {value}",
+            _ => $"none: one loss per element (their sum is {e.Numerator.ToString("F4", CultureInfo.InvariantCulture)})",
+        });
         console.WriteLine();
     }
 

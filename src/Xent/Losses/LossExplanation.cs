@@ -120,6 +120,51 @@ public sealed record LossExplanation
         return new LossExplanation { Positions = positions, Classes = c, Options = options, IndexTargets = true, Scale = scale };
     }
 
+    /// <summary>
+    /// Explains the NLL loss: the input already holds log-probabilities, so each term is −w[y]·input[y]
+    /// (shown in <see cref="PositionTerm.HardTerm"/>; <see cref="PositionTerm.Softmax"/> holds exp(input)).
+    /// </summary>
+    /// <param name="input">(N, C, S) log-probabilities.</param>
+    /// <param name="n">N.</param>
+    /// <param name="c">C.</param>
+    /// <param name="s">S.</param>
+    /// <param name="targets">N·S class indices.</param>
+    /// <param name="options">Weights, ignore index and reduction (smoothing must be 0).</param>
+    /// <param name="unbatched">Whether the input was (C).</param>
+    /// <returns>The explanation.</returns>
+    public static LossExplanation ForNll(ReadOnlySpan<double> input, int n, int c, int s, ReadOnlySpan<int> targets, CrossEntropyOptions options, bool unbatched = false)
+    {
+        CheckLengths(input.Length, targets.Length, n, c, s, isIndex: true);
+        var positions = new List<PositionTerm>(n * s);
+        for (int b = 0; b < n; b++)
+        {
+            for (int p = 0; p < s; p++)
+            {
+                double[] x = Gather(input, b, c, s, p);
+                double[] implied = [.. x.Select(Math.Exp)];
+                int y = targets[(b * s) + p];
+                string index = IndexText(b, p, s, unbatched);
+                if (y == options.IgnoreIndex)
+                {
+                    positions.Add(new PositionTerm(index, x, implied, y, new double[c], true, 0, 0, 0, 0));
+                    continue;
+                }
+
+                if ((uint)y >= (uint)c)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(targets), $"Target {y} is out of bounds.");
+                }
+
+                double wy = Weight(options, y);
+                var q = new double[c];
+                q[y] = 1;
+                positions.Add(new PositionTerm(index, x, implied, y, q, false, wy, -wy * x[y], 0, -wy * x[y]));
+            }
+        }
+
+        return new LossExplanation { Positions = positions, Classes = c, Options = options, IndexTargets = true };
+    }
+
     /// <summary>Explains cross-entropy with probability targets laid out like the logits.</summary>
     /// <param name="logits">(N, C, S) logits.</param>
     /// <param name="n">N.</param>
