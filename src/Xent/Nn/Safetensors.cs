@@ -156,7 +156,6 @@ public static class Safetensors
 
         var headerBytes = new byte[headerLength];
         file.ReadExactly(headerBytes);
-        long dataLength = length - 8 - (long)headerLength;
         JsonDocument doc;
         try
         {
@@ -169,73 +168,86 @@ public static class Safetensors
 
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            try
             {
-                throw new InvalidDataException($"{name}: corrupt header: expected a JSON object.");
+                return ReadEntries(doc, file, name, headerLength, length - 8 - (long)headerLength);
             }
-
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            var entries = new List<(string Name, string DType, int[] Shape, long Begin, long End)>();
-            foreach (JsonProperty p in doc.RootElement.EnumerateObject())
+            catch (InvalidOperationException e)
             {
-                if (p.Name == "__metadata__")
-                {
-                    if (p.Value.ValueKind != JsonValueKind.Object)
-                    {
-                        throw new InvalidDataException($"{name}: corrupt header: __metadata__ must be an object of strings.");
-                    }
-
-                    foreach (JsonProperty m in p.Value.EnumerateObject())
-                    {
-                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw new InvalidDataException($"{name}: metadata '{m.Name}' is not a string.");
-                    }
-
-                    continue;
-                }
-
-                entries.Add(ParseEntry(name, p));
+                // For example a name or value that is not valid UTF-8.
+                throw new InvalidDataException($"{name}: corrupt header: {e.Message}", e);
             }
-
-            var tensors = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
-            long previousEnd = 0;
-            string previous = "";
-            foreach (var e in entries.OrderBy(e => e.Begin))
-            {
-                if (e.Begin < previousEnd)
-                {
-                    throw new InvalidDataException($"{name}: corrupt header: tensors '{previous}' and '{e.Name}' overlap.");
-                }
-
-                previousEnd = e.End;
-                previous = e.Name;
-                int size = e.DType == "F64" ? 8 : 4;
-                long count = e.Shape.Aggregate(1L, (a, b) => a * b);
-                if (e.End > dataLength || e.Begin < 0 || e.End < e.Begin)
-                {
-                    throw new InvalidDataException($"{name}: tensor '{e.Name}' lies at bytes [{e.Begin}, {e.End}) but the data section has {dataLength} bytes (truncated file?).");
-                }
-
-                if (e.End - e.Begin != count * size)
-                {
-                    throw new InvalidDataException($"{name}: tensor '{e.Name}' has shape [{string.Join(", ", e.Shape)}] ({count} × {size} bytes) but its offsets span {e.End - e.Begin} bytes.");
-                }
-
-                var values = new float[count];
-                file.Position = 8 + (long)headerLength + e.Begin;
-                var bytes = new byte[e.End - e.Begin];
-                file.ReadExactly(bytes);
-                for (long i = 0; i < count; i++)
-                {
-                    values[i] = size == 8
-                        ? (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan((int)(i * 8), 8))
-                        : BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(i * 4), 4));
-                }
-
-                tensors[e.Name] = new NamedTensor(e.Shape, values);
-            }
-
-            return new SafetensorsFile(tensors, metadata);
         }
+    }
+
+    private static SafetensorsFile ReadEntries(JsonDocument doc, FileStream file, string name, ulong headerLength, long dataLength)
+    {
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"{name}: corrupt header: expected a JSON object.");
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var entries = new List<(string Name, string DType, int[] Shape, long Begin, long End)>();
+        foreach (JsonProperty p in doc.RootElement.EnumerateObject())
+        {
+            if (p.Name == "__metadata__")
+            {
+                if (p.Value.ValueKind != JsonValueKind.Object)
+                {
+                    throw new InvalidDataException($"{name}: corrupt header: __metadata__ must be an object of strings.");
+                }
+
+                foreach (JsonProperty m in p.Value.EnumerateObject())
+                {
+                    metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw new InvalidDataException($"{name}: metadata '{m.Name}' is not a string.");
+                }
+
+                continue;
+            }
+
+            entries.Add(ParseEntry(name, p));
+        }
+
+        var tensors = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        long previousEnd = 0;
+        string previous = "";
+        foreach (var e in entries.OrderBy(e => e.Begin))
+        {
+            if (e.Begin < previousEnd)
+            {
+                throw new InvalidDataException($"{name}: corrupt header: tensors '{previous}' and '{e.Name}' overlap.");
+            }
+
+            previousEnd = e.End;
+            previous = e.Name;
+            int size = e.DType == "F64" ? 8 : 4;
+            long count = e.Shape.Aggregate(1L, (a, b) => a * b);
+            if (e.End > dataLength || e.Begin < 0 || e.End < e.Begin)
+            {
+                throw new InvalidDataException($"{name}: tensor '{e.Name}' lies at bytes [{e.Begin}, {e.End}) but the data section has {dataLength} bytes (truncated file?).");
+            }
+
+            if (e.End - e.Begin != count * size)
+            {
+                throw new InvalidDataException($"{name}: tensor '{e.Name}' has shape [{string.Join(", ", e.Shape)}] ({count} × {size} bytes) but its offsets span {e.End - e.Begin} bytes.");
+            }
+
+            var values = new float[count];
+            file.Position = 8 + (long)headerLength + e.Begin;
+            var bytes = new byte[e.End - e.Begin];
+            file.ReadExactly(bytes);
+            for (long i = 0; i < count; i++)
+            {
+                values[i] = size == 8
+                    ? (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan((int)(i * 8), 8))
+                    : BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(i * 4), 4));
+            }
+
+            tensors[e.Name] = new NamedTensor(e.Shape, values);
+        }
+
+        return new SafetensorsFile(tensors, metadata);
     }
 
     private static (string, string, int[], long, long) ParseEntry(string file, JsonProperty p)
