@@ -62,6 +62,28 @@ public sealed class FuzzTests : IDisposable
         Assert.InRange(rejected, 1, 300);
     }
 
+    [Fact]
+    public void Case_files_for_xent_loss_fail_only_with_exit_code_2()
+    {
+        byte[] valid = Encoding.UTF8.GetBytes("""{"cases": [{"input": [[1.5, -0.5, 0.25], [0.1, 0.2, 0.3]], "target": [2, -100], "weight": [1, 2, 3], "label_smoothing": 0.1, "reduction": "sum"}, {"loss": "bce_with_logits", "input": [0.5, -2.0], "target": [1.0, 0.0], "pos_weight": [3.0]}]}""");
+        var random = new XentRandom(99);
+        string path = Path.Combine(_dir, "cases.json");
+        int failed = 0;
+        for (int round = 0; round < 300; round++)
+        {
+            File.WriteAllBytes(path, Mutate(valid, random));
+            var (code, _, error) = Cli.Run("loss", path);
+            Assert.True(code is 0 or 2, $"exit code {code}: {error}");
+            if (code == 2)
+            {
+                Assert.StartsWith("xent: error:", error);
+                failed++;
+            }
+        }
+
+        Assert.InRange(failed, 1, 299);
+    }
+
     /// <summary>Flips bytes, truncates, duplicates or splices in random bytes.</summary>
     private static byte[] Mutate(byte[] valid, XentRandom random)
     {
