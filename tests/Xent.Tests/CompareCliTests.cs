@@ -91,3 +91,22 @@ public sealed class CompareCliTests : IDisposable
         Assert.Equal(2, Run("demo", "nope", "--out", Path.Combine(_dir, "d")).Code);
     }
 }
+
+public class OptionValidationTests
+{
+    [Fact]
+    public void An_unknown_rank_by_metric_exits_2()
+    {
+        var (code, _, error) = Cli.Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "a=", "--rank-by", "f2", "--out", Path.Combine(Path.GetTempPath(), "xent-never-written"));
+        Assert.Equal(2, code);
+        Assert.Contains("--rank-by: unknown metric 'f2'", error);
+    }
+
+    [Fact]
+    public void Early_stopping_checks_its_metric_and_patience()
+    {
+        Assert.Throws<ArgumentException>(() => new Xent.Training.TrainerOptions { EarlyStopping = new Xent.Training.EarlyStopping("val_f1") }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Xent.Training.TrainerOptions { EarlyStopping = new Xent.Training.EarlyStopping("val_loss", 0) }.Validate());
+        new Xent.Training.TrainerOptions { EarlyStopping = new Xent.Training.EarlyStopping("val_accuracy", 2) }.Validate();
+    }
+}

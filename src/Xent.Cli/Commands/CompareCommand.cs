@@ -55,7 +55,11 @@ internal static class CompareCommand
         command.SetAction(parse =>
         {
             string metric = parse.GetRequiredValue(rankBy);
-            _ = Metric(new EvaluationResult([], [], ClassificationMetrics.Compute([0], [0], 1), 0, 0, []), metric);
+            if (!Metrics.Contains(metric))
+            {
+                throw new InputException($"--rank-by: unknown metric '{metric}'; choose one of {string.Join(", ", Metrics)}.");
+            }
+
             int k = parse.GetValue(repeats);
             if (k < 1)
             {

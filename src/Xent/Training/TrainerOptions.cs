@@ -8,13 +8,21 @@ namespace Xent.Training;
 /// <param name="MinDelta">The smallest change that counts as an improvement. Default: 0.</param>
 public sealed record EarlyStopping(string Metric = "val_loss", int Patience = 5, double MinDelta = 0)
 {
-    /// <summary>Whether a higher value is better.</summary>
-    public bool Maximise => Metric switch
+    /// <summary>Whether a higher value is better (val_accuracy) or a lower one (val_loss).</summary>
+    public bool Maximise => Metric == "val_accuracy";
+
+    /// <summary>Checks the metric name and the patience.</summary>
+    /// <exception cref="ArgumentException">The metric is neither val_loss nor val_accuracy.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The patience is below 1.</exception>
+    public void Validate()
     {
-        "val_loss" => false,
-        "val_accuracy" => true,
-        _ => throw new ArgumentException($"Unknown early-stopping metric '{Metric}'; expected val_loss or val_accuracy.", nameof(Metric)),
-    };
+        if (Metric is not ("val_loss" or "val_accuracy"))
+        {
+            throw new ArgumentException($"Unknown early-stopping metric '{Metric}'; expected val_loss or val_accuracy.", nameof(Metric));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(Patience, 1, nameof(Patience));
+    }
 }
 
 /// <summary>How the trainer runs, with documented defaults.</summary>
@@ -60,11 +68,7 @@ public sealed record TrainerOptions
             ArgumentOutOfRangeException.ThrowIfLessThan(t, 1, nameof(Threads));
         }
 
-        if (EarlyStopping is { } e)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(e.Patience, 1, nameof(EarlyStopping));
-            _ = e.Maximise;
-        }
+        EarlyStopping?.Validate();
     }
 }
 
