@@ -207,3 +207,58 @@ public class FastPathTests
         Assert.Equal(0f, FastLog.Log(System.Runtime.Intrinsics.Vector256.Create(1f)).ToScalar());
     }
 }
+
+/// <summary>Probability targets through the float lane paths, against the float64 row path (itself checked by the golden cases).</summary>
+public class ProbabilityFastPathTests
+{
+    public static IEnumerable<object[]> Shapes()
+    {
+        int[][] shapes = [[37, 2, 1], [40, 3, 1], [33, 10, 1], [19, 32, 1], [9, 33, 1], [3, 5, 37], [2, 4, 600]];
+        foreach (int[] shape in shapes)
+        {
+            foreach (Reduction reduction in new[] { Reduction.Mean, Reduction.None })
+            {
+                yield return [shape[0], shape[1], shape[2], false, 0.0, reduction];
+                yield return [shape[0], shape[1], shape[2], true, 0.2, reduction];
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Float_lanes_match_the_float64_path(int n, int c, int s, bool weighted, double eps, Reduction reduction)
+    {
+        var random = new XentRandom((ulong)((n * 100) + c + s));
+        float[] x = [.. Enumerable.Range(0, n * c * s).Select(_ => random.NextSingle(-5, 5))];
+        float[] t = [.. Enumerable.Range(0, n * c * s).Select(_ => random.NextSingle(0, 1))];
+        x[1] = float.NegativeInfinity; // masked logit...
+        t[1] = 0;                      // ...with zero target probability: NaN loss, finite gradient, as in PyTorch
+        nint[] shape = s == 1 ? [n, c] : [n, c, s];
+        var options = new CrossEntropyOptions { LabelSmoothing = eps, Weight = weighted ? [.. Enumerable.Range(0, c).Select(k => 0.5 + (k % 3))] : null, Reduction = reduction };
+        var gf = new float[x.Length];
+        var lf = new float[n * s];
+        LossResult rf = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, shape), new ReadOnlyTensorSpan<float>(t, shape), options, lf, gf);
+        double[] xd = [.. x.Select(v => (double)v)], td = [.. t.Select(v => (double)v)];
+        var gd = new double[x.Length];
+        var ld = new double[n * s];
+        LossResult rd = CrossEntropy.Compute(new ReadOnlyTensorSpan<double>(xd, shape), new ReadOnlyTensorSpan<double>(td, shape), options, ld, gd);
+        for (int i = 0; i < ld.Length; i++)
+        {
+            if (!double.IsFinite(ld[i]))
+            {
+                // NaN (zero target on a -inf logit) or +inf (smoothing puts ε/C there): the same in both precisions.
+                Assert.True(ld[i].Equals((double)lf[i]), $"loss[{i}]: {lf[i]} vs {ld[i]}");
+                continue;
+            }
+
+            Assert.True(Math.Abs(ld[i] - lf[i]) <= 2e-5 * Math.Max(1, Math.Abs(ld[i])), $"loss[{i}]: {lf[i]} vs {ld[i]}");
+        }
+
+        Assert.Equal(double.IsNaN(rd.Value), double.IsNaN(rf.Value));
+        for (int i = 0; i < gd.Length; i++)
+        {
+            Assert.True(double.IsFinite(gd[i]) && float.IsFinite(gf[i]), $"grad[{i}] must be finite");
+            Assert.True(Math.Abs(gd[i] - gf[i]) <= 2e-5, $"grad[{i}]: {gf[i]} vs {gd[i]}");
+        }
+    }
+}

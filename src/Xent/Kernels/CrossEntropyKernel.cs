@@ -205,7 +205,7 @@ internal static unsafe class CrossEntropyKernel
     private static double RunRange<T>(in Job<T> job, long first, long end)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && job.Targets != null && (job.S > 1 || job.C <= LaneClasses))
+        if (typeof(T) == typeof(float) && (job.S > 1 || job.C <= LaneClasses))
         {
             ref readonly Job<float> f = ref Unsafe.As<Job<T>, Job<float>>(ref Unsafe.AsRef(in job));
             if (Vector512.IsHardwareAccelerated)
@@ -319,6 +319,11 @@ internal static unsafe class CrossEntropyKernel
         var settings = new LaneKernel.Settings(c, job.IgnoreIndex, (float)job.Smoothing, (float)job.WeightSum, (float)job.Kappa);
         bool wantGradient = job.Gradient != null, wantLosses = job.Losses != null;
         double sum = 0;
+        if (job.Targets == null)
+        {
+            return RunProbabilityLanes<TV>(job, first, end, weight, settings);
+        }
+
         if (s == 1)
         {
             float* xs = stackalloc float[LaneClasses * 16];
@@ -403,6 +408,81 @@ internal static unsafe class CrossEntropyKernel
             {
                 long offset = (b * c * s) + pos;
                 sum += LaneKernel.Run<TV>(ref job.Logits[offset], s, ref job.Targets[p], weight, settings,
+                    ref wantGradient ? ref job.Gradient[offset] : ref Unsafe.NullRef<float>(), wantGradient,
+                    ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                p += v;
+            }
+            else
+            {
+                scratch ??= ArrayPool<float>.Shared.Rent(3 * c);
+                sum += PositionAt(job, p, weight, scratch);
+                p++;
+            }
+        }
+
+        if (scratch is not null)
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+
+        return sum;
+    }
+
+    /// <summary>Probability targets, one vector of positions at a time: block-transposed (2-D, small C) or along S (K-dim).</summary>
+    private static double RunProbabilityLanes<TV>(in Job<float> job, long first, long end, ReadOnlySpan<float> weight, in LaneKernel.Settings settings)
+        where TV : struct, IFloatVector<TV>
+    {
+        int c = job.C, s = job.S, v = TV.Count;
+        bool wantGradient = job.Gradient != null, wantLosses = job.Losses != null;
+        double sum = 0;
+        long p = first;
+        if (s == 1)
+        {
+            float* xs = stackalloc float[LaneClasses * 16];
+            float* ts = stackalloc float[LaneClasses * 16];
+            float* gs = stackalloc float[LaneClasses * 16];
+            for (; p + v <= end; p += v)
+            {
+                float* x0 = job.Logits + (p * c), t0 = job.Probabilities + (p * c);
+                for (int k = 0; k < c; k++)
+                {
+                    for (int j = 0; j < v; j++)
+                    {
+                        xs[(k * v) + j] = x0[(j * c) + k];
+                        ts[(k * v) + j] = t0[(j * c) + k];
+                    }
+                }
+
+                sum += ProbabilityLaneKernel.Run<TV>(ref *xs, ref *ts, v, weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                if (wantGradient)
+                {
+                    float* g0 = job.Gradient + (p * c);
+                    for (int k = 0; k < c; k++)
+                    {
+                        for (int j = 0; j < v; j++)
+                        {
+                            g0[(j * c) + k] = gs[(k * v) + j];
+                        }
+                    }
+                }
+            }
+
+            for (; p < end; p++)
+            {
+                sum += RowAt(job, p, weight);
+            }
+
+            return sum;
+        }
+
+        float[]? scratch = null;
+        while (p < end)
+        {
+            long b = p / s, pos = p % s;
+            if (pos + v <= s && p + v <= end)
+            {
+                long offset = (b * c * s) + pos;
+                sum += ProbabilityLaneKernel.Run<TV>(ref job.Logits[offset], ref job.Probabilities[offset], s, weight, settings,
                     ref wantGradient ? ref job.Gradient[offset] : ref Unsafe.NullRef<float>(), wantGradient,
                     ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
                 p += v;

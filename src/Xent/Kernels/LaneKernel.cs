@@ -138,6 +138,77 @@ internal static class LaneKernel
 }
 
 /// <summary>
+/// Cross-entropy with probability targets for one SIMD vector of positions (lane j is position j; class k of every lane
+/// lies <c>stride</c> elements after class k − 1, in the logits, the targets and the gradient alike). The loss is
+/// B·log Σexp − A with A = Σ w·q·(x − m) and B = Σ w·q, q = α·t + β; the gradient is κ·(p·B − w·q).
+/// </summary>
+internal static class ProbabilityLaneKernel
+{
+    /// <summary>Processes one vector of positions; returns the sum of their losses.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Run<TV>(ref float x, ref float target, int stride, ReadOnlySpan<float> weight, in LaneKernel.Settings settings, ref float gradient, bool wantGradient, ref float losses, bool wantLosses)
+        where TV : struct, IFloatVector<TV>
+    {
+        int c = settings.Classes;
+        bool weighted = !weight.IsEmpty;
+        float eps = settings.Smoothing;
+        TV alpha = TV.Create(eps > 0 ? 1 - eps : 1f), beta = TV.Create(eps > 0 ? eps / c : 0f);
+        TV zero = TV.Create(0f);
+        TV m = TV.Load(ref x);
+        for (int k = 1; k < c; k++)
+        {
+            m = TV.Max(m, TV.Load(ref Unsafe.Add(ref x, k * stride)));
+        }
+
+        TV s = zero, a = zero, b = zero;
+        for (int k = 0; k < c; k++)
+        {
+            TV d = TV.Subtract(TV.Load(ref Unsafe.Add(ref x, k * stride)), m);
+            TV e = TV.Exp(d);
+            s = TV.Add(s, e);
+            if (wantGradient)
+            {
+                TV.Store(e, ref Unsafe.Add(ref gradient, k * stride));
+            }
+
+            TV q = TV.Add(TV.Multiply(TV.Load(ref Unsafe.Add(ref target, k * stride)), alpha), beta);
+            if (weighted)
+            {
+                q = TV.Multiply(q, TV.Create(weight[k]));
+            }
+
+            a = TV.Add(a, TV.Multiply(q, d));
+            b = TV.Add(b, q);
+        }
+
+        TV loss = TV.Subtract(TV.Multiply(b, TV.Log(s)), a);
+        if (wantLosses)
+        {
+            TV.Store(loss, ref losses);
+        }
+
+        if (wantGradient)
+        {
+            TV kappa = TV.Create(settings.Kappa);
+            TV scale = TV.Divide(TV.Multiply(kappa, b), s);
+            for (int k = 0; k < c; k++)
+            {
+                ref float gk = ref Unsafe.Add(ref gradient, k * stride);
+                TV q = TV.Add(TV.Multiply(TV.Load(ref Unsafe.Add(ref target, k * stride)), alpha), beta);
+                if (weighted)
+                {
+                    q = TV.Multiply(q, TV.Create(weight[k]));
+                }
+
+                TV.Store(TV.Subtract(TV.Multiply(TV.Load(ref gk), scale), TV.Multiply(kappa, q)), ref gk);
+            }
+        }
+
+        return TV.SumToDouble(loss);
+    }
+}
+
+/// <summary>
 /// The lane kernel over a tile of positions (a multiple of the vector width): each class plane is swept contiguously
 /// across the whole tile before the next, so K-dimensional input with planes far apart streams well instead of
 /// touching every plane once per vector. The per-lane state lives in small stack buffers; for a single vector,
