@@ -275,22 +275,36 @@ public static class Sgemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackA(in Job job, int ic, int mc, int pc, int kc, float[] packed)
     {
-        int o = 0;
-        for (int ir = 0; ir < mc; ir += MR)
+        fixed (float* dst0 = packed)
         {
-            int rows = Math.Min(MR, mc - ir);
-            for (int p = 0; p < kc; p++)
+            float* dst = dst0;
+            for (int ir = 0; ir < mc; ir += MR)
             {
-                for (int r = 0; r < MR; r++)
+                int rows = Math.Min(MR, mc - ir);
+                if (job.TransA == Transpose.No)
                 {
-                    float v = 0;
-                    if (r < rows)
+                    // Six row pointers, read along k; the panel is written contiguously.
+                    float* r0 = job.A + ((long)(ic + ir) * job.Lda) + pc;
+                    long lda = job.Lda;
+                    for (int p = 0; p < kc; p++, dst += MR)
                     {
-                        long i = ic + ir + r, q = pc + p;
-                        v = job.TransA == Transpose.No ? job.A[(i * job.Lda) + q] : job.A[(q * job.Lda) + i];
+                        for (int r = 0; r < MR; r++)
+                        {
+                            dst[r] = r < rows ? r0[(r * lda) + p] : 0f;
+                        }
                     }
-
-                    packed[o++] = v;
+                }
+                else
+                {
+                    // Aᵀ: for each k the MR rows are contiguous in A's row k.
+                    for (int p = 0; p < kc; p++, dst += MR)
+                    {
+                        float* src = job.A + ((long)(pc + p) * job.Lda) + ic + ir;
+                        for (int r = 0; r < MR; r++)
+                        {
+                            dst[r] = r < rows ? src[r] : 0f;
+                        }
+                    }
                 }
             }
         }
