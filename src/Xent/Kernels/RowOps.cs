@@ -51,15 +51,10 @@ internal static class RowOps
     }
 
     /// <summary>
-    /// Returns Σ exp(x_c − m) and, in <paramref name="shiftSum"/>, Σ w_c·(x_c − m)
-    /// (w ≡ 1 when <paramref name="weight"/> is empty). The shift sum is computed only when
-    /// <paramref name="wantShiftSum"/> is set.
+    /// Returns Σ exp(x_c − m) and, in <paramref name="shiftSum"/>, Σ w_c·(x_c − m) (w ≡ 1 when <paramref name="weight"/>
+    /// is empty; computed only when <paramref name="wantShiftSum"/> is set), storing each exp(x_c − m) into
+    /// <paramref name="store"/> when it is not empty.
     /// </summary>
-    public static T SumExp<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> weight, bool wantShiftSum, out T shiftSum)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        => SumExp(x, m, weight, wantShiftSum, out shiftSum, default);
-
-    /// <summary>As <see cref="SumExp{T}(ReadOnlySpan{T}, T, ReadOnlySpan{T}, bool, out T)"/>, also storing each exp(x_c − m) into <paramref name="store"/> when it is not empty.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T SumExp<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> weight, bool wantShiftSum, out T shiftSum, Span<T> store)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -271,62 +266,6 @@ internal static class RowOps
         weightedShift = a;
         weightedMass = b;
         return s;
-    }
-
-    /// <summary>
-    /// Writes g_c = scale·exp(x_c − m) − offset·w_c (w ≡ 1 when <paramref name="weight"/> is empty;
-    /// nothing is subtracted when <paramref name="offset"/> is zero).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WriteSoftmaxGradient<T>(ReadOnlySpan<T> x, T m, T scale, T offset, ReadOnlySpan<T> weight, Span<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ref T r = ref MemoryMarshal.GetReference(x);
-        ref T wr = ref MemoryMarshal.GetReference(weight);
-        ref T gr = ref MemoryMarshal.GetReference(gradient);
-        bool weighted = !weight.IsEmpty;
-        bool subtract = offset != T.Zero;
-        int n = x.Length;
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
-        {
-            Vector512<T> vm = Vector512.Create(m), vscale = Vector512.Create(scale), voff = Vector512.Create(offset);
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
-            {
-                Vector512<T> g = SimdMath.Exp(Vector512.LoadUnsafe(ref r, (nuint)i) - vm) * vscale;
-                if (subtract)
-                {
-                    g -= weighted ? voff * Vector512.LoadUnsafe(ref wr, (nuint)i) : voff;
-                }
-
-                g.StoreUnsafe(ref gr, (nuint)i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
-        {
-            Vector256<T> vm = Vector256.Create(m), vscale = Vector256.Create(scale), voff = Vector256.Create(offset);
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                Vector256<T> g = SimdMath.Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - vm) * vscale;
-                if (subtract)
-                {
-                    g -= weighted ? voff * Vector256.LoadUnsafe(ref wr, (nuint)i) : voff;
-                }
-
-                g.StoreUnsafe(ref gr, (nuint)i);
-            }
-        }
-
-        for (; i < n; i++)
-        {
-            T g = SimdMath.Exp(Unsafe.Add(ref r, i) - m) * scale;
-            if (subtract)
-            {
-                g -= weighted ? offset * Unsafe.Add(ref wr, i) : offset;
-            }
-
-            Unsafe.Add(ref gr, i) = g;
-        }
     }
 
     /// <summary>
