@@ -319,7 +319,7 @@ internal static unsafe class CrossEntropyKernel
         var settings = new LaneKernel.Settings(c, job.IgnoreIndex, (float)job.Smoothing, (float)job.WeightSum, (float)job.Kappa);
         bool wantGradient = job.Gradient != null, wantLosses = job.Losses != null;
         double sum = 0;
-        if (job.Targets == null)
+        if (s == 1 && job.Targets == null)
         {
             return RunProbabilityLanes<TV>(job, first, end, weight, settings);
         }
@@ -395,7 +395,7 @@ internal static unsafe class CrossEntropyKernel
         for (long p = first; p < end;)
         {
             long b = p / s, pos = p % s;
-            int tile = (int)Math.Min(Math.Min(TiledLaneKernel.Tile, s - pos), end - p) / v * v;
+            int tile = job.Targets == null ? 0 : (int)Math.Min(Math.Min(TiledLaneKernel.Tile, s - pos), end - p) / v * v;
             if (tile > v)
             {
                 long offset = (b * c * s) + pos;
@@ -407,9 +407,11 @@ internal static unsafe class CrossEntropyKernel
             else if (pos + v <= s && p + v <= end)
             {
                 long offset = (b * c * s) + pos;
-                sum += LaneKernel.Run<TV>(ref job.Logits[offset], s, ref job.Targets[p], weight, settings,
-                    ref wantGradient ? ref job.Gradient[offset] : ref Unsafe.NullRef<float>(), wantGradient,
-                    ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                ref float gradient = ref wantGradient ? ref job.Gradient[offset] : ref Unsafe.NullRef<float>();
+                ref float losses = ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>();
+                sum += job.Targets == null
+                    ? ProbabilityLaneKernel.Run<TV>(ref job.Logits[offset], ref job.Probabilities[offset], s, weight, settings, ref gradient, wantGradient, ref losses, wantLosses)
+                    : LaneKernel.Run<TV>(ref job.Logits[offset], s, ref job.Targets[p], weight, settings, ref gradient, wantGradient, ref losses, wantLosses);
                 p += v;
             }
             else
@@ -428,76 +430,46 @@ internal static unsafe class CrossEntropyKernel
         return sum;
     }
 
-    /// <summary>Probability targets, one vector of positions at a time: block-transposed (2-D, small C) or along S (K-dim).</summary>
+    /// <summary>Probability targets in 2-D input with small C: blocks of rows transposed into lanes in L1 (K-dim input takes <see cref="RunLanes{TV}"/>'s loop).</summary>
     private static double RunProbabilityLanes<TV>(in Job<float> job, long first, long end, ReadOnlySpan<float> weight, in LaneKernel.Settings settings)
         where TV : struct, IFloatVector<TV>
     {
-        int c = job.C, s = job.S, v = TV.Count;
+        int c = job.C, v = TV.Count;
         bool wantGradient = job.Gradient != null, wantLosses = job.Losses != null;
         double sum = 0;
         long p = first;
-        if (s == 1)
+        float* xs = stackalloc float[LaneClasses * 16];
+        float* ts = stackalloc float[LaneClasses * 16];
+        float* gs = stackalloc float[LaneClasses * 16];
+        for (; p + v <= end; p += v)
         {
-            float* xs = stackalloc float[LaneClasses * 16];
-            float* ts = stackalloc float[LaneClasses * 16];
-            float* gs = stackalloc float[LaneClasses * 16];
-            for (; p + v <= end; p += v)
+            float* x0 = job.Logits + (p * c), t0 = job.Probabilities + (p * c);
+            for (int k = 0; k < c; k++)
             {
-                float* x0 = job.Logits + (p * c), t0 = job.Probabilities + (p * c);
+                for (int j = 0; j < v; j++)
+                {
+                    xs[(k * v) + j] = x0[(j * c) + k];
+                    ts[(k * v) + j] = t0[(j * c) + k];
+                }
+            }
+
+            sum += ProbabilityLaneKernel.Run<TV>(ref *xs, ref *ts, v, weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+            if (wantGradient)
+            {
+                float* g0 = job.Gradient + (p * c);
                 for (int k = 0; k < c; k++)
                 {
                     for (int j = 0; j < v; j++)
                     {
-                        xs[(k * v) + j] = x0[(j * c) + k];
-                        ts[(k * v) + j] = t0[(j * c) + k];
-                    }
-                }
-
-                sum += ProbabilityLaneKernel.Run<TV>(ref *xs, ref *ts, v, weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
-                if (wantGradient)
-                {
-                    float* g0 = job.Gradient + (p * c);
-                    for (int k = 0; k < c; k++)
-                    {
-                        for (int j = 0; j < v; j++)
-                        {
-                            g0[(j * c) + k] = gs[(k * v) + j];
-                        }
+                        g0[(j * c) + k] = gs[(k * v) + j];
                     }
                 }
             }
-
-            for (; p < end; p++)
-            {
-                sum += RowAt(job, p, weight);
-            }
-
-            return sum;
         }
 
-        float[]? scratch = null;
-        while (p < end)
+        for (; p < end; p++)
         {
-            long b = p / s, pos = p % s;
-            if (pos + v <= s && p + v <= end)
-            {
-                long offset = (b * c * s) + pos;
-                sum += ProbabilityLaneKernel.Run<TV>(ref job.Logits[offset], ref job.Probabilities[offset], s, weight, settings,
-                    ref wantGradient ? ref job.Gradient[offset] : ref Unsafe.NullRef<float>(), wantGradient,
-                    ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
-                p += v;
-            }
-            else
-            {
-                scratch ??= ArrayPool<float>.Shared.Rent(3 * c);
-                sum += PositionAt(job, p, weight, scratch);
-                p++;
-            }
-        }
-
-        if (scratch is not null)
-        {
-            ArrayPool<float>.Shared.Return(scratch);
+            sum += RowAt(job, p, weight);
         }
 
         return sum;
