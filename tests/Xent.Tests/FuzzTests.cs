@@ -1,3 +1,4 @@
+using Xent.Kernels;
 using System.Text;
 using Xent.Data;
 using Xent.Nn;

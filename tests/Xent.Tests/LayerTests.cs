@@ -1,3 +1,4 @@
+using Xent.Kernels;
 using Xent.Nn;
 using Xent.Training;
 

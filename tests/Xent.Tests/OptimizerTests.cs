@@ -1,3 +1,4 @@
+using Xent.Kernels;
 using System.Text.Json;
 using Xent.Nn;
 using Xent.Optim;
@@ -123,7 +124,7 @@ public class OptimizerVectorPathTests
     [InlineData("adamw")]
     public void The_vector_loop_gives_the_scalar_formulas_bits(string kind)
     {
-        var random = new Xent.Training.XentRandom(8);
+        var random = new Xent.Kernels.XentRandom(8);
         var p = new Parameter("w", 40);
         for (int i = 0; i < 40; i++)
         {

@@ -1,3 +1,4 @@
+using Xent.Kernels;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;

@@ -1,3 +1,4 @@
+using Xent.Kernels;
 using System.Numerics.Tensors;
 using Xent.Diagnostics;
 using Xent.Losses;

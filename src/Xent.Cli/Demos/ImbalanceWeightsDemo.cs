@@ -1,3 +1,4 @@
+using Xent.Kernels;
 using Xent.Data;
 using Xent.Metrics;
 using Xent.Nn;

@@ -1,3 +1,4 @@
+using Xent.Kernels;
 using System.Globalization;
 using System.Numerics.Tensors;
 using Xent.Losses;

@@ -1,4 +1,4 @@
-using Xent.Training;
+using Xent.Kernels;
 
 namespace Xent.Data;
 

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using Xent.Kernels;
-using Xent.Training;
 
 namespace Xent.Nn;
 

@@ -1,3 +1,4 @@
+using Xent.Kernels;
 using System.Text.Json;
 using Xent.Data;
 using Xent.Nn;

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Xent.Training;
+namespace Xent.Kernels;
 
 /// <summary>
 /// Xent's own seedable random number generator: xoshiro256** seeded through SplitMix64. Its sequence is fixed by
