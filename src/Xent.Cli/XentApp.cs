@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Xent.Cli.Commands;
 using Xent.Cli.LossCases;
+using Xent.Data;
+using Xent.Training;
 
 namespace Xent.Cli;
 
@@ -38,20 +40,53 @@ internal static class XentApp
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (InputException e)
+        catch (Exception e) when (e is InputException or RunFolderException or DataFormatException or InvalidDataException or FormatException)
         {
-            error.WriteLine($"xent: error: {e.Message}");
+            error.WriteLine($"xent: error: {OneLine(e.Message)}");
             return ExitCodes.BadInput;
         }
         catch (ArgumentException e)
         {
-            error.WriteLine($"xent: error: {LossCaseReader.FirstSentence(e.Message)}");
+            error.WriteLine($"xent: error: {OneLine(LossCaseReader.FirstSentence(e.Message))}");
             return ExitCodes.BadInput;
+        }
+        catch (TrainingDivergedException e)
+        {
+            error.WriteLine($"xent: failed: {OneLine(e.Message)}");
+            return ExitCodes.Failed;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The environment failed (permissions, a full disk, a vanished folder); .NET's messages name the path.
+            error.WriteLine($"xent: failed: {OneLine(e.Message)}");
+            return ExitCodes.Failed;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("xent: failed: cancelled.");
+            return ExitCodes.Failed;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            error.WriteLine($"xent: failed: {e.GetType().Name}: {LossCaseReader.FirstSentence(e.Message)}");
+            error.WriteLine($"xent: failed: {OneLine(LossCaseReader.FirstSentence(e.Message))} (an internal error; please report it with the command that caused it)");
             return ExitCodes.Failed;
         }
+        catch (OutOfMemoryException)
+        {
+            error.WriteLine("xent: failed: out of memory; the data or the model is too large for this machine.");
+            return ExitCodes.Failed;
+        }
+    }
+
+    /// <summary>A message on one line, without .NET's "(Parameter 'x')" suffix.</summary>
+    internal static string OneLine(string message)
+    {
+        int parameter = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        if (parameter >= 0)
+        {
+            message = message[..parameter];
+        }
+
+        return message.ReplaceLineEndings(" ").Trim();
     }
 }

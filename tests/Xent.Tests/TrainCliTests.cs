@@ -71,10 +71,14 @@ public sealed class TrainCliTests : IDisposable
         Assert.Equal("test", doc.RootElement.GetProperty("split").GetString());
         Assert.Equal(359, doc.RootElement.GetProperty("rows").GetInt32()); // a stratified 20%
         Assert.True(doc.RootElement.GetProperty("accuracy").GetDouble() >= 0.95);
-        foreach (string f in new[] { "model.safetensors", "history.csv", "epochs.csv", "history.json", "config.json", "report.txt" })
+        foreach (string f in new[] { "model.safetensors", "history.csv", "epochs.csv", "config.json", "report.txt", "report.html", "checkpoint.safetensors" })
         {
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
         }
+
+        // Nothing of the run's machinery is left behind: no lock, no staging folder, no temporary file.
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir, ".xent*").Where(e => !e.EndsWith(".xent-files", StringComparison.Ordinal)));
+        Assert.Empty(Directory.EnumerateFiles(dir, "*.tmp-*"));
     }
 
     [Fact]

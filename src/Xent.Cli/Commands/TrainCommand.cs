@@ -17,34 +17,57 @@ internal static class TrainCommand
     {
         var data = new Option<FileInfo>("--data") { Description = "Training CSV: a header row, numeric features and a label column.", Required = true };
         var label = new Option<string>("--label") { Description = "The label column's name.", DefaultValueFactory = _ => "label" };
-        var output = new Option<string>("--out") { Description = "Folder for model.safetensors, history, metrics.json and config.json.", Required = true };
-        var force = new Option<bool>("--force") { Description = "Overwrite files in a non-empty --out folder." };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write out/checkpoint.safetensors every N steps (0: each epoch)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue from out/checkpoint.safetensors (same options)." };
+        var output = new Option<string>("--out") { Description = "Folder for model.safetensors, history, metrics.json and config.json (locked while the run lasts).", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace the files of a previous run in --out (other files stay)." };
+        var checkpointEvery = new Option<string>("--checkpoint-every") { Description = "When to write out/checkpoint.safetensors: epoch (each epoch), N (every N steps, and at the end) or never.", DefaultValueFactory = _ => "epoch" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from out/checkpoint.safetensors (same options and data)." };
         var options = new TrainOptionSet();
         var command = new Command("train", "Train a classifier on a CSV file.") { data, label, output, force, checkpointEvery, resume };
         options.AddTo(command);
         command.SetAction(parse =>
         {
             PipelineOptions pipeline = options.Read(parse);
-            int every = parse.GetValue(checkpointEvery);
-            if (every < 0)
+            (bool checkpoints, int every) = ParseCheckpointEvery(parse.GetRequiredValue(checkpointEvery));
+            bool resuming = parse.GetValue(resume);
+            if (resuming && !checkpoints)
             {
-                throw new InputException($"--checkpoint-every must be 0 or more, got {every}.");
+                throw new InputException("--resume needs checkpoints, but --checkpoint-every never turns them off.");
             }
 
-            string dir = OutputDirectory.Prepare(parse.GetRequiredValue(output), parse.GetValue(force), parse.GetValue(resume));
-            string checkpoint = Path.Combine(dir, "checkpoint.safetensors");
-            if (parse.GetValue(resume) && !File.Exists(checkpoint))
-            {
-                throw new InputException($"--resume: no checkpoint at {checkpoint}.");
-            }
-
-            pipeline = pipeline with { Trainer = pipeline.Trainer with { CheckpointPath = checkpoint, CheckpointEverySteps = every } };
+            RunDirectoryMode mode = resuming ? RunDirectoryMode.Resume : parse.GetValue(force) ? RunDirectoryMode.Overwrite : RunDirectoryMode.New;
+            using RunDirectory dir = RunDirectory.Open(parse.GetRequiredValue(output), mode);
             Dataset dataset = ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label) });
-            return Run(context, dataset, pipeline, dir, parse.GetValue(resume), parse.GetRequiredValue(data).Name);
+            if (mode == RunDirectoryMode.Overwrite)
+            {
+                dir.ClearPreviousRun();
+            }
+
+            pipeline = pipeline with
+            {
+                Trainer = pipeline.Trainer with { CheckpointPath = checkpoints ? dir.CheckpointPath : null, CheckpointEverySteps = every, HistoryDirectory = dir.Path },
+            };
+            return Run(context, dataset, pipeline, dir, resuming, parse.GetRequiredValue(data).Name);
         });
         return command;
+    }
+
+    /// <summary>Reads --checkpoint-every: <c>epoch</c> (or 0), a step count, or <c>never</c>.</summary>
+    internal static (bool Enabled, int EverySteps) ParseCheckpointEvery(string text)
+    {
+        string t = text.Trim().ToLowerInvariant();
+        if (t is "epoch" or "0")
+        {
+            return (true, 0);
+        }
+
+        if (t is "never" or "none" or "off")
+        {
+            return (false, 0);
+        }
+
+        return int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
+            ? (true, n)
+            : throw new InputException($"--checkpoint-every: '{text}' is not epoch, a number of steps (1 or more) or never.");
     }
 
     internal static Dataset ReadData(string path, CsvReadOptions options)
@@ -59,7 +82,7 @@ internal static class TrainCommand
         }
     }
 
-    internal static int Run(CliContext context, Dataset dataset, PipelineOptions pipeline, string dir, bool resume, string dataName)
+    internal static int Run(CliContext context, Dataset dataset, PipelineOptions pipeline, RunDirectory dir, bool resume, string dataName)
     {
         IAnsiConsole console = context.Console;
         int[] counts = dataset.ClassCounts();
@@ -98,15 +121,17 @@ internal static class TrainCommand
             console.WriteLine("Class weights: " + string.Join(", ", dataset.ClassNames.Select((c, i) => string.Create(CultureInfo.InvariantCulture, $"{c} {w[i]:G4}"))));
         }
 
-        ModelFile.Save(Path.Combine(dir, "model.safetensors"), result.Model, result.Info);
-        training.History.WriteTo(dir);
-        Xent.Data.AtomicFile.WriteAllText(Path.Combine(dir, "metrics.json"), MetricsView.ToJson(result.Evaluation, dataset.ClassNames, result.EvaluatedOn));
+        string staging = dir.StagingPath;
+        ModelFile.Save(Path.Combine(staging, "model.safetensors"), result.Model, result.Info);
+        Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "metrics.json"), MetricsView.ToJson(result.Evaluation, dataset.ClassNames, result.EvaluatedOn));
         string config = TrainingPipeline.Describe(pipeline);
-        Xent.Data.AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), config);
-        string html = Xent.Reports.TrainingReport.Build(result, config, dataName).Write(dir);
-        Xent.Data.AtomicFile.WriteAllText(Path.Combine(dir, "report.txt"), ClassificationReport.Format(result.Evaluation.Metrics, dataset.ClassNames));
+        Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "config.json"), config);
+        Xent.Reports.TrainingReport.Build(result, config, dataName).Write(staging);
+        Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "report.txt"), ClassificationReport.Format(result.Evaluation.Metrics, dataset.ClassNames));
+        dir.Publish();
+        string html = Path.Combine(dir.Path, "report.html");
         MetricsView.Render(console, result.Evaluation, dataset.ClassNames, $"{result.EvaluatedOn} split ({result.Evaluation.Predicted.Length} rows)");
-        console.WriteLine($"Wrote model.safetensors, history.csv, epochs.csv, history.json, metrics.json, config.json, report.txt and the charts to {dir}");
+        console.WriteLine($"Wrote model.safetensors, history.csv, epochs.csv, metrics.json, config.json, report.txt and the charts to {dir.Path}");
         console.WriteLine($"Report: {html}");
         return ExitCodes.Success;
     }

@@ -159,7 +159,7 @@ internal sealed class TrainOptionSet
         string[] parts = text.Trim().ToLowerInvariant().Split(':');
         try
         {
-            return parts[0] switch
+            LearningRateSchedule schedule = parts[0] switch
             {
                 "constant" when parts.Length == 1 => new ConstantSchedule(),
                 "step" when parts.Length is 2 or 3 => new StepSchedule(
@@ -168,6 +168,12 @@ internal sealed class TrainOptionSet
                 "cosine" when parts.Length is 1 or 2 => new CosineSchedule(parts.Length == 2 ? (int.Parse(parts[1], CultureInfo.InvariantCulture) is var m and > 0 ? m : throw new FormatException()) : epochs),
                 _ => throw new FormatException(),
             };
+            schedule.Validate();
+            return schedule;
+        }
+        catch (ArgumentException e)
+        {
+            throw new InputException($"--schedule: '{text}': {e.Message.Split(" (Parameter")[0]}", e);
         }
         catch (Exception e) when (e is FormatException or OverflowException)
         {

@@ -75,6 +75,11 @@ public sealed record ClassWeights(ClassWeightScheme Scheme, double Beta = 0.999,
             }
         }
 
+        if (values.All(v => v == 0))
+        {
+            throw new FormatException($"Class weights '{text}': every weight is zero, so every loss would be 0 / 0 = NaN; give at least one class a positive weight.");
+        }
+
         return new ClassWeights(ClassWeightScheme.Custom, Values: values);
     }
 

@@ -73,6 +73,17 @@ public sealed class Dataset
         return counts;
     }
 
+    /// <summary>A digest of the rows' content (features, labels, feature and class names), for checking that a resumed run trains on the same data.</summary>
+    /// <returns>Text such as <c>120 rows x 4 features, sha256 0123456789abcdef</c>.</returns>
+    public string ContentHash()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Features.AsSpan()));
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Labels.AsSpan()));
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", FeatureNames) + "\n\n" + string.Join("\n", ClassNames)));
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Count} rows x {FeatureCount} features, sha256 {Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}");
+    }
+
     /// <summary>A new dataset of the given rows, in the given order (rows may repeat).</summary>
     /// <param name="rows">Row indices.</param>
     /// <returns>The subset; names are shared.</returns>

@@ -53,6 +53,12 @@ public sealed class Adam : Optimizer
         _v = [.. parameters.Select(p => new float[p.Value.Length])];
     }
 
+    /// <inheritdoc />
+    public override string Name => Decoupled ? "adamw" : "adam";
+
+    /// <inheritdoc />
+    public override object HyperParameters => _options;
+
     /// <summary>Creates AdamW; its weight decay defaults to PyTorch's 0.01 when the options leave it unset.</summary>
     /// <param name="parameters">The parameters.</param>
     /// <param name="options">The options.</param>

@@ -8,6 +8,12 @@ public abstract record LearningRateSchedule
     /// <param name="epoch">The epoch, from 0.</param>
     /// <returns>The rate.</returns>
     public abstract double RateAt(double baseRate, int epoch);
+
+    /// <summary>Checks the schedule's factors, so that a schedule that can only give NaN or a negative rate is refused before training.</summary>
+    /// <exception cref="ArgumentException">A factor is out of range or not finite; the message names it.</exception>
+    public virtual void Validate()
+    {
+    }
 }
 
 /// <summary>A constant learning rate.</summary>
@@ -23,6 +29,20 @@ public sealed record ConstantSchedule : LearningRateSchedule
 public sealed record StepSchedule(int StepSize, double Gamma = 0.1) : LearningRateSchedule
 {
     /// <inheritdoc />
+    public override void Validate()
+    {
+        if (StepSize < 1)
+        {
+            throw new ArgumentException($"The step schedule's step size must be at least 1 epoch, got {StepSize}.", nameof(StepSize));
+        }
+
+        if (!double.IsFinite(Gamma) || Gamma < 0)
+        {
+            throw new ArgumentException($"The step schedule's factor γ must be a finite number ≥ 0, got {Gamma}.", nameof(Gamma));
+        }
+    }
+
+    /// <inheritdoc />
     public override double RateAt(double baseRate, int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(StepSize, 1, nameof(StepSize));
@@ -35,6 +55,20 @@ public sealed record StepSchedule(int StepSize, double Gamma = 0.1) : LearningRa
 /// <param name="MinimumRate">η_min. Default: 0.</param>
 public sealed record CosineSchedule(int TMax, double MinimumRate = 0) : LearningRateSchedule
 {
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        if (TMax < 1)
+        {
+            throw new ArgumentException($"The cosine schedule's T_max must be at least 1 epoch, got {TMax}.", nameof(TMax));
+        }
+
+        if (!double.IsFinite(MinimumRate) || MinimumRate < 0)
+        {
+            throw new ArgumentException($"The cosine schedule's minimum rate must be a finite number ≥ 0, got {MinimumRate}.", nameof(MinimumRate));
+        }
+    }
+
     /// <inheritdoc />
     public override double RateAt(double baseRate, int epoch)
     {

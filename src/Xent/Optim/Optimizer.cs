@@ -29,6 +29,12 @@ public abstract class Optimizer
     /// <summary>The current learning rate (a schedule may change it between steps).</summary>
     public double LearningRate { get; set; }
 
+    /// <summary>The optimizer's name as the CLI writes it (<c>sgd</c>, <c>adam</c>, <c>adamw</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The options record the optimizer was made with (every hyper-parameter, including the base learning rate).</summary>
+    public abstract object HyperParameters { get; }
+
     /// <summary>Steps taken so far.</summary>
     public long Steps { get; protected set; }
 

@@ -31,6 +31,12 @@ public sealed class Sgd : Optimizer
     private readonly float[][] _momentum;
     private readonly SgdOptions _options;
 
+    /// <inheritdoc />
+    public override string Name => "sgd";
+
+    /// <inheritdoc />
+    public override object HyperParameters => _options;
+
     /// <summary>Creates the optimizer.</summary>
     /// <param name="parameters">The parameters.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>

@@ -4,49 +4,19 @@ using Xent.Optim;
 
 namespace Xent.Training;
 
-/// <summary>The trainer's position and counters, saved with the weights so that a resumed run is bit-identical.</summary>
-internal sealed record CheckpointState
-{
-    public int Epoch { get; init; }
-
-    public int Step { get; init; }
-
-    public long GlobalStep { get; init; }
-
-    public long OptimizerSteps { get; init; }
-
-    public ulong[]? DropoutState { get; init; }
-
-    public double BestValue { get; init; } = double.NaN;
-
-    public int BestEpoch { get; init; } = -1;
-
-    public int BadEpochs { get; init; }
-
-    public bool Finished { get; init; }
-
-    public double EpochLossSum { get; init; }
-
-    public double EpochCorrect { get; init; }
-
-    public long EpochRows { get; init; }
-
-    public required string Fingerprint { get; init; }
-
-    public required string History { get; init; }
-}
-
 /// <summary>
 /// A training checkpoint: one safetensors file holding the model's parameters, the optimizer's state
-/// (<c>optimizer/NAME</c>), the best weights so far (<c>best/NAME</c>), and the trainer's state as metadata
-/// (position, counters, dropout generator, history). Written atomically, so a kill at any moment leaves either the
-/// previous checkpoint or the new one.
+/// (<c>optimizer/NAME</c>), the best weights so far (<c>best/NAME</c>, when early stopping is on), and as metadata
+/// the <see cref="TrainingState"/> (fixed-width) and the <see cref="RunSettings"/> that a resume must match. Its size
+/// depends on the model, the optimizer and the settings only, not on the step count (the history lives in its own
+/// log). Written atomically, so a kill at any moment leaves either the previous checkpoint or the new one.
 /// </summary>
 internal static class Checkpoint
 {
-    private static readonly JsonSerializerOptions StateJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    /// <summary>The format tag.</summary>
+    public const string Format = "xent-checkpoint/2";
 
-    public static void Save(string path, Sequential model, Optimizer optimizer, float[][]? best, CheckpointState state)
+    public static void Save(string path, Sequential model, Optimizer optimizer, float[][]? best, TrainingState state, RunSettings settings)
     {
         var tensors = new List<KeyValuePair<string, NamedTensor>>();
         foreach (Parameter p in model.Parameters)
@@ -67,26 +37,54 @@ internal static class Checkpoint
             }
         }
 
+        foreach ((string name, NamedTensor t) in tensors)
+        {
+            if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum<float>(t.Values)) && t.Values.Any(v => !float.IsFinite(v)))
+            {
+                throw new InvalidOperationException($"Refusing to write a checkpoint: tensor '{name}' holds a non-finite value.");
+            }
+        }
+
         Safetensors.Write(path, tensors, new Dictionary<string, string>
         {
-            ["format"] = "xent-checkpoint/1",
-            ["xent.state"] = JsonSerializer.Serialize(state, StateJson),
+            ["format"] = Format,
+            ["xent.state"] = state.Serialize(),
+            ["xent.settings"] = settings.ToJson(),
         });
     }
 
-    public static CheckpointState Load(string path, Sequential model, Optimizer optimizer, out float[][]? best)
+    /// <summary>Reads a checkpoint, checks that it was made with <paramref name="settings"/>, and restores the model and optimizer.</summary>
+    /// <exception cref="InvalidDataException">The file is corrupt, not a current checkpoint, or made with other settings or data (the message names the first that differs).</exception>
+    public static TrainingState Load(string path, Sequential model, Optimizer optimizer, RunSettings settings, out float[][]? best)
     {
         SafetensorsFile file = Safetensors.Read(path);
         string name = Path.GetFileName(path);
-        if (!file.Metadata.TryGetValue("xent.state", out string? json))
+        if (!file.Metadata.TryGetValue("xent.state", out string? json) || !file.Metadata.TryGetValue("xent.settings", out string? saved)
+            || file.Metadata.GetValueOrDefault("format") != Format)
         {
-            throw new InvalidDataException($"{name}: not a Xent checkpoint (no xent.state metadata).");
+            throw new InvalidDataException($"{name}: not a checkpoint of this Xent version (format {file.Metadata.GetValueOrDefault("format", "unknown")}, expected {Format}); start afresh without --resume.");
         }
 
-        CheckpointState state = JsonSerializer.Deserialize<CheckpointState>(json, StateJson) ?? throw new InvalidDataException($"{name}: empty checkpoint state.");
+        TrainingState state;
+        RunSettings savedSettings;
+        try
+        {
+            savedSettings = RunSettings.FromJson(saved);
+            state = TrainingState.Deserialize(json);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or OverflowException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{name}: corrupt checkpoint state: {e.Message}", e);
+        }
+
+        if (RunSettings.FirstDifference(savedSettings, settings) is { } difference)
+        {
+            throw new InvalidDataException($"{name}: the checkpoint was made with other settings or data ({difference}); resume with the same options and data, or start afresh without --resume.");
+        }
+
         foreach (Parameter p in model.Parameters)
         {
-            p.Value.AsSpan().CopyFrom(Tensor(file, name, p.Name, p.Value.Length));
+            Tensor(file, name, p.Name, p.Value.Length).CopyTo(p.Value, 0);
         }
 
         var optimizerState = file.Tensors.Where(kv => kv.Key.StartsWith("optimizer/", StringComparison.Ordinal))
@@ -100,9 +98,7 @@ internal static class Checkpoint
             throw new InvalidDataException($"{name}: {e.Message} (was the checkpoint made with another optimizer?)", e);
         }
 
-        best = file.Tensors.ContainsKey("best/" + model.Parameters[0].Name)
-            ? [.. model.Parameters.Select(p => Tensor(file, name, "best/" + p.Name, p.Value.Length))]
-            : null;
+        best = state.HasBest ? [.. model.Parameters.Select(p => Tensor(file, name, "best/" + p.Name, p.Value.Length))] : null;
         return state;
     }
 
@@ -115,6 +111,4 @@ internal static class Checkpoint
 
         return t.Values;
     }
-
-    private static void CopyFrom(this Span<float> destination, float[] source) => source.CopyTo(destination);
 }

@@ -13,6 +13,7 @@ namespace Xent.Training;
 /// <param name="StoppedEarly">Whether early stopping ended training.</param>
 /// <param name="BestEpoch">The epoch whose weights the model holds when early stopping is on (else the last).</param>
 /// <param name="Resumed">Whether training continued from a checkpoint.</param>
+/// <remarks>The history holds every epoch and a bounded selection of steps (see <see cref="TrainingHistory"/>); the complete per-step log is history.csv in <see cref="TrainerOptions.HistoryDirectory"/>.</remarks>
 public sealed record TrainingResult(TrainingHistory History, bool StoppedEarly, int BestEpoch, bool Resumed);
 
 /// <summary>
@@ -34,7 +35,8 @@ public static class Trainer
     /// <param name="cancellationToken">Stops between steps.</param>
     /// <returns>The result; the model holds the final (or, with early stopping, the best) weights.</returns>
     /// <exception cref="ArgumentException">The data do not fit the model, or the options are invalid.</exception>
-    /// <exception cref="InvalidDataException">The checkpoint is corrupt or was made with other settings.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is corrupt or was made with other settings or data (the message names the first setting that differs).</exception>
+    /// <exception cref="TrainingDivergedException">The loss or its gradient became NaN or infinite; the last checkpoint written is kept.</exception>
     public static TrainingResult Fit(
         Sequential model, Optimizer optimizer, TrainingLoss loss, Dataset train, Dataset? validation, TrainerOptions options,
         IProgress<TrainingProgress>? progress = null, bool resume = false, CancellationToken cancellationToken = default)
@@ -51,9 +53,20 @@ public static class Trainer
             throw new ArgumentException($"The data have {d} features and {train.ClassCount} classes; the model maps {model.InputFeatures} inputs to {classes} outputs.", nameof(train));
         }
 
+        if (validation is not null && (validation.FeatureCount != d || validation.ClassCount != classes))
+        {
+            throw new ArgumentException($"The validation data have {validation.FeatureCount} features and {validation.ClassCount} classes; the model maps {d} inputs to {classes} outputs.", nameof(validation));
+        }
+
         if (train.Count == 0)
         {
             throw new ArgumentException("The training split is empty.", nameof(train));
+        }
+
+        long batch = Math.Min(options.BatchSize, train.Count);
+        if (batch * Math.Max(d, classes) > Array.MaxLength)
+        {
+            throw new ArgumentException($"A batch of {batch} rows × {Math.Max(d, classes)} values is larger than an array can hold; use a smaller --batch-size.", nameof(options));
         }
 
         if (options.Threads is int threads)
@@ -61,138 +74,42 @@ public static class Trainer
             Parallelism.MaxDegree = threads;
         }
 
-        double baseRate = optimizer.LearningRate;
-        string fingerprint = Fingerprint(model, optimizer, loss, train, validation, options, baseRate);
-        var history = new TrainingHistory();
-        int startEpoch = 0, startStep = 0;
-        long globalStep = 0;
-        double bestValue = double.NaN;
-        int bestEpoch = -1, badEpochs = 0;
-        float[][]? best = null;
-        double epochLossSum = 0, epochCorrect = 0;
-        long epochRows = 0;
-        bool resumed = false;
-        XentRandom? dropoutRandom = DropoutRandom(model);
-        if (resume && options.CheckpointPath is { } cp && File.Exists(cp))
-        {
-            CheckpointState s = Checkpoint.Load(cp, model, optimizer, out best);
-            if (s.Fingerprint != fingerprint)
-            {
-                throw new InvalidDataException($"{Path.GetFileName(cp)}: the checkpoint was made with other settings or data; resume with the same options, or start afresh without --resume.");
-            }
+        using var run = new TrainingRun(model, optimizer, loss, train, validation, options, progress, cancellationToken);
+        return run.Execute(resume);
+    }
 
-            history = TrainingHistory.Deserialize(s.History);
-            (startEpoch, startStep, globalStep) = (s.Epoch, s.Step, s.GlobalStep);
-            (bestValue, bestEpoch, badEpochs) = (s.BestValue, s.BestEpoch, s.BadEpochs);
-            (epochLossSum, epochCorrect, epochRows) = (s.EpochLossSum, s.EpochCorrect, s.EpochRows);
-            if (s.DropoutState is { } ds)
-            {
-                SetDropoutRandom(model, XentRandom.FromState(ds));
-                dropoutRandom = DropoutRandom(model);
-            }
-
-            resumed = true;
-            if (s.Finished)
-            {
-                RestoreBest(model, best, options);
-                return new TrainingResult(history, bestEpoch >= 0 && options.EarlyStopping is not null && history.Epochs.Count < options.Epochs, bestEpoch, true);
-            }
-        }
-
-        int n = train.Count, batchSize = Math.Min(options.BatchSize, n);
-        int stepsPerEpoch = BatchOrder.BatchCount(n, batchSize);
-        int[] rows = [.. Enumerable.Range(0, n)];
-        var x = new float[batchSize * d];
-        var y = new int[batchSize];
-        var gradient = new float[batchSize * classes];
-        bool stoppedEarly = false;
-
-        void SaveCheckpoint(int epoch, int step, bool finished) => Checkpoint.Save(options.CheckpointPath!, model, optimizer, best, new CheckpointState
-        {
-            Epoch = epoch, Step = step, GlobalStep = globalStep, OptimizerSteps = optimizer.Steps, DropoutState = dropoutRandom?.GetState(),
-            BestValue = bestValue, BestEpoch = bestEpoch, BadEpochs = badEpochs, Finished = finished,
-            EpochLossSum = epochLossSum, EpochCorrect = epochCorrect, EpochRows = epochRows,
-            Fingerprint = fingerprint, History = history.Serialize(),
-        });
-
-        for (int epoch = startEpoch; epoch < options.Epochs && !stoppedEarly; epoch++)
-        {
-            double rate = options.Schedule.RateAt(baseRate, epoch);
-            optimizer.LearningRate = rate;
-            int[] order = BatchOrder.ForEpoch(rows, options.Seed, epoch);
-            int firstStep = epoch == startEpoch ? startStep : 0;
-            if (firstStep == 0)
-            {
-                (epochLossSum, epochCorrect, epochRows) = (0, 0, 0);
-            }
-
-            for (int step = firstStep; step < stepsPerEpoch; step++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int start = step * batchSize;
-                int m = Math.Min(batchSize, n - start);
-                for (int i = 0; i < m; i++)
-                {
-                    int row = order[start + i];
-                    train.Row(row).CopyTo(x.AsSpan(i * d, d));
-                    y[i] = train.Labels[row];
-                }
-
-                model.ZeroGradients();
-                ReadOnlySpan<float> output = model.Forward(x.AsSpan(0, m * d), m, training: true);
-                LossResult r = loss.Compute(output, y.AsSpan(0, m), classes, gradient.AsSpan(0, m * classes));
-                int correct = CountCorrect(output, y.AsSpan(0, m), classes);
-                model.Backward(gradient.AsSpan(0, m * classes));
-                optimizer.Step();
-                globalStep++;
-                epochLossSum += r.Value * m;
-                epochCorrect += correct;
-                epochRows += m;
-                double valLoss = double.NaN, valAccuracy = double.NaN;
-                if (validation is not null && options.ValidateEverySteps > 0 && globalStep % options.ValidateEverySteps == 0)
-                {
-                    (valLoss, valAccuracy) = Validate(model, validation);
-                }
-
-                history.Batches.Add(new BatchRecord(epoch, step + 1, globalStep, r.Value, (double)correct / m, rate, valLoss, valAccuracy));
-                progress?.Report(new TrainingProgress(epoch, options.Epochs, step + 1, stepsPerEpoch, r.Value, (double)correct / m, rate));
-                if (options.CheckpointPath is not null && options.CheckpointEverySteps > 0 && globalStep % options.CheckpointEverySteps == 0 && step + 1 < stepsPerEpoch)
-                {
-                    SaveCheckpoint(epoch, step + 1, finished: false);
-                }
-            }
-
-            (double epochValLoss, double epochValAccuracy) = validation is null ? (double.NaN, double.NaN) : Validate(model, validation);
-            history.Epochs.Add(new EpochRecord(epoch, epochLossSum / epochRows, epochCorrect / epochRows, epochValLoss, epochValAccuracy, rate));
-            if (options.EarlyStopping is { } es && validation is not null)
-            {
-                double value = es.Metric == "val_loss" ? epochValLoss : epochValAccuracy;
-                bool improved = double.IsNaN(bestValue) || (es.Maximise ? value > bestValue + es.MinDelta : value < bestValue - es.MinDelta);
-                if (improved)
-                {
-                    (bestValue, bestEpoch, badEpochs) = (value, epoch, 0);
-                    best = [.. model.Parameters.Select(p => (float[])p.Value.Clone())];
-                }
-                else if (++badEpochs >= es.Patience)
-                {
-                    stoppedEarly = true;
-                }
-            }
-            else
-            {
-                bestEpoch = epoch;
-            }
-
-            if (options.CheckpointPath is not null)
-            {
-                bool finished = stoppedEarly || epoch + 1 == options.Epochs;
-                (epochLossSum, epochCorrect, epochRows) = (0, 0, 0);
-                SaveCheckpoint(epoch + 1, 0, finished);
-            }
-        }
-
-        RestoreBest(model, best, options);
-        return new TrainingResult(history, stoppedEarly, bestEpoch, resumed);
+    /// <summary>The settings that decide a run's result and that a resume must match, in the order they are compared.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">The optimizer (its learning rate is taken as the base rate).</param>
+    /// <param name="loss">The loss.</param>
+    /// <param name="train">The training rows.</param>
+    /// <param name="validation">The validation rows, or null.</param>
+    /// <param name="options">The trainer's options (<see cref="TrainerOptions.Settings"/> is included before the data).</param>
+    /// <returns>The settings.</returns>
+    public static RunSettings Settings(Sequential model, Optimizer optimizer, TrainingLoss loss, Dataset train, Dataset? validation, TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        return new RunSettings()
+            .Add("architecture", JsonSerializer.Serialize(model.Spec, JsonOptions.Compact))
+            .Add("optimizer.kind", optimizer.Name)
+            .AddRecord("optimizer", optimizer.HyperParameters)
+            .Add("learning_rate", optimizer.LearningRate)
+            .Add("loss", loss.Kind.Name())
+            .Add("loss.class_weights", loss.Weight)
+            .Add("loss.label_smoothing", loss.LabelSmoothing)
+            .Add("epochs", options.Epochs)
+            .Add("batch_size", options.BatchSize)
+            .Add("seed", options.Seed)
+            .AddRecord("schedule", options.Schedule)
+            .AddRecord("early_stopping", options.EarlyStopping)
+            .Add("validate_every", options.ValidateEverySteps)
+            .AddRange(options.Settings)
+            .Add("data.train", train.ContentHash())
+            .Add("data.validation", validation?.ContentHash());
     }
 
     /// <summary>Validation cross-entropy (unweighted, unsmoothed) and accuracy, in evaluation mode.</summary>
@@ -222,7 +139,7 @@ public static class Trainer
 
     private static readonly CrossEntropyOptions SumOptions = new() { Reduction = Reduction.Sum };
 
-    private static int CountCorrect(ReadOnlySpan<float> output, ReadOnlySpan<int> y, int classes)
+    internal static int CountCorrect(ReadOnlySpan<float> output, ReadOnlySpan<int> y, int classes)
     {
         int correct = 0;
         for (int i = 0; i < y.Length; i++)
@@ -235,54 +152,4 @@ public static class Trainer
 
         return correct;
     }
-
-    private static void RestoreBest(Sequential model, float[][]? best, TrainerOptions options)
-    {
-        if (best is null || options.EarlyStopping is null)
-        {
-            return;
-        }
-
-        for (int i = 0; i < best.Length; i++)
-        {
-            best[i].CopyTo(model.Parameters[i].Value, 0);
-        }
-    }
-
-    private static IEnumerable<Dropout> Dropouts(Module module) => module switch
-    {
-        Dropout d => [d],
-        Sequential s => s.Layers.SelectMany(Dropouts),
-        SegmentHead h => Dropouts(h.Inner),
-        _ => [],
-    };
-
-    private static XentRandom? DropoutRandom(Sequential model) => Dropouts(model).FirstOrDefault()?.Random;
-
-    private static void SetDropoutRandom(Sequential model, XentRandom random)
-    {
-        foreach (Dropout d in Dropouts(model))
-        {
-            d.Random = random;
-        }
-    }
-
-    private static string Fingerprint(Sequential model, Optimizer optimizer, TrainingLoss loss, Dataset train, Dataset? validation, TrainerOptions o, double baseRate)
-        => JsonSerializer.Serialize(new
-        {
-            architecture = JsonSerializer.Serialize(model.Spec, JsonOptions.Compact),
-            optimizer = optimizer.GetType().Name,
-            baseRate,
-            loss = loss.Kind.ToString(),
-            weight = loss.Weight,
-            smoothing = loss.LabelSmoothing,
-            rows = train.Count,
-            validationRows = validation?.Count ?? 0,
-            o.Epochs,
-            o.BatchSize,
-            o.Seed,
-            schedule = o.Schedule.ToString(),
-            early = o.EarlyStopping?.ToString(),
-            o.ValidateEverySteps,
-        });
 }

@@ -52,11 +52,21 @@ public sealed record TrainerOptions
     /// <summary>Where checkpoints go, or <see langword="null"/> (the default) for none.</summary>
     public string? CheckpointPath { get; init; }
 
-    /// <summary>Checkpoint every this many steps; 0 (the default) at the end of each epoch.</summary>
+    /// <summary>Checkpoint every this many steps (and when training ends); 0 (the default) at the end of each epoch.</summary>
     public int CheckpointEverySteps { get; init; }
+
+    /// <summary>
+    /// Where the complete history is appended as training goes (history.csv per step, epochs.csv per epoch), or
+    /// <see langword="null"/> (the default) for the checkpoint's folder when there is a checkpoint, else none.
+    /// </summary>
+    public string? HistoryDirectory { get; init; }
+
+    /// <summary>Settings decided outside the trainer (for example the split fractions) that a resume must also match; <see langword="null"/> for none.</summary>
+    public RunSettings? Settings { get; init; }
 
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    /// <exception cref="ArgumentException">The schedule's factors are not finite.</exception>
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1, nameof(Epochs));
@@ -68,6 +78,8 @@ public sealed record TrainerOptions
             ArgumentOutOfRangeException.ThrowIfLessThan(t, 1, nameof(Threads));
         }
 
+        ArgumentNullException.ThrowIfNull(Schedule, nameof(Schedule));
+        Schedule.Validate();
         EarlyStopping?.Validate();
     }
 }

@@ -115,7 +115,12 @@ public static class TrainingPipeline
         Dataset? validation = split.Validation.Length > 0 ? Prepare(split.Validation) : null;
         Dataset? test = split.Test.Length > 0 ? Prepare(split.Test) : null;
         double[]? weights = options.ClassWeights.Compute(train.ClassCounts());
+        if (weights is not null && !(weights.All(w => w >= 0 && double.IsFinite(w)) && weights.Any(w => w > 0)))
+        {
+            throw new ArgumentException($"The class weights ({string.Join(", ", weights)}) must be finite, non-negative and not all zero; otherwise every loss is NaN.", nameof(options));
+        }
 
+        CheckModelSize(data.FeatureCount, options.Hidden, data.ClassCount);
         var init = XentRandom.ForStream(seed, 0x1417);
         Sequential model = Mlp.Create(data.FeatureCount, options.Hidden, data.ClassCount, init, options.Dropout, logSoftmax: options.Loss == LossKind.Nll);
         Optimizer optimizer = options.Optimizer switch
@@ -125,12 +130,53 @@ public static class TrainingPipeline
             _ => new Adam(model.Parameters, new AdamOptions { LearningRate = options.EffectiveLearningRate, WeightDecay = options.WeightDecay }),
         };
         var loss = new TrainingLoss(options.Loss, weights, options.LabelSmoothing, diagnostics);
-        TrainingResult result = Trainer.Fit(model, optimizer, loss, train, validation, options.Trainer, progress, resume, cancellationToken);
+        var settings = new RunSettings()
+            .Add("val_fraction", options.ValidationFraction)
+            .Add("test_fraction", options.TestFraction)
+            .Add("standardize", options.Standardize)
+            .Add("class_weights", options.ClassWeights.ToString())
+            .AddRange(options.Trainer.Settings);
+        TrainerOptions trainerOptions = options.Trainer with { Settings = settings };
+        TrainingResult result = Trainer.Fit(model, optimizer, loss, train, validation, trainerOptions, progress, resume, cancellationToken);
         Dataset held = test ?? validation ?? train;
         string evaluatedOn = test is not null ? "test" : validation is not null ? "validation" : "train";
         EvaluationResult evaluation = Evaluation.Evaluate(model, held, options.Loss == LossKind.Nll);
         var info = new ModelInfo { ClassNames = data.ClassNames, FeatureNames = data.FeatureNames, Standardizer = standardizer, Loss = options.Loss.Name() };
         return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights);
+    }
+
+    /// <summary>
+    /// Refuses, before anything is allocated, a network whose layers an array cannot hold or whose training state
+    /// (weights, gradients, two optimizer moments, best weights) would not fit in this machine's memory.
+    /// </summary>
+    /// <param name="inputs">Input features.</param>
+    /// <param name="hidden">Hidden widths.</param>
+    /// <param name="classes">Classes.</param>
+    /// <exception cref="ArgumentException">The network is too large; the message names the layer and the sizes.</exception>
+    public static void CheckModelSize(int inputs, IReadOnlyList<int> hidden, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        long total = 0;
+        int width = inputs;
+        int[] outs = [.. hidden, classes];
+        for (int i = 0; i < outs.Length; i++)
+        {
+            long weights = (long)width * outs[i];
+            if (weights + outs[i] > Array.MaxLength)
+            {
+                throw new ArgumentException(FormattableString.Invariant($"Layer {i + 1} would map {width} inputs to {outs[i]} outputs: {weights:N0} weights, more than one array can hold ({Array.MaxLength:N0}). Use narrower layers (--hidden)."), nameof(hidden));
+            }
+
+            total += weights + outs[i];
+            width = outs[i];
+        }
+
+        long bytes = total * sizeof(float) * 5;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+        {
+            throw new ArgumentException(FormattableString.Invariant($"The network has {total:N0} parameters; training it needs about {bytes / 1e9:F1} GB (weights, gradients, optimizer state, best weights) but this machine has {available / 1e9:F1} GB. Use narrower layers (--hidden)."), nameof(hidden));
+        }
     }
 
     /// <summary>The options as a JSON object, for config.json.</summary>

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using System.Globalization;
+using Xent.Data;
+
+namespace Xent.Training;
+
+/// <summary>How a run uses its output folder.</summary>
+public enum RunDirectoryMode
+{
+    /// <summary>A new run: the folder must be new or empty.</summary>
+    New,
+
+    /// <summary>A new run that replaces the files of a previous run in the folder (the user's own files stay).</summary>
+    Overwrite,
+
+    /// <summary>Continue the run whose checkpoint is in the folder.</summary>
+    Resume,
+}
+
+/// <summary>A training run's output folder cannot be used as asked (in use, not empty, no checkpoint): a usage error.</summary>
+public sealed class RunFolderException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What is wrong and what to do.</param>
+    public RunFolderException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>
+/// A training run's output folder, held for the run's duration:
+/// <list type="bullet">
+/// <item>a lock file (<c>.xent.lock</c>, holding the owner's process id and start time) makes a second run on the
+/// same folder fail at once; a lock whose process is gone is taken over;</item>
+/// <item>temporary files left by a killed run are removed when the folder is opened;</item>
+/// <item>the final outputs are written into a staging folder and published as one set: a marker is written, then
+/// the files are moved into place, so a run killed while publishing is completed by the next open (and a staging
+/// folder without the marker is discarded). With <see cref="RunDirectoryMode.Overwrite"/> the previous run's files
+/// are removed before the new run writes any, so the folder never holds a mix of two runs.</item>
+/// </list>
+/// </summary>
+public sealed class RunDirectory : IDisposable
+{
+    /// <summary>The lock file's name.</summary>
+    public const string LockFileName = ".xent.lock";
+
+    /// <summary>The checkpoint's file name.</summary>
+    public const string CheckpointFileName = "checkpoint.safetensors";
+
+    private const string StagingName = ".xent-staging";
+    private const string CompleteMarker = ".complete";
+    private const string ManifestName = ".xent-files";
+
+    /// <summary>Files every training run may write directly (outside the published set).</summary>
+    private static readonly string[] RunFiles = [CheckpointFileName, HistoryLog.BatchFile, HistoryLog.EpochFile, "history.json"];
+
+    private readonly string _lockPath;
+    private readonly string _owner;
+    private bool _disposed;
+
+    private RunDirectory(string path, string lockPath, string owner)
+    {
+        Path = path;
+        _lockPath = lockPath;
+        _owner = owner;
+    }
+
+    /// <summary>The folder's full path.</summary>
+    public string Path { get; }
+
+    /// <summary>The checkpoint's path in the folder.</summary>
+    public string CheckpointPath => System.IO.Path.Combine(Path, CheckpointFileName);
+
+    /// <summary>Where the final outputs are written before <see cref="Publish"/> moves them into place (created empty when first read).</summary>
+    public string StagingPath
+    {
+        get
+        {
+            string staging = System.IO.Path.Combine(Path, StagingName);
+            Directory.CreateDirectory(staging);
+            return staging;
+        }
+    }
+
+    /// <summary>Opens (creating if needed) and locks a run folder, removes what a killed run left, and checks it against the mode.</summary>
+    /// <param name="path">The folder.</param>
+    /// <param name="mode">How the run uses it.</param>
+    /// <param name="option">The option that named the folder, for messages (for example <c>--out</c>).</param>
+    /// <returns>The held folder; dispose it to release the lock.</returns>
+    /// <exception cref="RunFolderException">A file has that name, another live run holds the folder, the folder is not empty for a new run, or there is no checkpoint to resume.</exception>
+    /// <exception cref="IOException">The folder cannot be created or written (the message names the path).</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder cannot be created or written (the message names the path).</exception>
+    public static RunDirectory Open(string path, RunDirectoryMode mode, string option = "--out")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = System.IO.Path.GetFullPath(path);
+        if (File.Exists(full))
+        {
+            throw new RunFolderException($"{option} {path}: a file of that name exists; {option} names a folder.");
+        }
+
+        Directory.CreateDirectory(full);
+        string lockPath = System.IO.Path.Combine(full, LockFileName);
+        string owner = OwnerText();
+        Acquire(lockPath, owner, option, path);
+        var run = new RunDirectory(full, lockPath, owner);
+        try
+        {
+            run.Recover();
+            switch (mode)
+            {
+                case RunDirectoryMode.Resume when !File.Exists(run.CheckpointPath):
+                    throw new RunFolderException($"--resume: there is no checkpoint to resume at {run.CheckpointPath}.");
+                case RunDirectoryMode.New when Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) != LockFileName):
+                    throw new RunFolderException($"{option} {path}: the folder is not empty; choose another, pass --force to replace the files of the run in it, or --resume to continue it.");
+            }
+
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Removes the files of the previous run (its published outputs, checkpoint and history); other files stay.</summary>
+    public void ClearPreviousRun()
+    {
+        string manifest = System.IO.Path.Combine(Path, ManifestName);
+        IEnumerable<string> published = File.Exists(manifest) ? File.ReadAllLines(manifest) : [];
+        foreach (string name in published.Concat(RunFiles).Concat(PublishedNames).Append(ManifestName))
+        {
+            if (IsPlainName(name))
+            {
+                File.Delete(System.IO.Path.Combine(Path, name));
+            }
+        }
+    }
+
+    /// <summary>Moves everything in <see cref="StagingPath"/> into the folder as one set (see the class remarks).</summary>
+    public void Publish()
+    {
+        string staging = System.IO.Path.Combine(Path, StagingName);
+        if (!Directory.Exists(staging))
+        {
+            return;
+        }
+
+        string[] names = [.. Directory.EnumerateFiles(staging).Select(System.IO.Path.GetFileName).OfType<string>().Where(n => n != CompleteMarker).Order(StringComparer.Ordinal)];
+        AtomicFile.WriteAllText(System.IO.Path.Combine(staging, ManifestName), string.Join("\n", names.Where(n => n != ManifestName)) + "\n");
+        AtomicFile.WriteAllText(System.IO.Path.Combine(staging, CompleteMarker), "complete\n");
+        RollForward(staging);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            if (File.Exists(_lockPath) && File.ReadAllText(_lockPath) == _owner)
+            {
+                File.Delete(_lockPath);
+            }
+        }
+        catch (IOException)
+        {
+            // The lock is recognised as stale by the next run.
+        }
+    }
+
+    /// <summary>The names the trainer publishes (removed by <see cref="ClearPreviousRun"/> even without a manifest).</summary>
+    private static readonly string[] PublishedNames = ["model.safetensors", "metrics.json", "config.json", "report.html", "report.txt"];
+
+    private static bool IsPlainName(string name) => name.Length > 0 && name == System.IO.Path.GetFileName(name) && name is not ("." or "..");
+
+    private void Recover()
+    {
+        foreach (string file in Directory.EnumerateFiles(Path))
+        {
+            if (IsTemporary(System.IO.Path.GetFileName(file)))
+            {
+                File.Delete(file);
+            }
+        }
+
+        string staging = System.IO.Path.Combine(Path, StagingName);
+        if (Directory.Exists(staging))
+        {
+            if (File.Exists(System.IO.Path.Combine(staging, CompleteMarker)))
+            {
+                RollForward(staging);
+            }
+            else
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    private void RollForward(string staging)
+    {
+        foreach (string file in Directory.EnumerateFiles(staging))
+        {
+            string name = System.IO.Path.GetFileName(file);
+            if (name != CompleteMarker && !IsTemporary(name))
+            {
+                File.Move(file, System.IO.Path.Combine(Path, name), overwrite: true);
+            }
+        }
+
+        Directory.Delete(staging, recursive: true);
+    }
+
+    /// <summary>Temporary files of <see cref="AtomicFile"/> and the safetensors writer: NAME.tmp-PID.</summary>
+    private static bool IsTemporary(string name)
+    {
+        int at = name.LastIndexOf(".tmp-", StringComparison.Ordinal);
+        return at >= 0 && name.Length > at + 5 && name.AsSpan(at + 5).IndexOfAnyExceptInRange('0', '9') < 0;
+    }
+
+    private static string OwnerText()
+    {
+        using Process self = Process.GetCurrentProcess();
+        return string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId} {self.StartTime.ToUniversalTime().Ticks}");
+    }
+
+    private static void Acquire(string lockPath, string owner, string option, string path)
+    {
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(lockPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(owner));
+                return;
+            }
+            catch (IOException) when (File.Exists(lockPath))
+            {
+                string text;
+                try
+                {
+                    text = File.ReadAllText(lockPath);
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+
+                if (IsAlive(text, out int pid))
+                {
+                    throw new RunFolderException($"{option} {path}: the folder is in use by another xent run (process {pid}); wait for it to finish or choose another folder.");
+                }
+
+                // The owner is gone: take the lock over.
+                File.Delete(lockPath);
+            }
+        }
+
+        throw new RunFolderException($"{option} {path}: could not take the folder's lock ({LockFileName}); another run may be starting there.");
+    }
+
+    private static bool IsAlive(string owner, out int pid)
+    {
+        string[] parts = owner.Split(' ');
+        pid = 0;
+        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out pid)
+            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ticks))
+        {
+            return false; // Unreadable (for example written half-way by a killed run): stale.
+        }
+
+        try
+        {
+            using Process p = Process.GetProcessById(pid);
+            return !p.HasExited && p.StartTime.ToUniversalTime().Ticks == ticks;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using System.Numerics.Tensors;
+using Xent.Data;
+using Xent.Kernels;
+using Xent.Losses;
+using Xent.Nn;
+using Xent.Optim;
+
+namespace Xent.Training;
+
+/// <summary>
+/// One call of <see cref="Trainer.Fit"/>: the loop, split into steps, epoch ends and checkpoints. All state that the
+/// loop changes lives in <see cref="TrainingState"/> (saved whole) or in the model, the optimizer and the best
+/// weights (saved as tensors); the history is rebuilt from its log on resume.
+/// </summary>
+internal sealed class TrainingRun : IDisposable
+{
+    private readonly Sequential _model;
+    private readonly Optimizer _optimizer;
+    private readonly TrainingLoss _loss;
+    private readonly Dataset _train;
+    private readonly Dataset? _validation;
+    private readonly TrainerOptions _options;
+    private readonly IProgress<TrainingProgress>? _progress;
+    private readonly CancellationToken _cancellation;
+    private readonly double _baseRate;
+    private readonly int _classes;
+    private readonly int _features;
+    private readonly int _batchSize;
+    private readonly int _stepsPerEpoch;
+    private readonly int[] _rows;
+    private readonly float[] _x;
+    private readonly int[] _y;
+    private readonly float[] _gradient;
+    private readonly string? _historyDirectory;
+    private readonly TrainingHistory _history = new();
+    private TrainingState _state = new();
+    private XentRandom? _dropoutRandom;
+    private HistoryLog? _log;
+    private float[][]? _best;
+
+    public TrainingRun(Sequential model, Optimizer optimizer, TrainingLoss loss, Dataset train, Dataset? validation, TrainerOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+    {
+        (_model, _optimizer, _loss, _train, _validation, _options, _progress, _cancellation) = (model, optimizer, loss, train, validation, options, progress, cancellation);
+        _baseRate = optimizer.LearningRate;
+        _classes = model.OutputFeatures;
+        _features = train.FeatureCount;
+        _batchSize = Math.Min(options.BatchSize, train.Count);
+        _stepsPerEpoch = BatchOrder.BatchCount(train.Count, _batchSize);
+        _rows = [.. Enumerable.Range(0, train.Count)];
+        _x = new float[_batchSize * _features];
+        _y = new int[_batchSize];
+        _gradient = new float[_batchSize * _classes];
+        _dropoutRandom = Dropouts(model).FirstOrDefault()?.Random;
+        _historyDirectory = options.HistoryDirectory ?? (options.CheckpointPath is { } cp ? Path.GetDirectoryName(Path.GetFullPath(cp)) : null);
+    }
+
+    public TrainingResult Execute(bool resume)
+    {
+        RunSettings settings = Trainer.Settings(_model, _optimizer, _loss, _train, _validation, _options);
+        bool resumed = false;
+        if (resume && _options.CheckpointPath is { } cp && File.Exists(cp))
+        {
+            _state = Checkpoint.Load(cp, _model, _optimizer, settings, out _best);
+            if (_state.DropoutState is { } ds)
+            {
+                var random = XentRandom.FromState(ds);
+                foreach (Dropout d in Dropouts(_model))
+                {
+                    d.Random = random;
+                }
+
+                _dropoutRandom = random;
+            }
+
+            _log = _historyDirectory is null ? null : HistoryLog.Resume(_historyDirectory, _state, _history);
+            resumed = true;
+        }
+        else
+        {
+            _log = _historyDirectory is null ? null : HistoryLog.Create(_historyDirectory);
+        }
+
+        while (!_state.Finished && _state.Epoch < _options.Epochs)
+        {
+            RunEpoch(settings);
+        }
+
+        _log?.Flush();
+        if (_best is not null && _options.EarlyStopping is not null)
+        {
+            for (int i = 0; i < _best.Length; i++)
+            {
+                _best[i].CopyTo(_model.Parameters[i].Value, 0);
+            }
+        }
+
+        return new TrainingResult(_history, _state.StoppedEarly, _state.BestEpoch, resumed);
+    }
+
+    public void Dispose() => _log?.Dispose();
+
+    private void RunEpoch(RunSettings settings)
+    {
+        int epoch = _state.Epoch;
+        double rate = _options.Schedule.RateAt(_baseRate, epoch);
+        if (!double.IsFinite(rate) || rate < 0)
+        {
+            throw new ArgumentException($"The learning-rate schedule gives {rate} at epoch {epoch + 1}; check its factors.", "options");
+        }
+
+        _optimizer.LearningRate = rate;
+        int[] order = BatchOrder.ForEpoch(_rows, _options.Seed, epoch);
+        if (_state.Step == 0)
+        {
+            (_state.EpochLossSum, _state.EpochCorrect, _state.EpochRows) = (0, 0, 0);
+        }
+
+        int every = _options.CheckpointEverySteps;
+        while (_state.Step < _stepsPerEpoch)
+        {
+            _cancellation.ThrowIfCancellationRequested();
+            TrainStep(order, epoch, rate);
+            if (_options.CheckpointPath is not null && every > 0 && _state.GlobalStep % every == 0 && _state.Step < _stepsPerEpoch)
+            {
+                SaveCheckpoint(settings);
+            }
+        }
+
+        EndEpoch(epoch, rate);
+        if (_options.CheckpointPath is not null && (every == 0 || _state.Finished || _state.GlobalStep % every == 0))
+        {
+            SaveCheckpoint(settings);
+        }
+    }
+
+    private void TrainStep(int[] order, int epoch, double rate)
+    {
+        int n = _train.Count, d = _features, classes = _classes;
+        int start = _state.Step * _batchSize;
+        int m = Math.Min(_batchSize, n - start);
+        for (int i = 0; i < m; i++)
+        {
+            int row = order[start + i];
+            _train.Row(row).CopyTo(_x.AsSpan(i * d, d));
+            _y[i] = _train.Labels[row];
+        }
+
+        _model.ZeroGradients();
+        ReadOnlySpan<float> output = _model.Forward(_x.AsSpan(0, m * d), m, training: true);
+        Span<float> gradient = _gradient.AsSpan(0, m * classes);
+        LossResult r = _loss.Compute(output, _y.AsSpan(0, m), classes, gradient);
+        if (!double.IsFinite(r.Value))
+        {
+            throw Diverged($"the loss is {Describe(r.Value)}");
+        }
+
+        if (!float.IsFinite(TensorPrimitives.Sum<float>(gradient)) && !AllFinite(gradient))
+        {
+            throw Diverged("the gradient of the loss is not finite");
+        }
+
+        int correct = Trainer.CountCorrect(output, _y.AsSpan(0, m), classes);
+        _model.Backward(gradient);
+        _optimizer.Step();
+        _state.GlobalStep++;
+        _state.Step++;
+        _state.EpochLossSum += r.Value * m;
+        _state.EpochCorrect += correct;
+        _state.EpochRows += m;
+        double valLoss = double.NaN, valAccuracy = double.NaN;
+        if (_validation is not null && _options.ValidateEverySteps > 0 && _state.GlobalStep % _options.ValidateEverySteps == 0)
+        {
+            (valLoss, valAccuracy) = Trainer.Validate(_model, _validation);
+        }
+
+        var record = new BatchRecord(epoch, _state.Step, _state.GlobalStep, r.Value, (double)correct / m, rate, valLoss, valAccuracy);
+        _history.Add(record);
+        _log?.Append(record);
+        _state.BatchRecords++;
+        _progress?.Report(new TrainingProgress(epoch, _options.Epochs, _state.Step, _stepsPerEpoch, r.Value, (double)correct / m, rate));
+    }
+
+    private void EndEpoch(int epoch, double rate)
+    {
+        (double valLoss, double valAccuracy) = _validation is null ? (double.NaN, double.NaN) : Trainer.Validate(_model, _validation);
+        var record = new EpochRecord(epoch, _state.EpochLossSum / _state.EpochRows, _state.EpochCorrect / _state.EpochRows, valLoss, valAccuracy, rate);
+        _history.Epochs.Add(record);
+        _log?.Append(record);
+        _state.EpochRecords++;
+        if (_options.EarlyStopping is { } es && _validation is not null)
+        {
+            double value = es.Metric == "val_loss" ? valLoss : valAccuracy;
+            bool improved = double.IsNaN(_state.BestValue) || (es.Maximise ? value > _state.BestValue + es.MinDelta : value < _state.BestValue - es.MinDelta);
+            if (improved)
+            {
+                (_state.BestValue, _state.BestEpoch, _state.BadEpochs) = (value, epoch, 0);
+                _best ??= [.. _model.Parameters.Select(p => new float[p.Value.Length])];
+                for (int i = 0; i < _best.Length; i++)
+                {
+                    _model.Parameters[i].Value.CopyTo(_best[i], 0);
+                }
+            }
+            else if (++_state.BadEpochs >= es.Patience)
+            {
+                _state.StoppedEarly = true;
+            }
+        }
+        else
+        {
+            _state.BestEpoch = epoch;
+        }
+
+        _state.Epoch = epoch + 1;
+        _state.Step = 0;
+        (_state.EpochLossSum, _state.EpochCorrect, _state.EpochRows) = (0, 0, 0);
+        _state.Finished = _state.StoppedEarly || _state.Epoch == _options.Epochs;
+        if (_state.Finished)
+        {
+            EnsureFiniteWeights();
+        }
+    }
+
+    private void SaveCheckpoint(RunSettings settings)
+    {
+        EnsureFiniteWeights();
+        if (_log is not null)
+        {
+            (_state.BatchLogBytes, _state.EpochLogBytes) = _log.Flush();
+        }
+
+        _state.OptimizerSteps = _optimizer.Steps;
+        _state.DropoutState = _dropoutRandom?.GetState();
+        _state.HasBest = _best is not null;
+        // With early stopping the best weights are always written (the current ones until there is a best), so the
+        // checkpoint's size does not change as training goes.
+        float[][]? best = _best ?? (_options.EarlyStopping is not null ? [.. _model.Parameters.Select(p => p.Value)] : null);
+        Checkpoint.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings);
+    }
+
+    private void EnsureFiniteWeights()
+    {
+        foreach (Parameter p in _model.Parameters)
+        {
+            if (!float.IsFinite(TensorPrimitives.Sum<float>(p.Value)) && !AllFinite(p.Value))
+            {
+                throw Diverged($"the weights of {p.Name} are no longer finite after the update");
+            }
+        }
+    }
+
+    private TrainingDivergedException Diverged(string what)
+    {
+        // The step that failed is the one after the last completed one.
+        int step = _state.Step + 1 > _stepsPerEpoch ? _stepsPerEpoch : _state.Step + 1;
+        return new TrainingDivergedException(_state.Epoch, step, _state.GlobalStep + 1, what, _options.CheckpointPath is { } cp && File.Exists(cp) ? cp : null);
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string Describe(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
+
+    private static IEnumerable<Dropout> Dropouts(Module module) => module switch
+    {
+        Dropout d => [d],
+        Sequential s => s.Layers.SelectMany(Dropouts),
+        SegmentHead h => Dropouts(h.Inner),
+        _ => [],
+    };
+}
