@@ -77,7 +77,7 @@ public sealed class TrainCliTests : IDisposable
         }
 
         // Nothing of the run's machinery is left behind: no lock, no staging folder, no temporary file.
-        Assert.Empty(Directory.EnumerateFileSystemEntries(dir, ".xent*").Where(e => !e.EndsWith(".xent-files", StringComparison.Ordinal)));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(dir, ".xent*"), e => !e.EndsWith(".xent-files", StringComparison.Ordinal));
         Assert.Empty(Directory.EnumerateFiles(dir, "*.tmp-*"));
     }
 
