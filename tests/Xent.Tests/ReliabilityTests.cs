@@ -1,0 +1,362 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using Xent.Data;
+using Xent.Kernels;
+using Xent.Nn;
+using Xent.Optim;
+using Xent.Training;
+
+namespace Xent.Tests;
+
+/// <summary>Issue 8: runs that finish, save, resume, and refuse wrong states loudly.</summary>
+[Collection(nameof(ParallelismCollection))]
+public sealed class ReliabilityTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xent-reliability-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Iris => DataTests.RepoFile("data", "iris.csv");
+
+    private sealed class OnStep(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+
+    [Fact]
+    public void The_checkpoint_has_the_same_size_after_10_and_after_5000_steps_and_the_history_grows_linearly()
+    {
+        var random = new XentRandom(3);
+        int n = 120, d = 4;
+        var features = new float[n * d];
+        var labels = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            labels[i] = i % 3;
+            for (int j = 0; j < d; j++)
+            {
+                features[(i * d) + j] = (float)random.NextGaussian() + (j == labels[i] ? 1 : 0);
+            }
+        }
+
+        var data = new Dataset(features, labels, ["a", "b", "c", "d"], ["x", "y", "z"]);
+        string checkpoint = Path.Combine(_dir, "checkpoint.safetensors");
+        Sequential model = Mlp.Create(d, [8], 3, new XentRandom(1), dropout: 0.1f);
+        var options = new TrainerOptions { Epochs = 500, BatchSize = 10, Seed = 2, CheckpointPath = checkpoint, CheckpointEverySteps = 10, EarlyStopping = new EarlyStopping("val_loss", 1000) };
+        long sizeAt10 = 0, historyAt1000 = 0;
+        var progress = new OnStep(p =>
+        {
+            long global = ((long)p.Epoch * p.StepsPerEpoch) + p.Step;
+            if (global == 11)
+            {
+                sizeAt10 = new FileInfo(checkpoint).Length; // the checkpoint of step 10
+            }
+            else if (global == 1001)
+            {
+                historyAt1000 = new FileInfo(Path.Combine(_dir, "history.csv")).Length;
+            }
+        });
+        Parallelism.MaxDegree = 1;
+        TrainingResult result = Trainer.Fit(model, new Adam(model.Parameters), new TrainingLoss(LossKind.CrossEntropy), data.Subset([.. Enumerable.Range(0, 100)]), data.Subset([.. Enumerable.Range(100, 20)]), options, progress);
+
+        Assert.Equal(5000, result.History.BatchCount);
+        Assert.True(sizeAt10 > 0);
+        Assert.Equal(sizeAt10, new FileInfo(checkpoint).Length);
+        string[] lines = File.ReadAllLines(Path.Combine(_dir, "history.csv"));
+        Assert.Equal(5001, lines.Length);
+        double perStepEarly = historyAt1000 / 1000.0, perStepAll = new FileInfo(Path.Combine(_dir, "history.csv")).Length / 5000.0;
+        Assert.InRange(perStepAll / perStepEarly, 0.9, 1.1);
+        Assert.Equal(501, File.ReadAllLines(Path.Combine(_dir, "epochs.csv")).Length);
+    }
+
+    [Fact]
+    public void The_training_state_round_trips_every_property_with_a_fixed_width()
+    {
+        var state = new TrainingState();
+        var other = new TrainingState();
+        int k = 1;
+        foreach (PropertyInfo p in typeof(TrainingState).GetProperties())
+        {
+            object value = p.PropertyType switch
+            {
+                Type t when t == typeof(int) => 7 * k,
+                Type t when t == typeof(long) => 1L << (20 + k),
+                Type t when t == typeof(double) => Math.PI * k,
+                Type t when t == typeof(bool) => true,
+                Type t when t == typeof(ulong[]) => new ulong[] { 1, ulong.MaxValue, 3, (ulong)k },
+                _ => throw new InvalidOperationException($"TrainingState.{p.Name} has type {p.PropertyType.Name}, which the fixed-width checkpoint format does not cover; add a converter."),
+            };
+            p.SetValue(state, value);
+            p.SetValue(other, p.PropertyType == typeof(ulong[]) ? new ulong[] { 9, 9, 9, 9 } : p.PropertyType == typeof(bool) ? false : Convert.ChangeType(0, p.PropertyType, CultureInfo.InvariantCulture));
+            k++;
+        }
+
+        TrainingState back = TrainingState.Deserialize(state.Serialize());
+        foreach (PropertyInfo p in typeof(TrainingState).GetProperties())
+        {
+            object? expected = p.GetValue(state), actual = p.GetValue(back);
+            Assert.True(expected is ulong[] a ? a.SequenceEqual((ulong[])actual!) : Equals(expected, actual), $"{p.Name} did not round-trip");
+        }
+
+        Assert.Equal(state.Serialize().Length, other.Serialize().Length);
+        other.BestValue = double.NaN;
+        Assert.True(double.IsNaN(TrainingState.Deserialize(other.Serialize()).BestValue));
+    }
+
+    [Fact]
+    public void The_in_memory_history_is_bounded_and_keeps_every_series_extremes()
+    {
+        var history = new TrainingHistory();
+        var random = new XentRandom(5);
+        double min = double.MaxValue, max = double.MinValue;
+        for (int i = 1; i <= 1_000_000; i++)
+        {
+            double loss = random.NextDouble() * 10;
+            (min, max) = (Math.Min(min, loss), Math.Max(max, loss));
+            history.Add(new BatchRecord(0, i, i, loss, random.NextDouble(), 0.1));
+        }
+
+        Assert.Equal(1_000_000, history.BatchCount);
+        Assert.True(history.IsDownsampled);
+        Assert.InRange(history.Batches.Count, 100, 8 * TrainingHistory.BatchCapacity);
+        Assert.Contains(history.Batches, b => b.Loss == min);
+        Assert.Contains(history.Batches, b => b.Loss == max);
+        Assert.True(history.Batches.Zip(history.Batches.Skip(1)).All(p => p.First.GlobalStep < p.Second.GlobalStep), "records stay in step order");
+
+        var small = new TrainingHistory();
+        for (int i = 1; i <= TrainingHistory.BatchCapacity; i++)
+        {
+            small.Add(new BatchRecord(0, i, i, i, 0, 0.1));
+        }
+
+        Assert.False(small.IsDownsampled);
+        Assert.Equal(TrainingHistory.BatchCapacity, small.Batches.Count);
+    }
+
+    [Fact]
+    public void A_diverging_run_exits_1_names_the_epoch_and_step_and_writes_no_model()
+    {
+        string dir = Path.Combine(_dir, "diverge");
+        var (code, _, error) = Cli.Run("train", "--data", Iris, "--out", dir, "--optimizer", "sgd", "--lr", "1e6", "--epochs", "5");
+        Assert.Equal(1, code);
+        Assert.Contains("Training diverged at epoch ", error);
+        Assert.Contains(", step ", error);
+        Assert.Contains("--lr", error);
+        Assert.False(File.Exists(Path.Combine(dir, "model.safetensors")));
+        Assert.DoesNotContain("Exception", error);
+    }
+
+    [Theory]
+    [InlineData("--class-weights", "0,0,0")]
+    [InlineData("--schedule", "step:2:nan")]
+    [InlineData("--schedule", "step:2:-1")]
+    [InlineData("--schedule", "step:2:inf")]
+    public void Options_that_can_only_give_NaN_are_refused_before_training(string option, string value)
+    {
+        string dir = Path.Combine(_dir, "nan-options");
+        var (code, _, error) = Cli.Run("train", "--data", Iris, "--out", dir, option, value);
+        Assert.Equal(2, code);
+        Assert.False(File.Exists(Path.Combine(dir, "history.csv")), "refused before training");
+        Assert.DoesNotContain("Exception", error);
+        Assert.DoesNotContain("(Parameter", error);
+    }
+
+    [Fact]
+    public void A_resume_with_other_settings_or_data_exits_2_and_names_the_first_difference()
+    {
+        string dir = Path.Combine(_dir, "strict");
+        string[] Options(string momentum = "0.9", string decay = "0", string schedule = "constant", string data = "") =>
+            ["train", "--data", data.Length > 0 ? data : Iris, "--out", dir, "--optimizer", "sgd", "--momentum", momentum, "--weight-decay", decay, "--schedule", schedule, "--epochs", "3", "--seed", "4"];
+        Assert.Equal(0, Cli.Run(Options()).Code);
+
+        var (code, _, error) = Cli.Run([.. Options(momentum: "0.5"), "--resume"]);
+        Assert.Equal(2, code);
+        Assert.Contains("optimizer.momentum: the checkpoint has 0.9, this run 0.5", error);
+
+        (code, _, error) = Cli.Run([.. Options(decay: "0.01"), "--resume"]);
+        Assert.Equal(2, code);
+        Assert.Contains("optimizer.weight_decay", error);
+
+        (code, _, error) = Cli.Run([.. Options(schedule: "cosine"), "--resume"]);
+        Assert.Equal(2, code);
+        Assert.Contains("schedule", error);
+
+        // The same rows with their labels shuffled: same size, other content.
+        string[] lines = File.ReadAllLines(Iris);
+        string[] labels = [.. lines.Skip(1).Select(l => l[(l.LastIndexOf(',') + 1)..])];
+        new XentRandom(9).Shuffle<string>(labels);
+        string shuffled = Path.Combine(_dir, "iris-shuffled.csv");
+        File.WriteAllLines(shuffled, [lines[0], .. lines.Skip(1).Select((l, i) => l[..(l.LastIndexOf(',') + 1)] + labels[i])]);
+        (code, _, error) = Cli.Run([.. Options(data: shuffled), "--resume"]);
+        Assert.Equal(2, code);
+        Assert.Contains("data.train", error);
+
+        Assert.Equal(0, Cli.Run([.. Options(), "--resume"]).Code);
+    }
+
+    [Fact]
+    public void A_second_run_on_a_held_folder_fails_at_once_and_a_dead_runs_lock_is_taken_over()
+    {
+        string dir = Path.Combine(_dir, "locked");
+        using (RunDirectory.Open(dir, RunDirectoryMode.New))
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var (code, _, error) = Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2");
+            Assert.Equal(2, code);
+            Assert.Contains("in use by another xent run", error);
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5));
+        }
+
+        Assert.False(File.Exists(Path.Combine(dir, RunDirectory.LockFileName)), "the lock is released");
+
+        // A lock left by a process that no longer exists, and the debris of a killed run.
+        File.WriteAllText(Path.Combine(dir, RunDirectory.LockFileName), "2147483000 638000000000000000");
+        File.WriteAllText(Path.Combine(dir, ".model.safetensors.tmp-12345"), "partial");
+        Directory.CreateDirectory(Path.Combine(dir, ".xent-staging"));
+        File.WriteAllText(Path.Combine(dir, ".xent-staging", "model.safetensors"), "half-published, never marked complete");
+        var (ok, _, err) = Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2", "--force");
+        Assert.True(ok == 0, err);
+        Assert.False(File.Exists(Path.Combine(dir, ".model.safetensors.tmp-12345")));
+        Assert.False(Directory.Exists(Path.Combine(dir, ".xent-staging")));
+        Assert.False(File.Exists(Path.Combine(dir, RunDirectory.LockFileName)));
+    }
+
+    [Fact]
+    public void A_publication_cut_short_is_completed_by_the_next_open()
+    {
+        string dir = Path.Combine(_dir, "rollforward");
+        Directory.CreateDirectory(Path.Combine(dir, ".xent-staging"));
+        File.WriteAllText(Path.Combine(dir, ".xent-staging", "metrics.json"), "{}");
+        File.WriteAllText(Path.Combine(dir, ".xent-staging", ".complete"), "complete\n");
+        File.WriteAllText(Path.Combine(dir, "model.safetensors"), "moved before the kill");
+        using (RunDirectory.Open(dir, RunDirectoryMode.Overwrite))
+        {
+        }
+
+        Assert.Equal("{}", File.ReadAllText(Path.Combine(dir, "metrics.json")));
+        Assert.False(Directory.Exists(Path.Combine(dir, ".xent-staging")));
+    }
+
+    [Fact]
+    public void Force_replaces_the_previous_runs_files_and_keeps_the_users_own()
+    {
+        string dir = Path.Combine(_dir, "force");
+        Assert.Equal(0, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2").Code);
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
+        Assert.Equal(2, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2").Code);
+        Assert.Equal(0, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "3", "--force").Code);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(dir, "notes.txt")));
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "epochs.csv")).Length);
+    }
+
+    [Fact]
+    public void Checkpoint_every_never_writes_no_checkpoint_and_refuses_resume()
+    {
+        string dir = Path.Combine(_dir, "never");
+        Assert.Equal(0, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2", "--checkpoint-every", "never").Code);
+        Assert.False(File.Exists(Path.Combine(dir, "checkpoint.safetensors")));
+        Assert.True(File.Exists(Path.Combine(dir, "history.csv")));
+        Assert.Equal(2, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2", "--checkpoint-every", "never", "--resume").Code);
+        Assert.Equal(2, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2", "--resume").Code); // no checkpoint
+        Assert.Equal(2, Cli.Run("train", "--data", Iris, "--out", Path.Combine(_dir, "x"), "--checkpoint-every", "sometimes").Code);
+    }
+
+    [Fact]
+    public void An_unwritable_out_folder_exits_1_and_names_the_path_before_training()
+    {
+        string bad = "/proc/xent-cannot-write-here";
+        var (code, output, error) = Cli.Run("train", "--data", Iris, "--out", bad);
+        Assert.Equal(1, code);
+        Assert.Contains(bad, error);
+        Assert.DoesNotContain("epoch", output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("--hidden", "65536,65536")]
+    [InlineData("--hidden", "65536,65535,3")]
+    [InlineData("--batch-size", "2147483647")]
+    public void Sizes_that_overflow_are_refused_before_anything_is_allocated(string option, string value)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var (code, _, error) = Cli.Run("train", "--data", Iris, "--out", Path.Combine(_dir, "big"), option, value, "--epochs", "1");
+        Assert.True(code is 0 or 2, error);
+        if (option == "--hidden")
+        {
+            Assert.Equal(2, code);
+            Assert.Contains("--hidden", error);
+        }
+
+        Assert.DoesNotContain("Exception", error);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 500_000_000, "nothing huge was allocated");
+    }
+
+    [Fact]
+    public void Kill_9_during_the_final_writes_of_a_force_run_leaves_one_runs_files_and_resumes_bit_identically()
+    {
+        string data = DataTests.RepoFile("data", "digits.csv");
+        string[] options = ["--data", data, "--epochs", "3", "--batch-size", "64", "--seed", "1", "--hidden", "32"];
+        string reference = Path.Combine(_dir, "reference"), target = Path.Combine(_dir, "target");
+        Assert.Equal(0, Cli.Run(["train", .. options, "--out", reference]).Code);
+        // The previous run in the folder: another seed, so its files differ from the new run's.
+        Assert.Equal(0, Cli.Run(["train", "--data", data, "--epochs", "1", "--seed", "2", "--hidden", "32", "--out", target]).Code);
+        string oldConfig = File.ReadAllText(Path.Combine(target, "config.json"));
+
+        string cli = Path.Combine(AppContext.BaseDirectory, "Xent.Cli.dll");
+        using Process process = Process.Start(new ProcessStartInfo("dotnet", ["exec", cli, "train", .. options, "--out", target, "--force"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        string staging = Path.Combine(target, ".xent-staging");
+        var stopwatch = Stopwatch.StartNew();
+        while (!Directory.Exists(staging) && !process.HasExited && stopwatch.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            Thread.SpinWait(1000);
+        }
+
+        Thread.Sleep(new XentRandom((ulong)Environment.TickCount64).NextInt(40));
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+
+        // Whatever the moment, nothing of the previous run is left beside the new run's files.
+        string configPath = Path.Combine(target, "config.json");
+        Assert.False(File.Exists(configPath) && File.ReadAllText(configPath) == oldConfig, "the previous run's config.json survived beside the new run");
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(target, "epochs.csv")).Length);
+
+        var (code, _, error) = Cli.Run(["train", .. options, "--out", target, "--resume"]);
+        Assert.True(code == 0, error);
+        foreach (string f in new[] { "model.safetensors", "history.csv", "epochs.csv", "config.json", "report.txt" })
+        {
+            Assert.True(File.ReadAllBytes(Path.Combine(reference, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(target, f))), $"{f} differs from the uninterrupted run's");
+        }
+
+        Assert.False(Directory.Exists(staging));
+    }
+
+    [Fact]
+    public void Failures_of_input_never_show_a_dotnet_exception_name()
+    {
+        string dir = Path.Combine(_dir, "msgs");
+        string empty = Path.Combine(_dir, "empty.csv");
+        File.WriteAllText(empty, "");
+        string[][] cases =
+        [
+            ["train", "--data", Iris, "--out", dir, "--epochs", "-3"],
+            ["train", "--data", Iris, "--out", dir, "--lr", "nan"],
+            ["train", "--data", Iris, "--out", dir, "--class-weights", "1,2"],
+            ["train", "--data", empty, "--out", dir],
+            ["train", "--data", Path.Combine(_dir, "missing.csv"), "--out", dir],
+            ["train", "--data", Iris, "--out", Iris],
+            ["evaluate", "--model", Iris, "--data", Iris],
+            ["predict", "--model", Path.Combine(_dir, "nope.safetensors"), "--data", Iris],
+        ];
+        foreach (string[] args in cases)
+        {
+            var (code, _, error) = Cli.Run(args);
+            Assert.True(code == 2, $"{string.Join(' ', args)}: exit {code}, {error}");
+            Assert.DoesNotContain("Exception", error);
+            Assert.DoesNotContain("(Parameter", error);
+            Assert.Single(error.Trim().Split('\n'));
+        }
+    }
+}
