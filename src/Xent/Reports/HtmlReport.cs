@@ -94,7 +94,13 @@ public sealed class HtmlReport
 
         _charts.Add((stem, chart));
         _body.Append("<figure class=\"chart\" id=\"").Append(stem).Append("\">").Append(chart.ToSvg())
-             .Append("<figcaption>").Append(SvgText.Escape(chart.Title)).Append(" (data: ").Append(stem).Append(".csv)</figcaption></figure>\n");
+             .Append("<figcaption>").Append(SvgText.Escape(chart.Title)).Append(" (data: ").Append(stem).Append(".csv)");
+        if (chart.Caption is string caption)
+        {
+            _body.Append("<br>").Append(SvgText.Escape(caption));
+        }
+
+        _body.Append("</figcaption></figure>\n");
         return this;
     }
 
@@ -107,7 +113,7 @@ public sealed class HtmlReport
         body { font-family: sans-serif; margin: 24px auto; max-width: 1100px; color: #222; }
         h1 { font-size: 24px; } h2 { font-size: 19px; margin-top: 32px; border-bottom: 1px solid #ddd; }
         figure.chart { display: inline-block; margin: 8px; vertical-align: top; }
-        figcaption { font-size: 12px; color: #666; }
+        figcaption { font-size: 12px; color: #666; max-width: 640px; }
         table { border-collapse: collapse; margin: 12px 0; font-size: 13px; }
         caption { text-align: left; font-weight: bold; padding: 4px 0; }
         th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }

@@ -18,7 +18,9 @@ public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<
 
 /// <summary>
 /// Several series against shared axes, with ticks, axis labels, a legend, optional horizontal reference lines and an
-/// optional logarithmic y axis. Series may be smoothed (the raw values stay visible, faint).
+/// optional logarithmic y axis. Series may be smoothed (the raw values stay visible, faint). A line with more than
+/// <see cref="MaxPoints"/> points is drawn through a min-max decimation of them (<see cref="Downsampler"/>), so that
+/// the SVG stays small however long the run; the CSV keeps every point.
 /// </summary>
 public sealed class LineChart : IChart
 {
@@ -51,6 +53,22 @@ public sealed class LineChart : IChart
     /// <summary>Height in pixels. Default: 360.</summary>
     public int Height { get; init; } = 360;
 
+    /// <summary>
+    /// The most points drawn per line (a smoothed series draws two lines: raw and smoothed). Longer lines are decimated
+    /// with <see cref="Downsampler.Select"/>, which keeps each x bucket's first, last, lowest and highest points.
+    /// Default: <see cref="Downsampler.DefaultMaxPoints"/> (2000); at least <see cref="Downsampler.MinMaxPoints"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below <see cref="Downsampler.MinMaxPoints"/>.</exception>
+    public int MaxPoints
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, Downsampler.MinMaxPoints);
+            field = value;
+        }
+    } = Downsampler.DefaultMaxPoints;
+
     /// <summary>Fixed y range, or null (the default) to fit the data.</summary>
     public (double Min, double Max)? YRange { get; init; }
 
@@ -62,6 +80,11 @@ public sealed class LineChart : IChart
 
     /// <inheritdoc />
     public int SeriesCount => Series.Count;
+
+    /// <inheritdoc />
+    public string? Caption => Series.Any(s => s.X.Count > MaxPoints)
+        ? string.Create(CultureInfo.InvariantCulture, $"Lines longer than {MaxPoints} points are drawn through their first, last, lowest and highest points per x bucket (min-max decimation); the CSV has every point.")
+        : null;
 
     /// <summary>Adds a series; returns the chart for chaining.</summary>
     /// <param name="series">The series.</param>
@@ -180,12 +203,12 @@ public sealed class LineChart : IChart
             sb.Append(CultureInfo.InvariantCulture, $"<g class=\"series\" data-series=\"{SvgText.Escape(s.Name)}\" clip-path=\"url(#{clip})\">");
             if (s.Smoothing > 0)
             {
-                Polyline(sb, s.X, s.Y, Tx, ty, Usable, color, 1, 0.25, false);
-                Polyline(sb, s.X, Smooth(s.Y, s.Smoothing), Tx, ty, Usable, color, 2.2, 1, s.Dashed);
+                Polyline(sb, s.X, s.Y, MaxPoints, Tx, ty, Usable, color, 1, 0.25, false);
+                Polyline(sb, s.X, Smooth(s.Y, s.Smoothing), MaxPoints, Tx, ty, Usable, color, 2.2, 1, s.Dashed);
             }
             else
             {
-                Polyline(sb, s.X, s.Y, Tx, ty, Usable, color, 2, 1, s.Dashed);
+                Polyline(sb, s.X, s.Y, MaxPoints, Tx, ty, Usable, color, 2, 1, s.Dashed);
             }
 
             sb.Append("</g>");
@@ -196,7 +219,7 @@ public sealed class LineChart : IChart
         return sb.ToString();
     }
 
-    private static void Polyline(StringBuilder sb, IReadOnlyList<double> xs, IReadOnlyList<double> ys, Func<double, double> tx, Func<double, double> ty, Func<double, bool> usable, string color, double width, double opacity, bool dashed)
+    private static void Polyline(StringBuilder sb, IReadOnlyList<double> xs, IReadOnlyList<double> ys, int maxPoints, Func<double, double> tx, Func<double, double> ty, Func<double, bool> usable, string color, double width, double opacity, bool dashed)
     {
         var points = new StringBuilder();
         void Flush()
@@ -209,7 +232,7 @@ public sealed class LineChart : IChart
         }
 
         int count = 0;
-        for (int i = 0; i < xs.Count; i++)
+        foreach (int i in Downsampler.Select(xs, ys, maxPoints, usable))
         {
             if (!usable(ys[i]) || !double.IsFinite(xs[i]))
             {
