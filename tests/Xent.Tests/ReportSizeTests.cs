@@ -193,13 +193,13 @@ public sealed class ReportSizeTests : IDisposable
                 long step = ((long)e * perEpoch) + s;
                 double loss = (2.0 / Math.Sqrt(step)) + (0.1 * random.NextDouble());
                 bool validated = step % 100 == 0; // 5000 validation points: decimated too
-                history.Batches.Add(new BatchRecord(e, s, step, loss, 1 - (loss / 3), 1e-3, validated ? loss + 0.05 : double.NaN, validated ? 0.9 : double.NaN));
+                history.Add(new BatchRecord(e, s, step, loss, 1 - (loss / 3), 1e-3, validated ? loss + 0.05 : double.NaN, validated ? 0.9 : double.NaN));
             }
 
             history.Epochs.Add(new EpochRecord(e, 0.1, 0.9, 0.15, 0.88, 1e-3));
         }
 
-        Assert.Equal(500_000, history.Batches.Count);
+        Assert.Equal(500_000, history.BatchCount);
         int[] truth = [.. Enumerable.Range(0, 3000).Select(i => i % 3)];
         int[] predicted = [.. truth.Select((t, i) => i % 7 == 0 ? (t + 1) % 3 : t)];
         AssertSmallWithEveryChart(Result(history, 3, truth, predicted), "confusion");
@@ -212,7 +212,7 @@ public sealed class ReportSizeTests : IDisposable
         var history = new TrainingHistory();
         for (int s = 1; s <= 50; s++)
         {
-            history.Batches.Add(new BatchRecord(0, s, s, 7.0 / s, s / 60.0, 1e-3));
+            history.Add(new BatchRecord(0, s, s, 7.0 / s, s / 60.0, 1e-3));
         }
 
         history.Epochs.Add(new EpochRecord(0, 1, 0.5, 1.2, 0.45, 1e-3));
