@@ -3,7 +3,7 @@ using System.Text;
 using Xent.Benchmarks;
 
 // dotnet run -c Release --project bench/Xent.Benchmarks -- bdn [BenchmarkDotNet arguments]   (micro-benchmarks)
-// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|all] [--threads N] [--elements M] [--small-elements M] [--markdown FILE]
+// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|run|all] [--threads N] [--elements M] [--small-elements M] [--big] [--markdown FILE]
 if (args.Length > 0 && args[0] == "bdn")
 {
     BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(CrossEntropyMicro).Assembly).Run(args[1..]);
@@ -15,6 +15,7 @@ int threads = Environment.ProcessorCount;
 long elements = 64L << 20;
 long smallElements = 4L << 20;
 string? markdown = null;
+bool big = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -31,14 +32,17 @@ for (int i = 0; i < args.Length; i++)
             smallElements = se;
             i++;
             break;
+        case "--big":
+            big = true;
+            break;
         case "--markdown" when i + 1 < args.Length:
             markdown = args[++i];
             break;
-        case "ce" or "exp" or "gemm" or "step" or "all":
+        case "ce" or "exp" or "gemm" or "step" or "run" or "all":
             suite = args[i];
             break;
         default:
-            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--markdown FILE]");
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--markdown FILE]");
             return 2;
     }
 }
@@ -58,6 +62,7 @@ IEnumerable<Row> cases = suite switch
     "exp" => ExpSuite.Run(),
     "gemm" => GemmSuite.Run(threads, peak),
     "step" => StepSuite.Run(threads),
+    "run" => TrainRunSuite.Run(threads, big),
     "all" => CrossEntropySuite.Run(threads, elements, smallElements).Concat(ExpSuite.Run()).Concat(GemmSuite.Run(threads, peak)).Concat(StepSuite.Run(threads)),
     _ => CrossEntropySuite.Run(threads, elements, smallElements),
 };
