@@ -91,21 +91,37 @@ public sealed class Standardizer
     public Dataset Transform(Dataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        var features = new float[data.Features.Length];
+        Apply(data, features);
+        return new Dataset(features, data.Labels, data.FeatureNames, data.ClassNames);
+    }
+
+    /// <summary>Standardises a dataset's features in place (for a dataset the caller owns, such as a fresh subset), saving a copy.</summary>
+    /// <param name="data">The dataset; its feature array is overwritten.</param>
+    /// <returns>The same dataset.</returns>
+    /// <exception cref="ArgumentException">The feature count differs from the fitted one.</exception>
+    public Dataset TransformInPlace(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        Apply(data, data.Features);
+        return data;
+    }
+
+    private void Apply(Dataset data, float[] destination)
+    {
         if (data.FeatureCount != Mean.Length)
         {
             throw new ArgumentException($"The data has {data.FeatureCount} features; the standardiser was fitted on {Mean.Length}.", nameof(data));
         }
 
-        var features = new float[data.Features.Length];
         int d = Mean.Length;
+        float[] source = data.Features;
         for (int i = 0; i < data.Count; i++)
         {
             for (int j = 0; j < d; j++)
             {
-                features[(i * d) + j] = (data.Features[(i * d) + j] - Mean[j]) / Scale[j];
+                destination[(i * d) + j] = (source[(i * d) + j] - Mean[j]) / Scale[j];
             }
         }
-
-        return new Dataset(features, data.Labels, data.FeatureNames, data.ClassNames);
     }
 }

@@ -110,7 +110,7 @@ public static class TrainingPipeline
         ulong seed = options.Trainer.Seed;
         SplitIndices split = StratifiedSplit.Split(data.Labels, data.ClassCount, options.ValidationFraction, options.TestFraction, seed);
         Standardizer? standardizer = options.Standardize ? Standardizer.Fit(data, split.Train) : null;
-        Dataset Prepare(int[] rows) => standardizer is null ? data.Subset(rows) : standardizer.Transform(data.Subset(rows));
+        Dataset Prepare(int[] rows) => standardizer is null ? data.Subset(rows) : standardizer.TransformInPlace(data.Subset(rows));
         Dataset train = Prepare(split.Train);
         Dataset? validation = split.Validation.Length > 0 ? Prepare(split.Validation) : null;
         Dataset? test = split.Test.Length > 0 ? Prepare(split.Test) : null;
