@@ -246,6 +246,13 @@ public sealed class ReliabilityTests : IDisposable
         Assert.Equal(0, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2").Code);
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
         Assert.Equal(2, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2").Code);
+
+        // A --force run that is refused (here: a network too large) costs the previous run nothing.
+        Assert.Equal(2, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2", "--force", "--hidden", "65536,65536").Code);
+        Assert.Equal(2, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2", "--force", "--class-weights", "1,2").Code);
+        Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(dir, "epochs.csv")).Length);
+
         Assert.Equal(0, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "3", "--force").Code);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(dir, "notes.txt")));
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "epochs.csv")).Length);

@@ -39,6 +39,16 @@ internal static class TrainCommand
             Dataset dataset = ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label) });
             if (mode == RunDirectoryMode.Overwrite)
             {
+                // Only once the data and options are known to be usable: a refused run must not cost the previous one.
+                try
+                {
+                    TrainingPipeline.Check(dataset, pipeline);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new InputException(e.Message, e);
+                }
+
                 dir.ClearPreviousRun();
             }
 

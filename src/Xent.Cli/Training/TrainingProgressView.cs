@@ -23,7 +23,7 @@ internal static class TrainingProgressView
                     result = work(new Callback(p =>
                     {
                         task.Increment(1);
-                        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{label} epoch {p.Epoch + 1}/{p.Epochs} loss {p.Loss:F4} acc {p.Accuracy:F3}"));
+                        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{label} epoch {p.Epoch + 1}/{p.Epochs} loss {p.Loss:G5} acc {p.Accuracy:F3}"));
                     }));
                 });
             return result;
@@ -33,7 +33,7 @@ internal static class TrainingProgressView
         {
             if (p.Step == p.StepsPerEpoch)
             {
-                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} epoch {p.Epoch + 1}/{p.Epochs}: last batch loss {p.Loss:F4}, accuracy {p.Accuracy:F3}, lr {p.LearningRate:G4}"));
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} epoch {p.Epoch + 1}/{p.Epochs}: last batch loss {p.Loss:G5}, accuracy {p.Accuracy:F3}, lr {p.LearningRate:G4}"));
             }
         }));
     }

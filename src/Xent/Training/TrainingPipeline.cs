@@ -92,13 +92,7 @@ public static class TrainingPipeline
     /// <returns>The result.</returns>
     public static PipelineResult Run(Dataset data, PipelineOptions options, IProgress<TrainingProgress>? progress = null, IDiagnosticSink? diagnostics = null, bool resume = false, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(options);
-        if (data.ClassCount < 2)
-        {
-            throw new ArgumentException($"Classification needs at least 2 classes; the data have {data.ClassCount}.", nameof(data));
-        }
-
+        Check(data, options);
         if (diagnostics is not null)
         {
             foreach (Diagnostic d in DatasetInspector.Inspect(data).Diagnostics())
@@ -115,12 +109,6 @@ public static class TrainingPipeline
         Dataset? validation = split.Validation.Length > 0 ? Prepare(split.Validation) : null;
         Dataset? test = split.Test.Length > 0 ? Prepare(split.Test) : null;
         double[]? weights = options.ClassWeights.Compute(train.ClassCounts());
-        if (weights is not null && !(weights.All(w => w >= 0 && double.IsFinite(w)) && weights.Any(w => w > 0)))
-        {
-            throw new ArgumentException($"The class weights ({string.Join(", ", weights)}) must be finite, non-negative and not all zero; otherwise every loss is NaN.", nameof(options));
-        }
-
-        CheckModelSize(data.FeatureCount, options.Hidden, data.ClassCount);
         var init = XentRandom.ForStream(seed, 0x1417);
         Sequential model = Mlp.Create(data.FeatureCount, options.Hidden, data.ClassCount, init, options.Dropout, logSoftmax: options.Loss == LossKind.Nll);
         Optimizer optimizer = options.Optimizer switch
@@ -143,6 +131,40 @@ public static class TrainingPipeline
         EvaluationResult evaluation = Evaluation.Evaluate(model, held, options.Loss == LossKind.Nll);
         var info = new ModelInfo { ClassNames = data.ClassNames, FeatureNames = data.FeatureNames, Standardizer = standardizer, Loss = options.Loss.Name() };
         return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights);
+    }
+
+    /// <summary>
+    /// Everything <see cref="Run"/> checks before it trains, without training: at least two classes, the trainer's
+    /// options, class weights that are finite, non-negative and not all zero for the training split's counts, and a
+    /// network that fits in memory. A caller that is about to replace a previous run's files calls it first.
+    /// </summary>
+    /// <param name="data">The dataset.</param>
+    /// <param name="options">The options.</param>
+    /// <exception cref="ArgumentException">A check fails; the message says which and why.</exception>
+    public static void Check(Dataset data, PipelineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        if (data.ClassCount < 2)
+        {
+            throw new ArgumentException($"Classification needs at least 2 classes; the data have {data.ClassCount}.", nameof(data));
+        }
+
+        options.Trainer.Validate();
+        SplitIndices split = StratifiedSplit.Split(data.Labels, data.ClassCount, options.ValidationFraction, options.TestFraction, options.Trainer.Seed);
+        var counts = new int[data.ClassCount];
+        foreach (int row in split.Train)
+        {
+            counts[data.Labels[row]]++;
+        }
+
+        double[]? weights = options.ClassWeights.Compute(counts);
+        if (weights is not null && !(weights.All(w => w >= 0 && double.IsFinite(w)) && weights.Any(w => w > 0)))
+        {
+            throw new ArgumentException($"The class weights ({string.Join(", ", weights)}) must be finite, non-negative and not all zero; otherwise every loss is NaN.", nameof(options));
+        }
+
+        CheckModelSize(data.FeatureCount, options.Hidden, data.ClassCount);
     }
 
     /// <summary>
