@@ -210,6 +210,16 @@ public sealed class ReaderBoundsTests
     }
 
     [Fact]
+    public void Without_a_label_and_without_class_names_every_row_has_one_unnamed_class()
+    {
+        // This threw an ArgumentException from Dataset (label 0 outside [0, 0)) before; found by the fuzz test.
+        CsvTable t = Table("a,b\n1,2\n", new CsvReadOptions { LabelColumn = null });
+        Assert.Equal([string.Empty], t.Dataset.ClassNames);
+        Assert.Equal([0], t.Dataset.Labels);
+        Assert.Equal([string.Empty], Table("a,b\n1,2\n", new CsvReadOptions { LabelOptional = true }).Dataset.ClassNames);
+    }
+
+    [Fact]
     public void The_id_column_is_kept_as_text_and_is_not_a_feature()
     {
         CsvTable t = Table("id,a,label\nr-1,1,x\n\"with, comma\",2,y\n,3,x\n", new CsvReadOptions { IdColumn = "id" });

@@ -11,8 +11,8 @@ public sealed record CsvReadOptions
 {
     /// <summary>
     /// The label column's header name. Default: <c>label</c>. <see langword="null"/> reads no label (every row gets
-    /// label 0 and the dataset has the classes of <see cref="ClassNames"/>, or none): a label column that is present
-    /// is then ignored like any other unselected column, whatever it holds.
+    /// label 0 and the dataset has the classes of <see cref="ClassNames"/>, or one unnamed class): a label column that
+    /// is present is then ignored like any other unselected column, whatever it holds.
     /// </summary>
     public string? LabelColumn { get; init; } = "label";
 
@@ -67,7 +67,7 @@ public static class CsvDatasetReader
     /// <summary>Reads a file.</summary>
     /// <param name="path">The CSV file.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
-    /// <returns>The dataset (labels are all 0 with no classes when the label column is optional and absent).</returns>
+    /// <returns>The dataset (labels are all 0 when no label is read: see <see cref="CsvReadOptions.LabelColumn"/>).</returns>
     /// <exception cref="DataFormatException">The file is malformed.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static Dataset Read(string path, CsvReadOptions? options = null) => ReadTable(path, options).Dataset;
@@ -210,7 +210,8 @@ public static class CsvDatasetReader
 
         if (labelIndex < 0)
         {
-            return new CsvTable(new Dataset(features.ToArray(), new int[rows], featureNames, options.ClassNames ?? []), ids);
+            // Every row gets label 0: of the given classes, or of one unnamed class (a dataset needs a class per label).
+            return new CsvTable(new Dataset(features.ToArray(), new int[rows], featureNames, options.ClassNames is { Count: > 0 } given ? given : [string.Empty]), ids);
         }
 
         string[] seen = new string[firstSeen.Count];
