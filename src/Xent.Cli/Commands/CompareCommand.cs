@@ -244,10 +244,10 @@ internal static class CompareCommand
         report.Table("Options of each run", ["run", "options", "config"], results.Select(r => (IReadOnlyList<string>)[r.Spec.Name, r.Spec.Text, TrainingPipeline.Describe(r.Spec.Options).ReplaceLineEndings(" ")]));
         string html = report.Write(dir);
 
-        var csv = new StringBuilder(string.Join(",", headers.Select(h => h.Contains(',', StringComparison.Ordinal) ? $"\"{h}\"" : h)) + "\n");
+        var csv = new StringBuilder(string.Join(",", headers.Select(CsvText.Escape)) + "\n");
         foreach (string[] row in rows)
         {
-            csv.Append(string.Join(",", row.Select(c => c.Contains(',', StringComparison.Ordinal) ? $"\"{c}\"" : c))).Append('\n');
+            csv.Append(string.Join(",", row.Select(CsvText.Escape))).Append('\n');
         }
 
         AtomicFile.WriteAllText(Path.Combine(dir, "summary.csv"), csv.ToString());

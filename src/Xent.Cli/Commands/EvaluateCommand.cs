@@ -19,7 +19,8 @@ internal static class EvaluateCommand
         command.SetAction(parse =>
         {
             (Sequential net, ModelInfo info) = LoadModel(parse.GetRequiredValue(model).FullName);
-            Dataset dataset = Prepare(TrainCommand.ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label), ClassNames = info.ClassNames }), info);
+            // The model's features are found by name, in any order; other columns are skipped.
+            Dataset dataset = Prepare(ReadTable(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label), ClassNames = info.ClassNames, FeatureColumns = info.FeatureNames }).Dataset, info);
             EvaluationResult result = Evaluation.Evaluate(net, dataset, info.Loss == "nll");
             MetricsView.Render(context.Console, result, info.ClassNames, $"{dataset.Count} rows");
             return ExitCodes.Success;
@@ -33,7 +34,20 @@ internal static class EvaluateCommand
         {
             return ModelFile.Load(path);
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException)
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            throw new InputException(e.Message, e);
+        }
+    }
+
+    /// <summary>Reads a CSV; a malformed or missing file is bad input (exit 2).</summary>
+    internal static CsvTable ReadTable(string path, CsvReadOptions options)
+    {
+        try
+        {
+            return CsvDatasetReader.ReadTable(path, options);
+        }
+        catch (Exception e) when (e is DataFormatException or FileNotFoundException or IOException or UnauthorizedAccessException)
         {
             throw new InputException(e.Message, e);
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Text;
 using Xent.Cli.LossCases;
 using Xent.Data;
@@ -14,11 +15,12 @@ internal static class PredictCommand
     public static Command Create(CliContext context)
     {
         var model = new Option<FileInfo>("--model") { Description = "A model written by xent train.", Required = true };
-        var data = new Option<FileInfo>("--data") { Description = "A CSV with the model's feature columns (a label column is optional and ignored).", Required = true };
-        var label = new Option<string>("--label") { Description = "The label column's name, skipped if present.", DefaultValueFactory = _ => "label" };
+        var data = new Option<FileInfo>("--data") { Description = "A CSV with the model's feature columns, found by name in any order; other columns (a label, ids) are ignored.", Required = true };
+        var label = new Option<string>("--label") { Description = "Kept for compatibility: predict reads only the model's feature columns, so a label column is always ignored.", DefaultValueFactory = _ => "label" };
+        var id = new Option<string?>("--id") { Description = "Copy this column's values into the output, as its first column (for example an id)." };
         var output = new Option<string?>("--out") { Description = "Write the predictions to this CSV (default: standard output)." };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
-        var command = new Command("predict", "Predict classes and probabilities for the rows of a CSV.") { model, data, label, output, force };
+        var command = new Command("predict", "Predict classes and probabilities for the rows of a CSV.") { model, data, label, id, output, force };
         command.SetAction(parse =>
         {
             string? outPath = parse.GetValue(output);
@@ -27,42 +29,74 @@ internal static class PredictCommand
                 throw new InputException($"--out {outPath}: the file exists; pass --force to overwrite it.");
             }
 
+            string? idColumn = parse.GetValue(id);
+            if (idColumn is { Length: 0 })
+            {
+                throw new InputException("--id: expected a column name.");
+            }
+
             (Sequential net, ModelInfo info) = EvaluateCommand.LoadModel(parse.GetRequiredValue(model).FullName);
-            Dataset raw = TrainCommand.ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label), LabelOptional = true, ClassNames = info.ClassNames });
-            Dataset dataset = EvaluateCommand.Prepare(raw, info);
+            // Only the model's features (by name) and the id column are read: a label column is never parsed.
+            CsvTable table = EvaluateCommand.ReadTable(parse.GetRequiredValue(data).FullName, new CsvReadOptions
+            {
+                LabelColumn = null,
+                FeatureColumns = info.FeatureNames,
+                IdColumn = idColumn,
+                ClassNames = info.ClassNames,
+            });
+            Dataset dataset = EvaluateCommand.Prepare(table.Dataset, info);
             float[] probabilities = Evaluation.PredictProbabilities(net, dataset, info.Loss == "nll");
-            int classes = info.ClassNames.Count;
-            var csv = new StringBuilder("row,predicted");
-            foreach (string c in info.ClassNames)
-            {
-                csv.Append(",p_").Append(c);
-            }
-
-            csv.Append('\n');
-            for (int i = 0; i < dataset.Count; i++)
-            {
-                ReadOnlySpan<float> p = probabilities.AsSpan(i * classes, classes);
-                csv.Append(CultureInfo.InvariantCulture, $"{i + 1},{info.ClassNames[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(p)]}");
-                foreach (float v in p)
-                {
-                    csv.Append(',').Append(v.ToString("G6", CultureInfo.InvariantCulture));
-                }
-
-                csv.Append('\n');
-            }
-
+            string csv = Format(info.ClassNames, probabilities, idColumn, table.Ids);
             if (outPath is null)
             {
-                context.Out.Write(csv.ToString());
+                context.Out.Write(csv);
             }
             else
             {
-                AtomicFile.WriteAllText(outPath, csv.ToString());
+                AtomicFile.WriteAllText(outPath, csv);
                 context.Error.WriteLine($"Wrote {dataset.Count} predictions to {outPath}");
             }
 
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>The predictions as CSV: [id,] row, predicted, p_&lt;class&gt;…, every field escaped (RFC 4180).</summary>
+    internal static string Format(IReadOnlyList<string> classNames, float[] probabilities, string? idColumn, IReadOnlyList<string>? ids)
+    {
+        int classes = classNames.Count;
+        int rows = probabilities.Length / classes;
+        var csv = new StringBuilder();
+        if (idColumn is not null)
+        {
+            csv.AppendEscaped(idColumn).Append(',');
+        }
+
+        csv.Append("row,predicted");
+        foreach (string c in classNames)
+        {
+            csv.Append(',').AppendEscaped("p_" + c);
+        }
+
+        csv.Append('\n');
+        for (int i = 0; i < rows; i++)
+        {
+            ReadOnlySpan<float> p = probabilities.AsSpan(i * classes, classes);
+            if (idColumn is not null)
+            {
+                csv.AppendEscaped(ids![i]).Append(',');
+            }
+
+            csv.Append(i + 1).Append(',').AppendEscaped(classNames[TensorPrimitives.IndexOfMax(p)]);
+            foreach (float v in p)
+            {
+                csv.Append(',').Append(v.ToString("G6", CultureInfo.InvariantCulture));
+            }
+
+            csv.Append('\n');
+        }
+
+        return csv.ToString();
     }
 }

@@ -34,6 +34,149 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
         _ => throw new FormatException($"Unknown layer kind '{Kind}'."),
     };
 
+    /// <summary>
+    /// Checks the description without building anything, and lists the parameters that <see cref="Build"/> would
+    /// create, named as <see cref="Sequential.NameParameters"/> names them when this is the top-level model
+    /// (<c>0.weight</c>, <c>0.bias</c>, <c>1.0.weight</c> for a nested sequential, <c>1.inner.0.weight</c> for a
+    /// segment head). Sizes are computed in 64 bits, so a description whose layers could not be allocated (more
+    /// values than an array holds) is rejected here, before any memory is spent on it.
+    /// </summary>
+    /// <returns>Each parameter's name and shape, in the order of <see cref="Module.Parameters"/>.</returns>
+    /// <exception cref="FormatException">The description is incomplete, unknown, inconsistent or too large; the message names the layer.</exception>
+    public IReadOnlyList<KeyValuePair<string, int[]>> ParameterShapes() => ParameterShapes(out _, out _);
+
+    /// <summary>As <see cref="ParameterShapes()"/>, also giving the input and output features of the described layer.</summary>
+    /// <param name="inputs">Input features per sample.</param>
+    /// <param name="outputs">Output features per sample.</param>
+    /// <returns>Each parameter's name and shape.</returns>
+    /// <exception cref="FormatException">The description is incomplete, unknown, inconsistent or too large.</exception>
+    public IReadOnlyList<KeyValuePair<string, int[]>> ParameterShapes(out int inputs, out int outputs)
+    {
+        var shapes = new List<KeyValuePair<string, int[]>>();
+        (inputs, outputs) = Check(this, string.Empty, "the model", shapes, depth: 0);
+        return shapes;
+    }
+
+    /// <summary>The deepest nesting that <see cref="ParameterShapes()"/> accepts.</summary>
+    private const int MaxDepth = 64;
+
+    private static (int In, int Out) Check(LayerSpec? spec, string name, string where, List<KeyValuePair<string, int[]>> shapes, int depth)
+    {
+        if (spec is null)
+        {
+            throw new FormatException($"{where}: the layer description is empty.");
+        }
+
+        if (depth > MaxDepth)
+        {
+            throw new FormatException($"{where}: layers are nested more than {MaxDepth} deep.");
+        }
+
+        switch (spec.Kind)
+        {
+            case "linear":
+            {
+                Positive(spec.In, "in", where, spec.Kind);
+                Positive(spec.Out, "out", where, spec.Kind);
+                long weights = (long)spec.In * spec.Out;
+                if (weights > Array.MaxLength)
+                {
+                    throw new FormatException($"{where} (linear {spec.In} → {spec.Out}) needs {weights} weights, more than an array holds ({Array.MaxLength}).");
+                }
+
+                shapes.Add(KeyValuePair.Create(Child(name, "weight"), new[] { spec.Out, spec.In }));
+                shapes.Add(KeyValuePair.Create(Child(name, "bias"), new[] { spec.Out }));
+                return (spec.In, spec.Out);
+            }
+
+            case "relu" or "log_softmax" or "softmax" or "dropout":
+                Positive(spec.In, "in", where, spec.Kind);
+                if (spec.Out != 0 && spec.Out != spec.In)
+                {
+                    throw new FormatException($"{where} ({spec.Kind}) maps {spec.In} features to {spec.Out}; this layer keeps the size.");
+                }
+
+                if (!(spec.Probability >= 0 && spec.Probability < 1) || (spec.Kind != "dropout" && spec.Probability != 0))
+                {
+                    throw new FormatException($"{where} ({spec.Kind}) has probability {spec.Probability}; dropout needs one in [0, 1) and other layers none.");
+                }
+
+                return (spec.In, spec.In);
+
+            case "sequential":
+            {
+                (int inputs, int outputs) = CheckChildren(spec.Layers, name, where, spec.Kind, shapes, depth);
+                Stated(spec, inputs, outputs, where);
+                return (inputs, outputs);
+            }
+
+            case "segment_head":
+            {
+                Positive(spec.Segments, "segments", where, spec.Kind);
+                (int length, int classes) = CheckChildren(spec.Layers, Child(name, "inner"), where, spec.Kind, shapes, depth);
+                long inputs = (long)spec.Segments * length, outputs = (long)spec.Segments * classes;
+                if (inputs > int.MaxValue || outputs > int.MaxValue)
+                {
+                    throw new FormatException($"{where} (segment_head) has {spec.Segments} segments of {length} inputs and {classes} outputs: {inputs} inputs and {outputs} outputs per sample, more than {int.MaxValue}.");
+                }
+
+                Stated(spec, (int)inputs, (int)outputs, where);
+                return ((int)inputs, (int)outputs);
+            }
+
+            case null:
+                throw new FormatException($"{where}: the layer description has no kind.");
+            default:
+                throw new FormatException($"{where}: unknown layer kind '{spec.Kind}'.");
+        }
+    }
+
+    private static (int In, int Out) CheckChildren(IReadOnlyList<LayerSpec>? layers, string prefix, string where, string kind, List<KeyValuePair<string, int[]>> shapes, int depth)
+    {
+        if (layers is null || layers.Count == 0)
+        {
+            throw new FormatException($"{where} ({kind}) lists no layers.");
+        }
+
+        int inputs = 0, previous = 0;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            string name = Child(prefix, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            (int layerIn, int layerOut) = Check(layers[i], name, "layer " + name, shapes, depth + 1);
+            if (i == 0)
+            {
+                inputs = layerIn;
+            }
+            else if (layerIn != previous)
+            {
+                throw new FormatException($"layer {name} ({layers[i].Kind}) takes {layerIn} features but the layer before it gives {previous}.");
+            }
+
+            previous = layerOut;
+        }
+
+        return (inputs, previous);
+    }
+
+    private static void Stated(LayerSpec spec, int inputs, int outputs, string where)
+    {
+        // 0 means "not written" (the JSON omits default values).
+        if ((spec.In != 0 && spec.In != inputs) || (spec.Out != 0 && spec.Out != outputs))
+        {
+            throw new FormatException($"{where} ({spec.Kind}) states {spec.In} → {spec.Out} features but its layers map {inputs} → {outputs}.");
+        }
+    }
+
+    private static void Positive(int value, string field, string where, string kind)
+    {
+        if (value < 1)
+        {
+            throw new FormatException($"{where} ({kind}) has {field} = {value}; it must be at least 1.");
+        }
+    }
+
+    private static string Child(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
+
     private static Sequential BuildSequential(IReadOnlyList<LayerSpec>? layers, XentRandom random)
     {
         if (layers is null || layers.Count == 0)

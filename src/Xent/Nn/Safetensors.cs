@@ -140,6 +140,11 @@ public static class Safetensors
 
         string name = Path.GetFileName(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        if (!file.CanSeek)
+        {
+            throw new InvalidDataException($"{name}: not a safetensors file: not a regular file.");
+        }
+
         long length = file.Length;
         if (length < 8)
         {
@@ -188,7 +193,7 @@ public static class Safetensors
         }
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        var entries = new List<(string Name, string DType, int[] Shape, long Begin, long End)>();
+        var entries = new List<(string Name, string DType, int[] Shape, long Count, long Begin, long End)>();
         foreach (JsonProperty p in doc.RootElement.EnumerateObject())
         {
             if (p.Name == "__metadata__")
@@ -210,8 +215,18 @@ public static class Safetensors
         }
 
         var tensors = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in entries)
+        {
+            if (!seen.Add(e.Name))
+            {
+                throw new InvalidDataException($"{name}: corrupt header: tensor '{e.Name}' appears twice.");
+            }
+        }
+
         long previousEnd = 0;
         string previous = "";
+        byte[]? chunk = null;
         foreach (var e in entries.OrderBy(e => e.Begin))
         {
             if (e.Begin < previousEnd)
@@ -222,26 +237,47 @@ public static class Safetensors
             previousEnd = e.End;
             previous = e.Name;
             int size = e.DType == "F64" ? 8 : 4;
-            long count = e.Shape.Aggregate(1L, (a, b) => a * b);
             if (e.End > dataLength || e.Begin < 0 || e.End < e.Begin)
             {
                 throw new InvalidDataException($"{name}: tensor '{e.Name}' lies at bytes [{e.Begin}, {e.End}) but the data section has {dataLength} bytes (truncated file?).");
             }
 
-            if (e.End - e.Begin != count * size)
+            // The count was computed with checked arithmetic (ParseEntry), and the offsets lie inside the file, so
+            // the allocation below is never larger than the file.
+            if (e.Count > (e.End - e.Begin) / size || e.End - e.Begin != e.Count * size)
             {
-                throw new InvalidDataException($"{name}: tensor '{e.Name}' has shape [{string.Join(", ", e.Shape)}] ({count} × {size} bytes) but its offsets span {e.End - e.Begin} bytes.");
+                throw new InvalidDataException($"{name}: tensor '{e.Name}' has shape [{string.Join(", ", e.Shape)}] ({e.Count} × {size} bytes) but its offsets span {e.End - e.Begin} bytes.");
             }
 
-            var values = new float[count];
-            file.Position = 8 + (long)headerLength + e.Begin;
-            var bytes = new byte[e.End - e.Begin];
-            file.ReadExactly(bytes);
-            for (long i = 0; i < count; i++)
+            if (e.Count > Array.MaxLength)
             {
-                values[i] = size == 8
-                    ? (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan((int)(i * 8), 8))
-                    : BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(i * 4), 4));
+                throw new InvalidDataException($"{name}: tensor '{e.Name}' has {e.Count} values, more than Xent can hold in one tensor.");
+            }
+
+            var values = new float[e.Count];
+            file.Position = 8 + (long)headerLength + e.Begin;
+            if (size == 4 && BitConverter.IsLittleEndian)
+            {
+                file.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+            else
+            {
+                chunk ??= new byte[1 << 16];
+                long done = 0;
+                while (done < e.Count)
+                {
+                    int n = (int)Math.Min(e.Count - done, chunk.Length / size);
+                    Span<byte> bytes = chunk.AsSpan(0, n * size);
+                    file.ReadExactly(bytes);
+                    for (int i = 0; i < n; i++)
+                    {
+                        values[done + i] = size == 8
+                            ? (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(i * 8, 8))
+                            : BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * 4, 4));
+                    }
+
+                    done += n;
+                }
             }
 
             tensors[e.Name] = new NamedTensor(e.Shape, values);
@@ -250,7 +286,7 @@ public static class Safetensors
         return new SafetensorsFile(tensors, metadata);
     }
 
-    private static (string, string, int[], long, long) ParseEntry(string file, JsonProperty p)
+    private static (string, string, int[], long, long, long) ParseEntry(string file, JsonProperty p)
     {
         JsonElement v = p.Value;
         if (v.ValueKind != JsonValueKind.Object
@@ -264,7 +300,7 @@ public static class Safetensors
         string type = dtype.GetString()!;
         if (type is not ("F32" or "F64"))
         {
-            throw new InvalidDataException($"{file}: tensor '{p.Name}' has dtype {type}; Xent reads F32 and F64.");
+            throw new InvalidDataException($"{file}: tensor '{p.Name}' has dtype {Shorten(type)}; Xent reads F32 and F64.");
         }
 
         var dims = new int[shape.GetArrayLength()];
@@ -273,17 +309,36 @@ public static class Safetensors
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out dims[i]) || dims[i] < 0)
             {
-                throw new InvalidDataException($"{file}: tensor '{p.Name}' has an invalid shape {shape.GetRawText()}.");
+                throw new InvalidDataException($"{file}: tensor '{p.Name}' has an invalid shape {Shorten(shape.GetRawText())}.");
             }
 
             i++;
         }
 
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end))
+        long count = 1;
+        try
         {
-            throw new InvalidDataException($"{file}: tensor '{p.Name}' has invalid data_offsets {offsets.GetRawText()}.");
+            foreach (int d in dims)
+            {
+                count = checked(count * d);
+            }
+
+            _ = checked(count * 8);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{file}: tensor '{p.Name}' has shape {Shorten(shape.GetRawText())}, whose size overflows 64 bits.");
         }
 
-        return (p.Name, type, dims, begin, end);
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end))
+        {
+            throw new InvalidDataException($"{file}: tensor '{p.Name}' has invalid data_offsets {Shorten(offsets.GetRawText())}.");
+        }
+
+        return (p.Name, type, dims, count, begin, end);
     }
+
+    /// <summary>Cuts header text quoted in a message to 80 characters.</summary>
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 }

@@ -31,16 +31,53 @@ public static class ModelFile
     /// <summary>The format tag written in the metadata.</summary>
     public const string Format = "xent-model/1";
 
-    /// <summary>Writes the model atomically.</summary>
+    /// <summary>Writes the model atomically. A model file never holds a NaN or infinite value.</summary>
     /// <param name="path">The file.</param>
     /// <param name="model">The model.</param>
     /// <param name="info">The information to keep with it.</param>
+    /// <exception cref="InvalidOperationException">A weight or a standardizer value is NaN or infinite; the message names the tensor. Nothing is written.</exception>
     public static void Save(string path, Sequential model, ModelInfo info)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(info);
+        foreach (Parameter p in model.Parameters)
+        {
+            RefuseNonFinite(p.Name, p.Value);
+        }
+
+        if (info.Standardizer is { } s)
+        {
+            RefuseNonFinite("xent.standardizer mean", s.Mean);
+            RefuseNonFinite("xent.standardizer scale", s.Scale);
+        }
+
         Safetensors.Write(path, model.Parameters.Select(p => KeyValuePair.Create(p.Name, new NamedTensor(p.Shape, p.Value))), Metadata(model, info));
     }
+
+    private static void RefuseNonFinite(string tensor, float[] values)
+    {
+        int at = IndexOfNonFinite(values);
+        if (at >= 0)
+        {
+            throw new InvalidOperationException($"Cannot save the model: tensor '{tensor}' holds {Describe(values[at])} at index {at}; a model file holds finite values only (did the training diverge?).");
+        }
+    }
+
+    /// <summary>The index of the first NaN or infinity, or -1.</summary>
+    private static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string Describe(float value) => float.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
 
     /// <summary>The metadata strings of a model file.</summary>
     internal static Dictionary<string, string> Metadata(Sequential model, ModelInfo info)
@@ -61,10 +98,15 @@ public static class ModelFile
         return metadata;
     }
 
-    /// <summary>Reads a model file.</summary>
+    /// <summary>
+    /// Reads a model file. The architecture in the metadata is checked against the tensors in the file (names and
+    /// shapes) before any layer is built, so a file cannot make Xent allocate more than the file itself holds; a NaN
+    /// or infinite weight or standardizer value is refused.
+    /// </summary>
     /// <param name="path">The file.</param>
     /// <returns>The model and its information.</returns>
-    /// <exception cref="InvalidDataException">The file is corrupt, truncated, or not a Xent model; the message says which.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, truncated, not a Xent model, or holds a non-finite value; the message says which.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static (Sequential Model, ModelInfo Info) Load(string path)
     {
         SafetensorsFile file = Safetensors.Read(path);
@@ -80,57 +122,124 @@ public static class ModelFile
             throw new InvalidDataException($"{name}: not a Xent model: the metadata has no xent.architecture.");
         }
 
-        Sequential model;
+        LayerSpec spec;
+        IReadOnlyList<KeyValuePair<string, int[]>> shapes;
+        int inputs, outputs;
         ModelInfo info;
+        string field = "xent.architecture";
         try
         {
-            LayerSpec spec = JsonSerializer.Deserialize<LayerSpec>(architecture, JsonOptions.Compact) ?? throw new InvalidDataException($"{name}: empty architecture.");
-            model = spec.Build(new XentRandom(0)) as Sequential ?? throw new InvalidDataException($"{name}: the architecture is not a sequential model.");
-            model.NameParameters();
-            Standardizer? standardizer = null;
-            if (m.TryGetValue("xent.standardizer", out string? st))
+            spec = JsonSerializer.Deserialize<LayerSpec>(architecture, JsonOptions.Compact) ?? throw new InvalidDataException($"{name}: empty architecture.");
+            if (spec.Kind != "sequential")
             {
-                using JsonDocument doc = JsonDocument.Parse(st);
-                standardizer = new Standardizer(
-                    [.. doc.RootElement.GetProperty("mean").EnumerateArray().Select(e => e.GetSingle())],
-                    [.. doc.RootElement.GetProperty("scale").EnumerateArray().Select(e => e.GetSingle())]);
+                throw new InvalidDataException($"{name}: the architecture is not a sequential model.");
             }
 
+            // Sizes first, in 64 bits, against nothing but the description: no layer is built yet.
+            shapes = spec.ParameterShapes(out inputs, out outputs);
+            Standardizer? standardizer = null;
+            field = "xent.standardizer";
+            if (m.TryGetValue(field, out string? st))
+            {
+                using JsonDocument doc = JsonDocument.Parse(st);
+                float[] mean = ReadFloats(doc.RootElement.GetProperty("mean"), "mean", name);
+                float[] scale = ReadFloats(doc.RootElement.GetProperty("scale"), "scale", name);
+                if (mean.Length != scale.Length || scale.Any(v => !(v > 0)))
+                {
+                    throw new InvalidDataException($"{name}: xent.standardizer needs as many means as scales ({mean.Length} and {scale.Length}), and scales > 0.");
+                }
+
+                standardizer = new Standardizer(mean, scale);
+            }
+
+            field = "xent.classes";
+            string[] classes = JsonSerializer.Deserialize<string[]>(m.GetValueOrDefault(field, "[]")) ?? [];
+            field = "xent.features";
+            string[] features = JsonSerializer.Deserialize<string[]>(m.GetValueOrDefault(field, "[]")) ?? [];
             info = new ModelInfo
             {
-                ClassNames = JsonSerializer.Deserialize<string[]>(m.GetValueOrDefault("xent.classes", "[]")) ?? [],
-                FeatureNames = JsonSerializer.Deserialize<string[]>(m.GetValueOrDefault("xent.features", "[]")) ?? [],
+                ClassNames = classes,
+                FeatureNames = features,
                 Standardizer = standardizer,
                 Loss = m.GetValueOrDefault("xent.loss", "cross-entropy"),
             };
         }
-        catch (Exception e) when (e is JsonException or FormatException or ArgumentException or KeyNotFoundException or InvalidOperationException)
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{name}: corrupt model metadata: {field} is not what Xent writes (at {e.Path ?? "$"}, line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}).", e);
+        }
+        catch (Exception e) when (e is FormatException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{name}: corrupt model metadata: {field}: {e.Message}", e);
+        }
+
+        foreach ((string tensor, int[] shape) in shapes)
+        {
+            if (!file.Tensors.TryGetValue(tensor, out NamedTensor? t))
+            {
+                throw new InvalidDataException($"{name}: the tensor '{tensor}' that the architecture needs is missing.");
+            }
+
+            if (!t.Shape.AsSpan().SequenceEqual(shape))
+            {
+                throw new InvalidDataException($"{name}: tensor '{tensor}' has shape [{string.Join(", ", t.Shape)}]; the architecture needs [{string.Join(", ", shape)}].");
+            }
+
+            int at = IndexOfNonFinite(t.Values);
+            if (at >= 0)
+            {
+                throw new InvalidDataException($"{name}: tensor '{tensor}' holds {Describe(t.Values[at])} at index {at}; a model's weights must be finite.");
+            }
+        }
+
+        if (info.ClassNames.Count != outputs || info.FeatureNames.Count != inputs)
+        {
+            throw new InvalidDataException($"{name}: the metadata names {info.FeatureNames.Count} features and {info.ClassNames.Count} classes but the model maps {inputs} to {outputs}.");
+        }
+
+        if (info.Standardizer is { } s && s.Mean.Length != inputs)
+        {
+            throw new InvalidDataException($"{name}: the standardizer has {s.Mean.Length} values per feature but the model takes {inputs} features.");
+        }
+
+        Sequential model;
+        try
+        {
+            model = spec.Build(new XentRandom(0)) as Sequential ?? throw new InvalidDataException($"{name}: the architecture is not a sequential model.");
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
         {
             throw new InvalidDataException($"{name}: corrupt model metadata: {e.Message}", e);
         }
 
+        model.NameParameters();
         foreach (Parameter p in model.Parameters)
         {
-            if (!file.Tensors.TryGetValue(p.Name, out NamedTensor? t))
-            {
-                throw new InvalidDataException($"{name}: the tensor '{p.Name}' that the architecture needs is missing.");
-            }
-
-            if (!t.Shape.SequenceEqual(p.Shape))
-            {
-                throw new InvalidDataException($"{name}: tensor '{p.Name}' has shape [{string.Join(", ", t.Shape)}]; the architecture needs [{string.Join(", ", p.Shape)}].");
-            }
-
-            t.Values.CopyTo(p.Value, 0);
-        }
-
-        if (info.ClassNames.Count != model.OutputFeatures || info.FeatureNames.Count != model.InputFeatures)
-        {
-            throw new InvalidDataException($"{name}: the metadata names {info.FeatureNames.Count} features and {info.ClassNames.Count} classes but the model maps {model.InputFeatures} to {model.OutputFeatures}.");
+            file.Tensors[p.Name].Values.CopyTo(p.Value, 0);
         }
 
         return (model, info);
     }
+
+    /// <summary>Reads a standardizer array: finite numbers only.</summary>
+    private static float[] ReadFloats(JsonElement array, string field, string name)
+    {
+        var values = new float[array.GetArrayLength()];
+        int i = 0;
+        foreach (JsonElement e in array.EnumerateArray())
+        {
+            if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out double v) || !double.IsFinite(v) || !float.IsFinite((float)v))
+            {
+                throw new InvalidDataException($"{name}: xent.standardizer {field}[{i}] is {Shorten(e.GetRawText())}; standardizer values must be finite numbers.");
+            }
+
+            values[i++] = (float)v;
+        }
+
+        return values;
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }
 
 /// <summary>Shared JSON settings.</summary>
