@@ -148,6 +148,16 @@ public sealed class ReliabilityTests : IDisposable
         Assert.DoesNotContain("Exception", error);
     }
 
+    [Fact]
+    public void A_model_with_a_non_finite_weight_is_never_written()
+    {
+        Sequential model = Mlp.Create(2, [], 2, new XentRandom(1));
+        model.Parameters[0].Value[1] = float.NaN;
+        string path = Path.Combine(_dir, "nan.safetensors");
+        Assert.ThrowsAny<Exception>(() => ModelFile.Save(path, model, new ModelInfo { ClassNames = ["a", "b"], FeatureNames = ["x", "y"] }));
+        Assert.False(File.Exists(path));
+    }
+
     [Theory]
     [InlineData("--class-weights", "0,0,0")]
     [InlineData("--schedule", "step:2:nan")]
