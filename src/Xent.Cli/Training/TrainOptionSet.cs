@@ -46,7 +46,9 @@ internal sealed class TrainOptionSet
 
     public Option<int> ValidateEvery { get; } = new("--validate-every") { Description = "Also record validation loss and accuracy every N steps (0: per epoch only)." };
 
-    public IEnumerable<Option> All => [Loss, ClassWeights, LabelSmoothing, Hidden, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery];
+    public Option<int> EceBins { get; } = new("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
+
+    public IEnumerable<Option> All => [Loss, ClassWeights, LabelSmoothing, Hidden, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery, EceBins];
 
     public void AddTo(Command command)
     {
@@ -130,6 +132,7 @@ internal sealed class TrainOptionSet
             WeightDecay = NonNegative(parse.GetValue(WeightDecay), "--weight-decay"),
             ValidationFraction = val,
             TestFraction = test,
+            EceBins = Positive(parse.GetValue(EceBins), "--ece-bins"),
             Trainer = trainer,
         };
     }

@@ -11,6 +11,9 @@ public readonly record struct ReliabilityBin(double Lower, double Upper, long Co
 /// <summary>Probability quality: log loss, and expected calibration error with its reliability diagram.</summary>
 public static class Calibration
 {
+    /// <summary>The usual bin count for ECE and reliability diagrams (Guo et al., 2017): 15.</summary>
+    public const int DefaultBins = 15;
+
     /// <summary>
     /// Mean negative log-likelihood of the true class, −(1/n)·Σ log p[y], with probabilities clipped to
     /// [1e-15, 1 − 1e-15] as scikit-learn's log_loss does.
@@ -42,9 +45,9 @@ public static class Calibration
     /// <param name="truth">True classes.</param>
     /// <param name="probabilities">n × C probabilities.</param>
     /// <param name="classes">C.</param>
-    /// <param name="bins">How many bins. Default: 10.</param>
+    /// <param name="bins">How many bins. Default: 15 (<see cref="DefaultBins"/>).</param>
     /// <returns>The bins.</returns>
-    public static ReliabilityBin[] Reliability(ReadOnlySpan<int> truth, ReadOnlySpan<float> probabilities, int classes, int bins = 10)
+    public static ReliabilityBin[] Reliability(ReadOnlySpan<int> truth, ReadOnlySpan<float> probabilities, int classes, int bins = DefaultBins)
     {
         Check(truth, probabilities, classes);
         ArgumentOutOfRangeException.ThrowIfLessThan(bins, 1);
@@ -86,7 +89,7 @@ public static class Calibration
     /// <param name="classes">C.</param>
     /// <param name="bins">How many equal-width bins. Default: 10.</param>
     /// <returns>The ECE.</returns>
-    public static double ExpectedCalibrationError(ReadOnlySpan<int> truth, ReadOnlySpan<float> probabilities, int classes, int bins = 10)
+    public static double ExpectedCalibrationError(ReadOnlySpan<int> truth, ReadOnlySpan<float> probabilities, int classes, int bins = DefaultBins)
     {
         ReliabilityBin[] reliability = Reliability(truth, probabilities, classes, bins);
         double ece = 0;

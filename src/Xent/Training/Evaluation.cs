@@ -9,9 +9,13 @@ namespace Xent.Training;
 /// <param name="Predicted">The most probable class of each row.</param>
 /// <param name="Metrics">Classification metrics (when the data have labels).</param>
 /// <param name="LogLoss">Log loss.</param>
-/// <param name="ExpectedCalibrationError">ECE with 10 bins.</param>
-/// <param name="Reliability">The reliability bins.</param>
-public sealed record EvaluationResult(float[] Probabilities, int[] Predicted, ClassificationMetrics Metrics, double LogLoss, double ExpectedCalibrationError, ReliabilityBin[] Reliability);
+/// <param name="ExpectedCalibrationError">ECE over <see cref="EceBins"/> equal-width bins of the top probability.</param>
+/// <param name="Reliability">The reliability bins (as many as <see cref="EceBins"/>).</param>
+public sealed record EvaluationResult(float[] Probabilities, int[] Predicted, ClassificationMetrics Metrics, double LogLoss, double ExpectedCalibrationError, ReliabilityBin[] Reliability)
+{
+    /// <summary>The number of bins of the ECE and the reliability diagram.</summary>
+    public int EceBins => Reliability.Length;
+}
 
 /// <summary>Runs a trained model over data: probabilities, predictions and metrics.</summary>
 public static class Evaluation
@@ -53,9 +57,11 @@ public static class Evaluation
     /// <param name="model">The model.</param>
     /// <param name="data">Labelled rows (standardised as in training).</param>
     /// <param name="outputsAreLogProbabilities">Whether the model ends with log_softmax.</param>
+    /// <param name="eceBins">Bins of the ECE and the reliability diagram. Default: 15.</param>
     /// <returns>The result.</returns>
-    public static EvaluationResult Evaluate(Sequential model, Dataset data, bool outputsAreLogProbabilities)
+    public static EvaluationResult Evaluate(Sequential model, Dataset data, bool outputsAreLogProbabilities, int eceBins = Calibration.DefaultBins)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(eceBins, 1);
         float[] probabilities = PredictProbabilities(model, data, outputsAreLogProbabilities);
         int classes = model.OutputFeatures;
         var predicted = new int[data.Count];
@@ -68,7 +74,7 @@ public static class Evaluation
             probabilities, predicted,
             ClassificationMetrics.Compute(data.Labels, predicted, classes),
             Calibration.LogLoss(data.Labels, probabilities, classes),
-            Calibration.ExpectedCalibrationError(data.Labels, probabilities, classes),
-            Calibration.Reliability(data.Labels, probabilities, classes));
+            Calibration.ExpectedCalibrationError(data.Labels, probabilities, classes, eceBins),
+            Calibration.Reliability(data.Labels, probabilities, classes, eceBins));
     }
 }

@@ -59,6 +59,9 @@ public sealed record PipelineOptions
     /// <summary>Whether to standardise features (fitted on the training split). Default: true.</summary>
     public bool Standardize { get; init; } = true;
 
+    /// <summary>Bins of the ECE and the reliability diagram. Default: 15.</summary>
+    public int EceBins { get; init; } = Xent.Metrics.Calibration.DefaultBins;
+
     /// <summary>The trainer's options (epochs, batch size, seed, …).</summary>
     public TrainerOptions Trainer { get; init; } = new();
 
@@ -128,7 +131,7 @@ public static class TrainingPipeline
         TrainingResult result = Trainer.Fit(model, optimizer, loss, train, validation, trainerOptions, progress, resume, cancellationToken);
         Dataset held = test ?? validation ?? train;
         string evaluatedOn = test is not null ? "test" : validation is not null ? "validation" : "train";
-        EvaluationResult evaluation = Evaluation.Evaluate(model, held, options.Loss == LossKind.Nll);
+        EvaluationResult evaluation = Evaluation.Evaluate(model, held, options.Loss == LossKind.Nll, options.EceBins);
         var info = new ModelInfo { ClassNames = data.ClassNames, FeatureNames = data.FeatureNames, Standardizer = standardizer, Loss = options.Loss.Name() };
         return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights);
     }
