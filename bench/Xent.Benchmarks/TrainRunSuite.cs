@@ -59,7 +59,7 @@ internal static class TrainRunSuite
         var options = new PipelineOptions
         {
             Hidden = [],
-            Trainer = new TrainerOptions { Epochs = 200, Threads = threads, CheckpointPath = run.CheckpointPath, HistoryDirectory = run.Path },
+            Trainer = new TrainerOptions { Epochs = 200, EarlyStopping = null, Threads = threads, CheckpointPath = run.CheckpointPath, HistoryDirectory = run.Path },
         };
         var marks = new List<long>();
         var progress = new EpochClock(marks);
@@ -127,7 +127,7 @@ internal static class TrainRunSuite
     {
         public void Report(TrainingProgress value)
         {
-            if (value.Step == value.StepsPerEpoch)
+            if (value.EpochEnded)
             {
                 marks.Add(Stopwatch.GetTimestamp());
             }

@@ -106,7 +106,7 @@ public sealed class PredictCliTests : IDisposable
         string data = Data("d.csv", "f2,label,other\n1,plain,3\n");
         var (code, _, error) = Cli.Run(command, "--model", _model, "--data", data);
         Assert.Equal(2, code);
-        Assert.Equal("xent: error: d.csv:1: missing feature columns 'f1', 'f3' (2 of the 3 that are needed).", error.Trim());
+        Assert.Equal("xent: error: d.csv:1: missing columns 'f1', 'f3' (2 of the 3 the model reads).", error.Trim());
     }
 
     [Fact]

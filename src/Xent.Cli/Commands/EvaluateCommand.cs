@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spectre.Console;
 using Xent.Cli.LossCases;
 using Xent.Cli.Training;
 using Xent.Data;
@@ -13,16 +14,31 @@ internal static class EvaluateCommand
     public static Command Create(CliContext context)
     {
         var model = new Option<FileInfo>("--model") { Description = "A model written by xent train (model.safetensors).", Required = true };
-        var data = new Option<FileInfo>("--data") { Description = "A labelled CSV with the model's feature columns.", Required = true };
-        var label = new Option<string>("--label") { Description = "The label column's name.", DefaultValueFactory = _ => "label" };
-        var command = new Command("evaluate", "Print the classification report and confusion matrix of a saved model on a CSV.") { model, data, label };
+        var data = new Option<FileInfo>("--data") { Description = "A labelled CSV with the model's input columns (found by name, in any order; other columns are skipped).", Required = true };
+        var label = new Option<string>("--label") { Description = "The label column: its name or 0-based index. Default: label (without a header: the last column).", DefaultValueFactory = _ => "label" };
+        var noHeader = new Option<bool>("--no-header") { Description = "The file has no header row; columns are named c0, c1, …." };
+        var eceBins = new Option<int>("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
+        var command = new Command("evaluate", "Print the classification report and confusion matrix of a saved model on a CSV.") { model, data, label, noHeader, eceBins };
         command.SetAction(parse =>
         {
+            int bins = parse.GetValue(eceBins) is var b and >= 1 ? b : throw new InputException($"--ece-bins must be at least 1, got {parse.GetValue(eceBins)}.");
             (Sequential net, ModelInfo info) = LoadModel(parse.GetRequiredValue(model).FullName);
-            // The model's features are found by name, in any order; other columns are skipped.
-            Dataset dataset = Prepare(ReadTable(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label), ClassNames = info.ClassNames, FeatureColumns = info.FeatureNames }).Dataset, info);
-            EvaluationResult result = Evaluation.Evaluate(net, dataset, info.Loss == "nll");
-            MetricsView.Render(context.Console, result, info.ClassNames, $"{dataset.Count} rows");
+            ModelInput input = ReadForModel(parse.GetRequiredValue(data).FullName, info, parse.GetRequiredValue(label), null, !parse.GetValue(noHeader));
+            EvaluationResult result = Evaluation.Evaluate(net, input.Data, info.Loss == "nll", bins);
+            int overlap = info.CountTrainingRows(input.Table);
+            if (overlap > 0)
+            {
+                context.Console.MarkupLine(Markup.Escape(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"warning: {overlap} of these {input.Table.Count} rows ({100.0 * overlap / input.Table.Count:F1}%) are rows the model was trained on; scores on them overstate how it does on new data. Evaluate on a separate file (train --test-data) or the saved test split (train --save-splits)."))
+                    .Insert(0, "[yellow]") + "[/]");
+            }
+
+            if (input.UnseenCells > 0)
+            {
+                context.Console.WriteLine($"{input.UnseenCells} cells hold a category the training rows do not have (encoded as all zeros).");
+            }
+
+            MetricsView.Render(context.Console, result, info.ClassNames, $"{input.Data.Count} rows");
             return ExitCodes.Success;
         });
         return command;
@@ -34,34 +50,55 @@ internal static class EvaluateCommand
         {
             return ModelFile.Load(path);
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
             throw new InputException(e.Message, e);
         }
     }
 
-    /// <summary>Reads a CSV; a malformed or missing file is bad input (exit 2).</summary>
-    internal static CsvTable ReadTable(string path, CsvReadOptions options)
-    {
-        try
-        {
-            return CsvDatasetReader.ReadTable(path, options);
-        }
-        catch (Exception e) when (e is DataFormatException or FileNotFoundException or IOException or UnauthorizedAccessException)
-        {
-            throw new InputException(e.Message, e);
-        }
-    }
+    /// <summary>What a model reads from a CSV: the table as read, the encoded rows, and the cells with unseen categories.</summary>
+    internal sealed record ModelInput(DataTable Table, Dataset Data, long UnseenCells);
 
-    /// <summary>Checks the columns against the model and applies its standardisation.</summary>
-    internal static Dataset Prepare(Dataset data, ModelInfo info)
+    /// <summary>
+    /// Reads a CSV the way the model's training file was read (its input columns by name, their kinds, its missing-value
+    /// spellings) and encodes it with the model's preprocessor (or, for older models, its standardiser).
+    /// </summary>
+    internal static ModelInput ReadForModel(string path, ModelInfo info, string? label, string? idColumn, bool hasHeader)
     {
-        if (!data.FeatureNames.SequenceEqual(info.FeatureNames))
+        IReadOnlyList<KeyValuePair<string, ColumnKind>> schema = info.Preprocessor?.Schema ?? [.. info.FeatureNames.Select(n => KeyValuePair.Create(n, ColumnKind.Numeric))];
+        DataTable table = DataOptionSet.ReadTable(path, new TableReadOptions
         {
-            string missing = string.Join(", ", info.FeatureNames.Except(data.FeatureNames).Take(5));
-            throw new InputException($"The data's feature columns differ from the model's ({info.FeatureNames.Count} expected, {data.FeatureCount} found{(missing.Length > 0 ? "; missing: " + missing : "; same names in another order")}).");
+            Label = label,
+            HasHeader = hasHeader,
+            Schema = schema,
+            ClassNames = info.ClassNames,
+            IdColumn = idColumn,
+            MissingTokens = info.Preprocessor?.MissingTokens ?? TableReadOptions.DefaultMissingTokens,
+        });
+        if (info.Preprocessor is { } pre)
+        {
+            EncodedTable encoded = pre.Transform(table);
+            return new ModelInput(table, encoded.Data, encoded.UnseenCells);
         }
 
-        return info.Standardizer is { } s ? s.Transform(data) : data;
+        // An older, numeric-only model: no imputation, so a missing cell is an error.
+        int n = table.Count, d = table.Columns.Count;
+        var features = new float[(long)n * d];
+        for (int j = 0; j < d; j++)
+        {
+            float[] values = ((NumericColumn)table.Columns[j]).Values;
+            for (int i = 0; i < n; i++)
+            {
+                if (float.IsNaN(values[i]))
+                {
+                    throw new InputException($"{Path.GetFileName(path)}: data row {i + 1}, column '{table.Columns[j].Name}' is missing; this model was trained by an older Xent without missing-value handling. Retrain it to impute missing cells.");
+                }
+
+                features[(i * d) + j] = values[i];
+            }
+        }
+
+        var data = new Dataset(features, table.Labels, info.FeatureNames, info.ClassNames);
+        return new ModelInput(table, info.Standardizer is { } s ? s.TransformInPlace(data) : data, 0);
     }
 }

@@ -16,11 +16,12 @@ internal static class PredictCommand
     {
         var model = new Option<FileInfo>("--model") { Description = "A model written by xent train.", Required = true };
         var data = new Option<FileInfo>("--data") { Description = "A CSV with the model's feature columns, found by name in any order; other columns (a label, ids) are ignored.", Required = true };
-        var label = new Option<string>("--label") { Description = "Kept for compatibility: predict reads only the model's feature columns, so a label column is always ignored.", DefaultValueFactory = _ => "label" };
+        var label = new Option<string>("--label") { Description = "Kept for compatibility: predict reads only the model's input columns, so a label column is always ignored.", DefaultValueFactory = _ => "label" };
+        var noHeader = new Option<bool>("--no-header") { Description = "The file has no header row; columns are named c0, c1, …." };
         var id = new Option<string?>("--id") { Description = "Copy this column's values into the output, as its first column (for example an id)." };
         var output = new Option<string?>("--out") { Description = "Write the predictions to this CSV (default: standard output)." };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
-        var command = new Command("predict", "Predict classes and probabilities for the rows of a CSV.") { model, data, label, id, output, force };
+        var command = new Command("predict", "Predict classes and probabilities for the rows of a CSV.") { model, data, label, id, noHeader, output, force };
         command.SetAction(parse =>
         {
             string? outPath = parse.GetValue(output);
@@ -36,17 +37,16 @@ internal static class PredictCommand
             }
 
             (Sequential net, ModelInfo info) = EvaluateCommand.LoadModel(parse.GetRequiredValue(model).FullName);
-            // Only the model's features (by name) and the id column are read: a label column is never parsed.
-            CsvTable table = EvaluateCommand.ReadTable(parse.GetRequiredValue(data).FullName, new CsvReadOptions
-            {
-                LabelColumn = null,
-                FeatureColumns = info.FeatureNames,
-                IdColumn = idColumn,
-                ClassNames = info.ClassNames,
-            });
-            Dataset dataset = EvaluateCommand.Prepare(table.Dataset, info);
+            // Only the model's input columns (by name) and the id column are read: a label column is never parsed.
+            EvaluateCommand.ModelInput input = EvaluateCommand.ReadForModel(parse.GetRequiredValue(data).FullName, info, null, idColumn, !parse.GetValue(noHeader));
+            Dataset dataset = input.Data;
             float[] probabilities = Evaluation.PredictProbabilities(net, dataset, info.Loss == "nll");
-            string csv = Format(info.ClassNames, probabilities, idColumn, table.Ids);
+            string csv = Format(info.ClassNames, probabilities, idColumn, input.Table.Ids);
+            if (input.UnseenCells > 0)
+            {
+                context.Error.WriteLine($"{input.UnseenCells} cells hold a category the training rows do not have (encoded as all zeros).");
+            }
+
             if (outPath is null)
             {
                 context.Out.Write(csv);

@@ -15,18 +15,23 @@ internal static class TrainCommand
 {
     public static Command Create(CliContext context)
     {
-        var data = new Option<FileInfo>("--data") { Description = "Training CSV: a header row, numeric features and a label column.", Required = true };
-        var label = new Option<string>("--label") { Description = "The label column's name.", DefaultValueFactory = _ => "label" };
+        var data = new Option<FileInfo>("--data") { Description = "Training CSV: a header row (or --no-header), feature columns of numbers, text or booleans (missing cells allowed) and a label column.", Required = true };
+        var testData = new Option<FileInfo?>("--test-data") { Description = "A separate test CSV (same columns): scored instead of a test split of --data." };
+        var valData = new Option<FileInfo?>("--val-data") { Description = "A separate validation CSV (same columns): used instead of a validation split of --data." };
+        var saveSplits = new Option<bool>("--save-splits") { Description = "Write the rows of the test and validation splits of --data to out/test.csv and out/validation.csv, to evaluate on later." };
         var output = new Option<string>("--out") { Description = "Folder for model.safetensors, history, metrics.json and config.json (locked while the run lasts).", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace the files of a previous run in --out (other files stay)." };
         var checkpointEvery = new Option<string>("--checkpoint-every") { Description = "When to write out/checkpoint.safetensors: epoch (each epoch), N (every N steps, and at the end) or never.", DefaultValueFactory = _ => "epoch" };
         var resume = new Option<bool>("--resume") { Description = "Continue from out/checkpoint.safetensors (same options and data)." };
+        var reading = new DataOptionSet();
         var options = new TrainOptionSet();
-        var command = new Command("train", "Train a classifier on a CSV file.") { data, label, output, force, checkpointEvery, resume };
+        var command = new Command("train", "Train a classifier on a CSV file.") { data, testData, valData, saveSplits, output, force, checkpointEvery, resume };
+        reading.AddTo(command);
         options.AddTo(command);
         command.SetAction(parse =>
         {
             PipelineOptions pipeline = options.Read(parse);
+            TableReadOptions read = reading.Read(parse);
             (bool checkpoints, int every) = ParseCheckpointEvery(parse.GetRequiredValue(checkpointEvery));
             bool resuming = parse.GetValue(resume);
             if (resuming && !checkpoints)
@@ -36,30 +41,39 @@ internal static class TrainCommand
 
             RunDirectoryMode mode = resuming ? RunDirectoryMode.Resume : parse.GetValue(force) ? RunDirectoryMode.Overwrite : RunDirectoryMode.New;
             using RunDirectory dir = RunDirectory.Open(parse.GetRequiredValue(output), mode);
-            Dataset dataset = ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label) });
+            string dataPath = parse.GetRequiredValue(data).FullName;
+            DataTable table = DataOptionSet.ReadTable(dataPath, read);
+            TableReadOptions same = read with { Schema = table.Schema, ClassNames = table.ClassNames, Drop = [], Categorical = [], Numeric = [] };
+            DataTable? validation = parse.GetValue(valData) is { } v ? DataOptionSet.ReadTable(v.FullName, same) : null;
+            DataTable? test = parse.GetValue(testData) is { } t ? DataOptionSet.ReadTable(t.FullName, same) : null;
+            pipeline = pipeline with
+            {
+                MissingTokens = read.MissingTokens,
+                Trainer = pipeline.Trainer with { CheckpointPath = checkpoints ? dir.CheckpointPath : null, CheckpointEverySteps = every, HistoryDirectory = dir.Path },
+            };
+            try
+            {
+                // Every check that needs no training, before anything of a previous run is replaced.
+                TrainingPipeline.Check(table, pipeline, validation, test);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InputException(e.Message, e);
+            }
+
             if (mode == RunDirectoryMode.Overwrite)
             {
-                // Only once the data and options are known to be usable: a refused run must not cost the previous one.
-                try
-                {
-                    TrainingPipeline.Check(dataset, pipeline);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new InputException(e.Message, e);
-                }
-
                 dir.ClearPreviousRun();
             }
 
-            pipeline = pipeline with
-            {
-                Trainer = pipeline.Trainer with { CheckpointPath = checkpoints ? dir.CheckpointPath : null, CheckpointEverySteps = every, HistoryDirectory = dir.Path },
-            };
-            return Run(context, dataset, pipeline, dir, resuming, parse.GetRequiredValue(data).Name);
+            var inputs = new TrainingInputs(table, validation, test, dataPath, read.HasHeader, parse.GetValue(saveSplits));
+            return Run(context, inputs, pipeline, dir, resuming, parse.GetRequiredValue(data).Name);
         });
         return command;
     }
+
+    /// <summary>The data of a training run: the table and, when given, separate validation and test tables.</summary>
+    internal sealed record TrainingInputs(DataTable Table, DataTable? Validation, DataTable? Test, string Path, bool HasHeader, bool SaveSplits);
 
     /// <summary>Reads --checkpoint-every: <c>epoch</c> (or 0), a step count, or <c>never</c>.</summary>
     internal static (bool Enabled, int EverySteps) ParseCheckpointEvery(string text)
@@ -92,19 +106,27 @@ internal static class TrainCommand
         }
     }
 
-    internal static int Run(CliContext context, Dataset dataset, PipelineOptions pipeline, RunDirectory dir, bool resume, string dataName)
+    internal static int Run(CliContext context, TrainingInputs inputs, PipelineOptions pipeline, RunDirectory dir, bool resume, string dataName)
     {
         IAnsiConsole console = context.Console;
-        int[] counts = dataset.ClassCounts();
+        DataTable table = inputs.Table;
+        int[] counts = table.ClassCounts();
+        int numeric = table.Columns.Count(c => c.Kind == ColumnKind.Numeric);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{dataset.Count} rows, {dataset.FeatureCount} features, {dataset.ClassCount} classes ({string.Join(", ", dataset.ClassNames.Select((c, i) => $"{c}: {counts[i]}"))})"));
+            $"{table.Count} rows, {table.Columns.Count} feature columns ({numeric} numeric, {table.Columns.Count - numeric} categorical or boolean), {table.ClassCount} classes ({string.Join(", ", table.ClassNames.Select((c, i) => $"{c}: {counts[i]}"))})"));
+        string[] missing = [.. table.Columns.Select(c => (c.Name, Missing: c.MissingCount())).Where(c => c.Missing > 0).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Name} {c.Missing}"))];
+        if (missing.Length > 0)
+        {
+            console.WriteLine($"Missing values (imputed; an indicator column is added where training rows miss them): {string.Join(", ", missing)}");
+        }
+
         var sink = new DiagnosticCollector();
-        int trainRows = dataset.Count - (int)Math.Round(dataset.Count * (pipeline.ValidationFraction + pipeline.TestFraction));
+        int trainRows = table.Count - (int)Math.Round(table.Count * ((inputs.Validation is null ? pipeline.ValidationFraction : 0) + (inputs.Test is null ? pipeline.TestFraction : 0)));
         int steps = pipeline.Trainer.Epochs * Math.Max(1, BatchOrder.BatchCount(Math.Max(1, trainRows), pipeline.Trainer.BatchSize));
         PipelineResult result;
         try
         {
-            result = TrainingProgressView.Run(context, "train", steps, progress => TrainingPipeline.Run(dataset, pipeline, progress, sink, resume));
+            result = TrainingProgressView.Run(context, "train", steps, progress => TrainingPipeline.Run(table, pipeline, progress, sink, resume, default, inputs.Validation, inputs.Test));
         }
         catch (ArgumentException e)
         {
@@ -123,25 +145,43 @@ internal static class TrainCommand
         TrainingResult training = result.Training;
         if (training.StoppedEarly)
         {
-            console.WriteLine($"Early stopping after epoch {training.History.Epochs.Count}; keeping the weights of epoch {training.BestEpoch + 1}.");
+            console.WriteLine($"Early stopping after epoch {training.History.Epochs.Count}; keeping the weights of epoch {training.BestEpoch + 1} (the best validation loss).");
         }
 
         if (result.ClassWeights is { } w)
         {
-            console.WriteLine("Class weights: " + string.Join(", ", dataset.ClassNames.Select((c, i) => string.Create(CultureInfo.InvariantCulture, $"{c} {w[i]:G4}"))));
+            console.WriteLine("Class weights: " + string.Join(", ", table.ClassNames.Select((c, i) => string.Create(CultureInfo.InvariantCulture, $"{c} {w[i]:G4}"))));
+        }
+
+        if (result.UnseenCells > 0)
+        {
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"The {result.EvaluatedOn} rows hold {result.UnseenCells} cells whose category the training rows do not have (encoded as all zeros)."));
         }
 
         string staging = dir.StagingPath;
         ModelFile.Save(Path.Combine(staging, "model.safetensors"), result.Model, result.Info);
-        Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "metrics.json"), MetricsView.ToJson(result.Evaluation, dataset.ClassNames, result.EvaluatedOn));
+        Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "metrics.json"), MetricsView.ToJson(result.Evaluation, table.ClassNames, result.EvaluatedOn));
         string config = TrainingPipeline.Describe(pipeline);
         Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "config.json"), config);
         Xent.Reports.TrainingReport.Build(result, config, dataName).Write(staging);
-        Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "report.txt"), ClassificationReport.Format(result.Evaluation.Metrics, dataset.ClassNames));
+        Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "report.txt"), ClassificationReport.Format(result.Evaluation.Metrics, table.ClassNames));
+        var written = new List<string> { "model.safetensors", "history.csv", "epochs.csv", "metrics.json", "config.json", "report.txt", "report.html" };
+        if (inputs.SaveSplits)
+        {
+            foreach ((string file, int[] rows) in new[] { ("test.csv", result.Split.Test), ("validation.csv", result.Split.Validation) })
+            {
+                if (rows.Length > 0)
+                {
+                    CsvTableReader.CopyRows(inputs.Path, Path.Combine(staging, file), rows, inputs.HasHeader);
+                    written.Add(file);
+                }
+            }
+        }
+
         dir.Publish();
         string html = Path.Combine(dir.Path, "report.html");
-        MetricsView.Render(console, result.Evaluation, dataset.ClassNames, $"{result.EvaluatedOn} split ({result.Evaluation.Predicted.Length} rows)");
-        console.WriteLine($"Wrote model.safetensors, history.csv, epochs.csv, metrics.json, config.json, report.txt and the charts to {dir.Path}");
+        MetricsView.Render(console, result.Evaluation, table.ClassNames, $"{result.EvaluatedOn} {(result.EvaluatedOn == "test" && inputs.Test is not null ? "file" : "split")} ({result.Evaluation.Predicted.Length} rows)");
+        console.WriteLine($"Wrote {string.Join(", ", written)} and the charts to {dir.Path}");
         console.WriteLine($"Report: {html}");
         return ExitCodes.Success;
     }

@@ -28,9 +28,11 @@ internal sealed class TrainOptionSet
 
     public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay. Default: 0." };
 
-    public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 30 };
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "The most epochs to train (early stopping usually ends sooner).", DefaultValueFactory = _ => 200 };
 
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Mini-batch size.", DefaultValueFactory = _ => 32 };
+
+    public Option<bool> DropLast { get; } = new("--drop-last") { Description = "Drop each epoch's last batch when it is partial." };
 
     public Option<double> ValidationFraction { get; } = new("--val-fraction") { Description = "Validation share of the rows.", DefaultValueFactory = _ => 0.1 };
 
@@ -42,13 +44,13 @@ internal sealed class TrainOptionSet
 
     public Option<string> Schedule { get; } = new("--schedule") { Description = "constant, step:EPOCHS[:GAMMA] or cosine[:T_MAX].", DefaultValueFactory = _ => "constant" };
 
-    public Option<int?> EarlyStopping { get; } = new("--early-stopping") { Description = "Stop after this many epochs without a better validation loss, keeping the best weights." };
+    public Option<int> EarlyStopping { get; } = new("--early-stopping") { Description = "Stop after this many epochs without a better validation loss, keeping the best weights; 0 turns it off.", DefaultValueFactory = _ => 10 };
 
     public Option<int> ValidateEvery { get; } = new("--validate-every") { Description = "Also record validation loss and accuracy every N steps (0: per epoch only)." };
 
     public Option<int> EceBins { get; } = new("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
 
-    public IEnumerable<Option> All => [Loss, ClassWeights, LabelSmoothing, Hidden, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery, EceBins];
+    public IEnumerable<Option> All => [Loss, ClassWeights, LabelSmoothing, Hidden, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, DropLast, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery, EceBins];
 
     public void AddTo(Command command)
     {
@@ -69,7 +71,8 @@ internal sealed class TrainOptionSet
             Seed = parse.GetValue(Seed),
             Threads = parse.GetValue(Threads) is int t ? Positive(t, "--threads") : null,
             Schedule = ParseSchedule(parse.GetRequiredValue(Schedule), epochs),
-            EarlyStopping = parse.GetValue(EarlyStopping) is int p ? new Xent.Training.EarlyStopping("val_loss", Positive(p, "--early-stopping")) : null,
+            EarlyStopping = NonNegative(parse.GetValue(EarlyStopping), "--early-stopping") is int p and > 0 ? new Xent.Training.EarlyStopping("val_loss", p) : null,
+            DropLast = parse.GetValue(DropLast),
             ValidateEverySteps = NonNegative(parse.GetValue(ValidateEvery), "--validate-every"),
         };
         double smoothing = parse.GetValue(LabelSmoothing);

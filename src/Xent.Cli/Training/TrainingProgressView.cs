@@ -22,6 +22,12 @@ internal static class TrainingProgressView
                     ProgressTask task = ctx.AddTask(Markup.Escape(label), maxValue: totalSteps);
                     result = work(new Callback(p =>
                     {
+                        if (p.EpochEnded)
+                        {
+                            task.Description = Markup.Escape($"{label} {EpochLine(p)}");
+                            return;
+                        }
+
                         task.Increment(1);
                         task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{label} epoch {p.Epoch + 1}/{p.Epochs} loss {p.Loss:G5} acc {p.Accuracy:F3}"));
                     }));
@@ -31,11 +37,23 @@ internal static class TrainingProgressView
 
         return work(new Callback(p =>
         {
-            if (p.Step == p.StepsPerEpoch)
+            if (p.EpochEnded)
             {
-                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} epoch {p.Epoch + 1}/{p.Epochs}: last batch loss {p.Loss:G5}, accuracy {p.Accuracy:F3}, lr {p.LearningRate:G4}"));
+                context.Out.WriteLine($"{label} {EpochLine(p)}");
             }
         }));
+    }
+
+    /// <summary>One epoch's figures: the mean training loss and accuracy over its rows, and the validation loss and accuracy.</summary>
+    internal static string EpochLine(TrainingProgress p)
+    {
+        string line = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.Epochs}: loss {p.EpochLoss:G5}, accuracy {p.EpochAccuracy:F3}");
+        if (!double.IsNaN(p.ValidationLoss))
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $"; validation loss {p.ValidationLoss:G5}, accuracy {p.ValidationAccuracy:F3}");
+        }
+
+        return line + string.Create(CultureInfo.InvariantCulture, $"; lr {p.LearningRate:G4}");
     }
 
     private sealed class Callback(Action<TrainingProgress> action) : IProgress<TrainingProgress>

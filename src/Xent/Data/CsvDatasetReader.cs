@@ -334,7 +334,7 @@ public static class CsvDatasetReader
     }
 
     /// <summary>Refuses a field longer than <see cref="MaxFieldBytes"/> and bytes that are not UTF-8, naming the line and column.</summary>
-    private static void CheckRecord(CsvReader csv, string source, long line, string[]? header)
+    internal static void CheckRecord(CsvReader csv, string source, long line, string[]? header)
     {
         ReadOnlySpan<byte> raw = csv.RawRecord;
         if (raw.Length > MaxFieldBytes)
@@ -401,7 +401,7 @@ public static class CsvDatasetReader
         return whole.Overlaps(part, out int offset) ? offset : 0;
     }
 
-    private static bool Read(CsvReader csv, string source)
+    internal static bool Read(CsvReader csv, string source)
     {
         try
         {
@@ -441,7 +441,7 @@ public static class CsvDatasetReader
         return !float.IsFinite(value);
     }
 
-    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> cell)
+    internal static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> cell)
     {
         int start = 0, end = cell.Length;
         while (start < end && cell[start] == (byte)' ')
@@ -458,7 +458,7 @@ public static class CsvDatasetReader
     }
 
     /// <summary>Stable class order: numeric when every label is an integer, else ordinal.</summary>
-    private static string[] DeriveClasses(string[] distinct)
+    internal static string[] DeriveClasses(string[] distinct)
     {
         bool numeric = distinct.All(l => long.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out _));
         return numeric

@@ -11,11 +11,41 @@ public sealed record ModelInfo
     /// <summary>Class names; output i is class i.</summary>
     public required IReadOnlyList<string> ClassNames { get; init; }
 
-    /// <summary>Feature names, in input order.</summary>
+    /// <summary>The input columns a CSV must have, by name: the model's features, or with a <see cref="Preprocessor"/> its input columns.</summary>
     public required IReadOnlyList<string> FeatureNames { get; init; }
 
-    /// <summary>The standardisation fitted on the training split, applied before the model; <see langword="null"/> for none.</summary>
+    /// <summary>The standardisation fitted on the training split, applied before the model; <see langword="null"/> for none (older, numeric-only models).</summary>
     public Standardizer? Standardizer { get; init; }
+
+    /// <summary>The column pipeline (imputation, one-hot encoding, standardisation) fitted on the training split; <see langword="null"/> in older models.</summary>
+    public Preprocessor? Preprocessor { get; init; }
+
+    /// <summary>Training rows per class, or <see langword="null"/>.</summary>
+    public IReadOnlyList<int>? ClassCounts { get; init; }
+
+    /// <summary>Sorted 64-bit hashes of the training rows' input values (<see cref="DataTable.RowHashes"/>), to warn when an evaluation scores rows the model was trained on; <see langword="null"/> when not kept.</summary>
+    public IReadOnlyList<ulong>? TrainingRowHashes { get; init; }
+
+    /// <summary>How many rows of a table are among the training rows, by their hashes (0 when no hashes are kept).</summary>
+    /// <param name="table">Rows read with the model's schema.</param>
+    /// <returns>The count.</returns>
+    public int CountTrainingRows(DataTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (TrainingRowHashes is not { Count: > 0 } hashes)
+        {
+            return 0;
+        }
+
+        ulong[] sorted = hashes as ulong[] ?? [.. hashes];
+        int overlap = 0;
+        foreach (ulong h in table.RowHashes())
+        {
+            overlap += Array.BinarySearch(sorted, h) >= 0 ? 1 : 0;
+        }
+
+        return overlap;
+    }
 
     /// <summary>The loss the model was trained with (<c>cross-entropy</c>, <c>soft-cross-entropy</c> or <c>nll</c>).</summary>
     public string Loss { get; init; } = "cross-entropy";
@@ -95,6 +125,27 @@ public static class ModelFile
             metadata["xent.standardizer"] = JsonSerializer.Serialize(new { mean = s.Mean, scale = s.Scale });
         }
 
+        if (info.Preprocessor is { } pre)
+        {
+            metadata["xent.preprocessor"] = pre.ToJson();
+        }
+
+        if (info.ClassCounts is { } counts)
+        {
+            metadata["xent.class_counts"] = JsonSerializer.Serialize(counts);
+        }
+
+        if (info.TrainingRowHashes is { Count: > 0 } hashes)
+        {
+            byte[] bytes = new byte[hashes.Count * 8];
+            for (int i = 0; i < hashes.Count; i++)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(i * 8), hashes[i]);
+            }
+
+            metadata["xent.train_rows"] = Convert.ToBase64String(bytes);
+        }
+
         return metadata;
     }
 
@@ -152,6 +203,41 @@ public static class ModelFile
                 standardizer = new Standardizer(mean, scale);
             }
 
+            Preprocessor? preprocessor = null;
+            field = "xent.preprocessor";
+            if (m.TryGetValue(field, out string? pre))
+            {
+                try
+                {
+                    preprocessor = Preprocessor.FromJson(pre);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new InvalidDataException($"{name}: {e.Message}", e);
+                }
+            }
+
+            field = "xent.class_counts";
+            int[]? counts = m.TryGetValue(field, out string? cc) ? JsonSerializer.Deserialize<int[]>(cc) : null;
+            field = "xent.train_rows";
+            ulong[]? rowHashes = null;
+            if (m.TryGetValue(field, out string? rh))
+            {
+                byte[] bytes = Convert.FromBase64String(rh);
+                if (bytes.Length % 8 != 0)
+                {
+                    throw new FormatException("the row hashes are not whole 64-bit values.");
+                }
+
+                rowHashes = new ulong[bytes.Length / 8];
+                for (int i = 0; i < rowHashes.Length; i++)
+                {
+                    rowHashes[i] = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(i * 8));
+                }
+
+                Array.Sort(rowHashes);
+            }
+
             field = "xent.classes";
             string[] classes = JsonSerializer.Deserialize<string[]>(m.GetValueOrDefault(field, "[]")) ?? [];
             field = "xent.features";
@@ -161,6 +247,9 @@ public static class ModelFile
                 ClassNames = classes,
                 FeatureNames = features,
                 Standardizer = standardizer,
+                Preprocessor = preprocessor,
+                ClassCounts = counts,
+                TrainingRowHashes = rowHashes,
                 Loss = m.GetValueOrDefault("xent.loss", "cross-entropy"),
             };
         }
@@ -192,7 +281,19 @@ public static class ModelFile
             }
         }
 
-        if (info.ClassNames.Count != outputs || info.FeatureNames.Count != inputs)
+        if (info.Preprocessor is { } pipeline)
+        {
+            if (pipeline.OutputWidth != inputs || !pipeline.Columns.Select(c => c.Name).SequenceEqual(info.FeatureNames))
+            {
+                throw new InvalidDataException($"{name}: the preprocessor reads {pipeline.Columns.Count} columns into {pipeline.OutputWidth} inputs, but the metadata names {info.FeatureNames.Count} columns and the model takes {inputs} inputs.");
+            }
+
+            if (info.ClassNames.Count != outputs)
+            {
+                throw new InvalidDataException($"{name}: the metadata names {info.ClassNames.Count} classes but the model has {outputs} outputs.");
+            }
+        }
+        else if (info.ClassNames.Count != outputs || info.FeatureNames.Count != inputs)
         {
             throw new InvalidDataException($"{name}: the metadata names {info.FeatureNames.Count} features and {info.ClassNames.Count} classes but the model maps {inputs} to {outputs}.");
         }

@@ -63,6 +63,11 @@ public static class Trainer
             throw new ArgumentException("The training split is empty.", nameof(train));
         }
 
+        if (options.DropLast && train.Count < options.BatchSize)
+        {
+            throw new ArgumentException($"With drop-last, the {train.Count} training rows do not fill one batch of {options.BatchSize}; use a smaller --batch-size.", nameof(options));
+        }
+
         long batch = Math.Min(options.BatchSize, train.Count);
         if (batch * Math.Max(d, classes) > Array.MaxLength)
         {
@@ -103,6 +108,7 @@ public static class Trainer
             .Add("loss.label_smoothing", loss.LabelSmoothing)
             .Add("epochs", options.Epochs)
             .Add("batch_size", options.BatchSize)
+            .Add("drop_last", options.DropLast)
             .Add("seed", options.Seed)
             .AddRecord("schedule", options.Schedule)
             .AddRecord("early_stopping", options.EarlyStopping)

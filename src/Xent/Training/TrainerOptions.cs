@@ -31,8 +31,11 @@ public sealed record TrainerOptions
     /// <summary>Passes over the training rows. Default: 30.</summary>
     public int Epochs { get; init; } = 30;
 
-    /// <summary>Rows per mini-batch (the last batch of an epoch may be smaller). Default: 32.</summary>
+    /// <summary>Rows per mini-batch (the last batch of an epoch may be smaller, unless <see cref="DropLast"/>). Default: 32.</summary>
     public int BatchSize { get; init; } = 32;
+
+    /// <summary>Drop each epoch's last batch when it is partial (as PyTorch's DataLoader(drop_last=True)). Default: false.</summary>
+    public bool DropLast { get; init; }
 
     /// <summary>The seed of the batch order (model initialisation takes its own). Default: 0.</summary>
     public ulong Seed { get; init; }
@@ -92,4 +95,20 @@ public sealed record TrainerOptions
 /// <param name="Loss">This batch's loss.</param>
 /// <param name="Accuracy">This batch's accuracy.</param>
 /// <param name="LearningRate">The learning rate.</param>
-public readonly record struct TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss, double Accuracy, double LearningRate);
+public readonly record struct TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss, double Accuracy, double LearningRate)
+{
+    /// <summary>Whether this report closes an epoch (sent once per epoch, after the step reports, with the epoch's figures).</summary>
+    public bool EpochEnded { get; init; }
+
+    /// <summary>At an epoch's end: the mean training loss over the epoch's rows (NaN otherwise).</summary>
+    public double EpochLoss { get; init; } = double.NaN;
+
+    /// <summary>At an epoch's end: the training accuracy over the epoch's rows (NaN otherwise).</summary>
+    public double EpochAccuracy { get; init; } = double.NaN;
+
+    /// <summary>At an epoch's end: the validation loss (NaN without validation rows).</summary>
+    public double ValidationLoss { get; init; } = double.NaN;
+
+    /// <summary>At an epoch's end: the validation accuracy (NaN without validation rows).</summary>
+    public double ValidationAccuracy { get; init; } = double.NaN;
+}

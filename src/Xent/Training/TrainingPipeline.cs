@@ -59,11 +59,17 @@ public sealed record PipelineOptions
     /// <summary>Whether to standardise features (fitted on the training split). Default: true.</summary>
     public bool Standardize { get; init; } = true;
 
+    /// <summary>The spellings of a missing cell the data were read with (stored with the model, so predictions read files the same way). Default: NA, NaN, ?, null.</summary>
+    public IReadOnlyList<string> MissingTokens { get; init; } = TableReadOptions.DefaultMissingTokens;
+
+    /// <summary>Keep hashes of the training rows in the model so that <c>evaluate</c> can warn about overlap (up to this many rows). Default: 2,000,000.</summary>
+    public int MaxRowHashes { get; init; } = 2_000_000;
+
     /// <summary>Bins of the ECE and the reliability diagram. Default: 15.</summary>
     public int EceBins { get; init; } = Xent.Metrics.Calibration.DefaultBins;
 
-    /// <summary>The trainer's options (epochs, batch size, seed, …).</summary>
-    public TrainerOptions Trainer { get; init; } = new();
+    /// <summary>The trainer's options. Default: at most 200 epochs, early stopping on the validation loss with patience 10 (keeping the best weights), batch size 32, seed 0.</summary>
+    public TrainerOptions Trainer { get; init; } = new() { Epochs = 200, EarlyStopping = new EarlyStopping("val_loss", 10) };
 
     /// <summary>The learning rate actually used.</summary>
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Sgd ? 0.1 : 1e-3);
@@ -77,7 +83,11 @@ public sealed record PipelineOptions
 /// <param name="EvaluatedOn">"test" or "validation".</param>
 /// <param name="Split">The row indices of each split.</param>
 /// <param name="ClassWeights">The class weights used, or null.</param>
-public sealed record PipelineResult(Sequential Model, ModelInfo Info, TrainingResult Training, EvaluationResult Evaluation, string EvaluatedOn, SplitIndices Split, double[]? ClassWeights);
+public sealed record PipelineResult(Sequential Model, ModelInfo Info, TrainingResult Training, EvaluationResult Evaluation, string EvaluatedOn, SplitIndices Split, double[]? ClassWeights)
+{
+    /// <summary>Cells of the evaluated rows whose category the training rows did not have (encoded as all zeros).</summary>
+    public long UnseenCells { get; init; }
+}
 
 /// <summary>
 /// The whole path from a dataset to a scored model: stratified split, standardisation fitted on the training split,
@@ -85,7 +95,7 @@ public sealed record PipelineResult(Sequential Model, ModelInfo Info, TrainingRe
 /// </summary>
 public static class TrainingPipeline
 {
-    /// <summary>Runs the pipeline.</summary>
+    /// <summary>Runs the pipeline on numeric data (every feature a numeric column).</summary>
     /// <param name="data">The dataset (raw features).</param>
     /// <param name="options">The options.</param>
     /// <param name="progress">Progress reports, or null.</param>
@@ -95,25 +105,45 @@ public static class TrainingPipeline
     /// <returns>The result.</returns>
     public static PipelineResult Run(Dataset data, PipelineOptions options, IProgress<TrainingProgress>? progress = null, IDiagnosticSink? diagnostics = null, bool resume = false, CancellationToken cancellationToken = default)
     {
-        Check(data, options);
+        ArgumentNullException.ThrowIfNull(data);
+        return Run(DataTable.FromDataset(data), options, progress, diagnostics, resume, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the pipeline on a table: a stratified split (a validation or test table given here takes the place of
+    /// that part of the split), a <see cref="Preprocessor"/> fitted on the training rows, an MLP, class weights from
+    /// the training counts, training, and evaluation on the test rows (else the validation rows).
+    /// </summary>
+    /// <param name="table">The training data (and, without the tables below, the validation and test rows too).</param>
+    /// <param name="options">The options.</param>
+    /// <param name="progress">Progress reports, or null.</param>
+    /// <param name="diagnostics">Warnings, or null.</param>
+    /// <param name="resume">Resume from the trainer's checkpoint when it exists.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    /// <param name="validation">Validation rows read with the table's schema and classes, or null to split them off.</param>
+    /// <param name="test">Test rows read with the table's schema and classes, or null to split them off.</param>
+    /// <returns>The result.</returns>
+    public static PipelineResult Run(DataTable table, PipelineOptions options, IProgress<TrainingProgress>? progress = null, IDiagnosticSink? diagnostics = null, bool resume = false, CancellationToken cancellationToken = default, DataTable? validation = null, DataTable? test = null)
+    {
+        SplitIndices split = Check(table, options, validation, test);
+        ulong seed = options.Trainer.Seed;
+        Preprocessor preprocessor = Preprocessor.Fit(table, split.Train, options.Standardize, options.MissingTokens);
+        Dataset train = preprocessor.Transform(table, split.Train).Data;
+        EncodedTable? Encode(DataTable? given, int[] rows) => given is not null ? preprocessor.Transform(given) : rows.Length > 0 ? preprocessor.Transform(table, rows) : null;
+        EncodedTable? validationRows = Encode(validation, split.Validation);
+        EncodedTable? testRows = Encode(test, split.Test);
         if (diagnostics is not null)
         {
-            foreach (Diagnostic d in DatasetInspector.Inspect(data).Diagnostics())
+            foreach (Diagnostic d in DatasetInspector.Inspect(train).Diagnostics())
             {
                 diagnostics.Report(d);
             }
         }
 
-        ulong seed = options.Trainer.Seed;
-        SplitIndices split = StratifiedSplit.Split(data.Labels, data.ClassCount, options.ValidationFraction, options.TestFraction, seed);
-        Standardizer? standardizer = options.Standardize ? Standardizer.Fit(data, split.Train) : null;
-        Dataset Prepare(int[] rows) => standardizer is null ? data.Subset(rows) : standardizer.TransformInPlace(data.Subset(rows));
-        Dataset train = Prepare(split.Train);
-        Dataset? validation = split.Validation.Length > 0 ? Prepare(split.Validation) : null;
-        Dataset? test = split.Test.Length > 0 ? Prepare(split.Test) : null;
-        double[]? weights = options.ClassWeights.Compute(train.ClassCounts());
+        int[] counts = train.ClassCounts();
+        double[]? weights = options.ClassWeights.Compute(counts);
         var init = XentRandom.ForStream(seed, 0x1417);
-        Sequential model = Mlp.Create(data.FeatureCount, options.Hidden, data.ClassCount, init, options.Dropout, logSoftmax: options.Loss == LossKind.Nll);
+        Sequential model = Mlp.Create(preprocessor.OutputWidth, options.Hidden, table.ClassCount, init, options.Dropout, logSoftmax: options.Loss == LossKind.Nll);
         Optimizer optimizer = options.Optimizer switch
         {
             OptimizerKind.Sgd => new Sgd(model.Parameters, new SgdOptions { LearningRate = options.EffectiveLearningRate, Momentum = options.Momentum, WeightDecay = options.WeightDecay }),
@@ -122,52 +152,82 @@ public static class TrainingPipeline
         };
         var loss = new TrainingLoss(options.Loss, weights, options.LabelSmoothing, diagnostics);
         var settings = new RunSettings()
-            .Add("val_fraction", options.ValidationFraction)
-            .Add("test_fraction", options.TestFraction)
+            .Add("val_fraction", validation is null ? options.ValidationFraction : "separate file")
+            .Add("test_fraction", test is null ? options.TestFraction : "separate file")
             .Add("standardize", options.Standardize)
             .Add("class_weights", options.ClassWeights.ToString())
+            .Add("missing_values", options.MissingTokens)
+            .Add("columns", string.Join(",", preprocessor.Schema.Select(kv => kv.Key + ":" + kv.Value.Name())))
             .AddRange(options.Trainer.Settings);
         TrainerOptions trainerOptions = options.Trainer with { Settings = settings };
-        TrainingResult result = Trainer.Fit(model, optimizer, loss, train, validation, trainerOptions, progress, resume, cancellationToken);
-        Dataset held = test ?? validation ?? train;
-        string evaluatedOn = test is not null ? "test" : validation is not null ? "validation" : "train";
-        EvaluationResult evaluation = Evaluation.Evaluate(model, held, options.Loss == LossKind.Nll, options.EceBins);
-        var info = new ModelInfo { ClassNames = data.ClassNames, FeatureNames = data.FeatureNames, Standardizer = standardizer, Loss = options.Loss.Name() };
-        return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights);
+        TrainingResult result = Trainer.Fit(model, optimizer, loss, train, validationRows?.Data, trainerOptions, progress, resume, cancellationToken);
+        EncodedTable held = testRows ?? validationRows ?? new EncodedTable(train, 0);
+        string evaluatedOn = testRows is not null ? "test" : validationRows is not null ? "validation" : "train";
+        EvaluationResult evaluation = Evaluation.Evaluate(model, held.Data, options.Loss == LossKind.Nll, options.EceBins);
+        ulong[]? hashes = split.Train.Length <= options.MaxRowHashes ? table.RowHashes(split.Train) : null;
+        if (hashes is not null)
+        {
+            Array.Sort(hashes);
+        }
+
+        var info = new ModelInfo
+        {
+            ClassNames = table.ClassNames,
+            FeatureNames = [.. preprocessor.Columns.Select(c => c.Name)],
+            Preprocessor = preprocessor,
+            ClassCounts = counts,
+            TrainingRowHashes = hashes,
+            Loss = options.Loss.Name(),
+        };
+        return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights) { UnseenCells = held.UnseenCells };
     }
 
     /// <summary>
-    /// Everything <see cref="Run"/> checks before it trains, without training: at least two classes, the trainer's
+    /// Everything <c>Run</c> checks before it trains, without training: at least two classes, the trainer's
     /// options, class weights that are finite, non-negative and not all zero for the training split's counts, and a
     /// network that fits in memory. A caller that is about to replace a previous run's files calls it first.
     /// </summary>
-    /// <param name="data">The dataset.</param>
+    /// <param name="table">The training table.</param>
     /// <param name="options">The options.</param>
     /// <exception cref="ArgumentException">A check fails; the message says which and why.</exception>
-    public static void Check(Dataset data, PipelineOptions options)
+    /// <param name="validation">A separate validation table, or null.</param>
+    /// <param name="test">A separate test table, or null.</param>
+    /// <returns>The split the run will use.</returns>
+    public static SplitIndices Check(DataTable table, PipelineOptions options, DataTable? validation = null, DataTable? test = null)
     {
-        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(options);
-        if (data.ClassCount < 2)
+        if (table.ClassCount < 2)
         {
-            throw new ArgumentException($"Classification needs at least 2 classes; the data have {data.ClassCount}.", nameof(data));
+            throw new ArgumentException($"Classification needs at least 2 classes; the data have {table.ClassCount}.", nameof(table));
+        }
+
+        foreach ((string what, DataTable? other) in new[] { ("validation", validation), ("test", test) })
+        {
+            if (other is not null && (!other.ClassNames.SequenceEqual(table.ClassNames) || !other.Schema.SequenceEqual(table.Schema)))
+            {
+                throw new ArgumentException($"The {what} data must be read with the training data's columns and classes.", nameof(table));
+            }
         }
 
         options.Trainer.Validate();
-        SplitIndices split = StratifiedSplit.Split(data.Labels, data.ClassCount, options.ValidationFraction, options.TestFraction, options.Trainer.Seed);
-        var counts = new int[data.ClassCount];
-        foreach (int row in split.Train)
+        SplitIndices split = StratifiedSplit.Split(table.Labels, table.ClassCount, validation is null ? options.ValidationFraction : 0, test is null ? options.TestFraction : 0, options.Trainer.Seed);
+        if (split.Train.Length == 0)
         {
-            counts[data.Labels[row]]++;
+            throw new ArgumentException("No rows are left for training after the validation and test splits.", nameof(table));
         }
 
+        int[] counts = table.ClassCounts(split.Train);
         double[]? weights = options.ClassWeights.Compute(counts);
         if (weights is not null && !(weights.All(w => w >= 0 && double.IsFinite(w)) && weights.Any(w => w > 0)))
         {
             throw new ArgumentException($"The class weights ({string.Join(", ", weights)}) must be finite, non-negative and not all zero; otherwise every loss is NaN.", nameof(options));
         }
 
-        CheckModelSize(data.FeatureCount, options.Hidden, data.ClassCount);
+        // The encoded width is known only after fitting; bound it by the columns' distinct values.
+        long width = table.Columns.Sum(c => c is CategoricalColumn k ? k.Values.Count + 1L : 2L);
+        CheckModelSize((int)Math.Min(int.MaxValue, width), options.Hidden, table.ClassCount);
+        return split;
     }
 
     /// <summary>
@@ -204,27 +264,51 @@ public static class TrainingPipeline
         }
     }
 
-    /// <summary>The options as a JSON object, for config.json.</summary>
+    /// <summary>The options as a JSON object of plain values (numbers, strings, lists, objects), for config.json. Every value is written, defaults included.</summary>
     /// <param name="options">The options.</param>
     /// <returns>The JSON text.</returns>
-    public static string Describe(PipelineOptions options) => JsonSerializer.Serialize(new
+    public static string Describe(PipelineOptions options)
     {
-        loss = options.Loss.Name(),
-        class_weights = options.ClassWeights.ToString(),
-        label_smoothing = options.LabelSmoothing,
-        hidden = options.Hidden,
-        dropout = options.Dropout,
-        optimizer = options.Optimizer.ToString().ToLowerInvariant(),
-        learning_rate = options.EffectiveLearningRate,
-        momentum = options.Momentum,
-        weight_decay = options.WeightDecay,
-        epochs = options.Trainer.Epochs,
-        batch_size = options.Trainer.BatchSize,
-        seed = options.Trainer.Seed,
-        val_fraction = options.ValidationFraction,
-        test_fraction = options.TestFraction,
-        schedule = options.Trainer.Schedule.ToString(),
-        early_stopping = options.Trainer.EarlyStopping?.ToString(),
-        standardize = options.Standardize,
-    }, JsonOptions.Indented);
+        ArgumentNullException.ThrowIfNull(options);
+        TrainerOptions t = options.Trainer;
+        var config = new Dictionary<string, object?>
+        {
+            ["loss"] = options.Loss.Name(),
+            ["class_weights"] = options.ClassWeights.Scheme == ClassWeightScheme.Custom ? options.ClassWeights.Values : options.ClassWeights.ToString(),
+            ["label_smoothing"] = options.LabelSmoothing,
+            ["hidden"] = options.Hidden,
+            ["dropout"] = options.Dropout,
+            ["optimizer"] = options.Optimizer.ToString().ToLowerInvariant(),
+            ["learning_rate"] = options.EffectiveLearningRate,
+            ["momentum"] = options.Momentum,
+            ["weight_decay"] = options.WeightDecay,
+            ["epochs"] = t.Epochs,
+            ["batch_size"] = t.BatchSize,
+            ["drop_last"] = t.DropLast,
+            ["seed"] = t.Seed,
+            ["val_fraction"] = options.ValidationFraction,
+            ["test_fraction"] = options.TestFraction,
+            ["schedule"] = Plain(t.Schedule),
+            ["early_stopping"] = t.EarlyStopping is { } es ? new Dictionary<string, object?> { ["metric"] = es.Metric, ["patience"] = es.Patience, ["min_delta"] = es.MinDelta } : null,
+            ["standardize"] = options.Standardize,
+            ["missing_values"] = options.MissingTokens,
+            ["ece_bins"] = options.EceBins,
+        };
+        return JsonSerializer.Serialize(config, PlainJson);
+    }
+
+    private static readonly JsonSerializerOptions PlainJson = new() { WriteIndented = true };
+
+    /// <summary>A schedule as {"kind": ..., its parameters in snake_case}.</summary>
+    private static Dictionary<string, object?> Plain(LearningRateSchedule schedule)
+    {
+        string kind = schedule.GetType().Name.Replace("Schedule", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+        var plain = new Dictionary<string, object?> { ["kind"] = kind };
+        foreach (System.Reflection.PropertyInfo p in schedule.GetType().GetProperties().Where(p => p.Name != "EqualityContract").OrderBy(p => p.MetadataToken))
+        {
+            plain[string.Concat(p.Name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()))] = p.GetValue(schedule);
+        }
+
+        return plain;
+    }
 }

@@ -45,7 +45,7 @@ internal sealed class TrainingRun : IDisposable
         _classes = model.OutputFeatures;
         _features = train.FeatureCount;
         _batchSize = Math.Min(options.BatchSize, train.Count);
-        _stepsPerEpoch = BatchOrder.BatchCount(train.Count, _batchSize);
+        _stepsPerEpoch = options.DropLast ? train.Count / _batchSize : BatchOrder.BatchCount(train.Count, _batchSize);
         _rows = [.. Enumerable.Range(0, train.Count)];
         _x = new float[_batchSize * _features];
         _y = new int[_batchSize];
@@ -187,6 +187,10 @@ internal sealed class TrainingRun : IDisposable
         _history.Epochs.Add(record);
         _log?.Append(record);
         _state.EpochRecords++;
+        _progress?.Report(new TrainingProgress(epoch, _options.Epochs, _stepsPerEpoch, _stepsPerEpoch, record.Loss, record.Accuracy, rate)
+        {
+            EpochEnded = true, EpochLoss = record.Loss, EpochAccuracy = record.Accuracy, ValidationLoss = valLoss, ValidationAccuracy = valAccuracy,
+        });
         if (_options.EarlyStopping is { } es && _validation is not null)
         {
             double value = es.Metric == "val_loss" ? valLoss : valAccuracy;

@@ -1,0 +1,162 @@
+using System.Text.Json;
+
+namespace Xent.Data;
+
+/// <summary>What <see cref="Preprocessor.Transform"/> produced.</summary>
+/// <param name="Data">The encoded rows, with the table's labels.</param>
+/// <param name="UnseenCells">Cells whose category the training rows did not have (encoded as all zeros).</param>
+public sealed record EncodedTable(Dataset Data, long UnseenCells);
+
+/// <summary>
+/// The column pipeline that travels with a model, like scikit-learn's ColumnTransformer: each numeric column is
+/// imputed with its training median and standardised; each categorical or boolean column is imputed with its most
+/// frequent training value and one-hot encoded; a column with missing training cells also gets a 0/1 indicator. It is
+/// fitted on the training rows only, stored in the model file, and applied identically by <c>train</c>,
+/// <c>evaluate</c>, <c>predict</c> and the library.
+/// </summary>
+public sealed class Preprocessor
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) } };
+
+    /// <summary>Creates a preprocessor from fitted encoders.</summary>
+    /// <param name="columns">One encoder per input column, in input order.</param>
+    /// <param name="missingTokens">The spellings of a missing cell (besides the empty cell).</param>
+    public Preprocessor(IReadOnlyList<ColumnEncoder> columns, IReadOnlyList<string> missingTokens)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(missingTokens);
+        Columns = columns;
+        MissingTokens = missingTokens;
+        OutputNames = [.. columns.SelectMany(c => c.OutputNames())];
+    }
+
+    /// <summary>One encoder per input column, in input order.</summary>
+    public IReadOnlyList<ColumnEncoder> Columns { get; }
+
+    /// <summary>The spellings of a missing cell (besides the empty cell).</summary>
+    public IReadOnlyList<string> MissingTokens { get; }
+
+    /// <summary>The model's inputs, named (<c>age</c>, <c>age_missing</c>, <c>island=Biscoe</c>, …).</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>The number of model inputs.</summary>
+    public int OutputWidth => OutputNames.Count;
+
+    /// <summary>The input columns' names and kinds, to read a file the way the training file was read.</summary>
+    public IReadOnlyList<KeyValuePair<string, ColumnKind>> Schema => [.. Columns.Select(c => KeyValuePair.Create(c.Name, c.ColumnKind))];
+
+    /// <summary>Fits on the training rows of a table.</summary>
+    /// <param name="table">The table.</param>
+    /// <param name="rows">The training rows.</param>
+    /// <param name="standardize">Whether to standardise numeric columns (fitted on these rows).</param>
+    /// <param name="missingTokens">The spellings of a missing cell the table was read with; <see langword="null"/> for the default.</param>
+    /// <returns>The fitted preprocessor.</returns>
+    /// <exception cref="ArgumentException">No rows, or a column without any value in the training rows.</exception>
+    public static Preprocessor Fit(DataTable table, IReadOnlyList<int> rows, bool standardize = true, IReadOnlyList<string>? missingTokens = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0)
+        {
+            throw new ArgumentException("Cannot fit a preprocessor on no rows.", nameof(rows));
+        }
+
+        ColumnEncoder[] encoders = [.. table.Columns.Select(c => c switch
+        {
+            NumericColumn n => (ColumnEncoder)NumericEncoder.Fit(n, rows, standardize),
+            CategoricalColumn k => CategoricalEncoder.Fit(k, rows),
+            _ => throw new ArgumentException($"Column '{c.Name}' is of an unknown type.", nameof(table)),
+        })];
+        return new Preprocessor(encoders, missingTokens ?? TableReadOptions.DefaultMissingTokens);
+    }
+
+    /// <summary>Encodes rows of a table read with <see cref="Schema"/>.</summary>
+    /// <param name="table">The table.</param>
+    /// <param name="rows">The rows, or <see langword="null"/> for all, in order.</param>
+    /// <returns>The encoded rows and how many cells held unseen categories.</returns>
+    /// <exception cref="ArgumentException">The table's columns are not this preprocessor's inputs.</exception>
+    public EncodedTable Transform(DataTable table, IReadOnlyList<int>? rows = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.Columns.Count != Columns.Count)
+        {
+            throw new ArgumentException($"The table has {table.Columns.Count} columns; the preprocessor reads {Columns.Count}.", nameof(table));
+        }
+
+        for (int c = 0; c < Columns.Count; c++)
+        {
+            if (table.Columns[c].Name != Columns[c].Name || (table.Columns[c].Kind == ColumnKind.Numeric) != (Columns[c].ColumnKind == ColumnKind.Numeric))
+            {
+                throw new ArgumentException($"Column {c + 1} of the table is '{table.Columns[c].Name}' ({table.Columns[c].Kind.Name()}); the preprocessor expects '{Columns[c].Name}' ({Columns[c].ColumnKind.Name()}).", nameof(table));
+            }
+        }
+
+        int n = rows?.Count ?? table.Count, width = OutputWidth;
+        if ((long)n * width > Array.MaxLength)
+        {
+            throw new ArgumentException($"{n} rows × {width} encoded features is more than one array can hold.", nameof(table));
+        }
+
+        var features = new float[n * width];
+        var labels = new int[n];
+        long unseen = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int row = rows?[i] ?? i;
+            labels[i] = table.Labels[row];
+            int offset = i * width;
+            for (int c = 0; c < Columns.Count; c++)
+            {
+                ColumnEncoder e = Columns[c];
+                if (e.Encode(table.Columns[c], row, features.AsSpan(offset, e.Width)))
+                {
+                    unseen++;
+                }
+
+                offset += e.Width;
+            }
+        }
+
+        return new EncodedTable(new Dataset(features, labels, OutputNames, table.ClassNames), unseen);
+    }
+
+    /// <summary>The preprocessor as JSON (for the model file).</summary>
+    /// <returns>The text.</returns>
+    public string ToJson() => JsonSerializer.Serialize(new Stored(Columns, MissingTokens), Json);
+
+    /// <summary>Reads <see cref="ToJson"/>'s text and checks it.</summary>
+    /// <param name="json">The text.</param>
+    /// <returns>The preprocessor.</returns>
+    /// <exception cref="InvalidDataException">The text is malformed or holds impossible values.</exception>
+    public static Preprocessor FromJson(string json)
+    {
+        Stored? stored;
+        try
+        {
+            stored = JsonSerializer.Deserialize<Stored>(json, Json);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new InvalidDataException($"corrupt preprocessor: {e.Message}", e);
+        }
+
+        if (stored?.Columns is not { Count: > 0 } columns || columns.Any(c => c is null || string.IsNullOrEmpty(c.Name)))
+        {
+            throw new InvalidDataException("corrupt preprocessor: it lists no columns, or a column without a name.");
+        }
+
+        foreach (ColumnEncoder c in columns)
+        {
+            c.Validate();
+        }
+
+        if (columns.Select(c => c.Name).Distinct(StringComparer.Ordinal).Count() != columns.Count)
+        {
+            throw new InvalidDataException("corrupt preprocessor: a column is listed twice.");
+        }
+
+        return new Preprocessor(columns, stored.MissingTokens ?? TableReadOptions.DefaultMissingTokens);
+    }
+
+    private sealed record Stored(IReadOnlyList<ColumnEncoder> Columns, IReadOnlyList<string>? MissingTokens);
+}
