@@ -29,7 +29,7 @@ internal static class EvaluateCommand
             if (overlap > 0)
             {
                 context.Console.MarkupLine(Markup.Escape(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"warning: {overlap} of these {input.Table.Count} rows ({100.0 * overlap / input.Table.Count:F1}%) are rows the model was trained on; scores on them overstate how it does on new data. Evaluate on a separate file (train --test-data) or the saved test split (train --save-splits)."))
+                    $"warning: {overlap} of these {input.Table.Count} rows ({100.0 * overlap / input.Table.Count:F1}%) have the same inputs as rows the model was trained on; if this is the training file, the scores overstate how the model does on new data. Evaluate on a separate file (train --test-data) or the saved test split (train --save-splits)."))
                     .Insert(0, "[yellow]") + "[/]");
             }
 

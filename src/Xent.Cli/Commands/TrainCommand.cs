@@ -120,6 +120,11 @@ internal static class TrainCommand
             console.WriteLine($"Missing values (imputed; an indicator column is added where training rows miss them): {string.Join(", ", missing)}");
         }
 
+        foreach (CategoricalColumn c in table.Columns.OfType<CategoricalColumn>().Where(c => c.Kind == ColumnKind.Categorical && c.Values.Count > Math.Max(20, table.Count / 2)))
+        {
+            console.MarkupLine(Markup.Escape($"warning: column '{c.Name}' has {c.Values.Count} distinct values in {table.Count} rows; if it is an id, a date or free text, leave it out with --drop, since one-hot encoding it lets the model memorise rows.").Insert(0, "[yellow]") + "[/]");
+        }
+
         var sink = new DiagnosticCollector();
         int trainRows = table.Count - (int)Math.Round(table.Count * ((inputs.Validation is null ? pipeline.ValidationFraction : 0) + (inputs.Test is null ? pipeline.TestFraction : 0)));
         int steps = pipeline.Trainer.Epochs * Math.Max(1, BatchOrder.BatchCount(Math.Max(1, trainRows), pipeline.Trainer.BatchSize));
