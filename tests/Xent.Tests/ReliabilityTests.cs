@@ -234,6 +234,43 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void A_run_in_another_process_holds_its_folder_against_force_and_resume()
+    {
+        string dir = Path.Combine(_dir, "held-by-child");
+        string cli = Path.Combine(AppContext.BaseDirectory, "Xent.Cli.dll");
+        string digits = DataTests.RepoFile("data", "digits.csv");
+        using Process child = Process.Start(new ProcessStartInfo("dotnet", ["exec", cli, "train", "--data", digits, "--out", dir, "--epochs", "1000", "--early-stopping", "0"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            while (!File.Exists(Path.Combine(dir, "checkpoint.safetensors")) && !child.HasExited && stopwatch.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Thread.Sleep(10);
+            }
+
+            Assert.False(child.HasExited, "the child run ended before the test could use its folder");
+            foreach (string[] extra in new[] { new[] { "--force" }, ["--resume"], [] })
+            {
+                var (code, _, error) = Cli.Run(["train", "--data", digits, "--out", dir, "--epochs", "1000", "--early-stopping", "0", .. extra]);
+                Assert.Equal(2, code);
+                Assert.Contains($"in use by another xent run (process {child.Id})", error);
+            }
+
+            Assert.True(File.Exists(Path.Combine(dir, RunDirectory.LockFileName)), "a refused run leaves the live run's lock alone");
+        }
+        finally
+        {
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+        }
+
+        // Once the owner is dead, its lock is taken over.
+        Assert.Equal(0, Cli.Run("train", "--data", digits, "--out", dir, "--epochs", "1", "--force").Code);
+    }
+
+    [Fact]
     public void A_publication_cut_short_is_completed_by_the_next_open()
     {
         string dir = Path.Combine(_dir, "rollforward");

@@ -226,10 +226,33 @@ public sealed class RunDirectory : IDisposable
         return at >= 0 && name.Length > at + 5 && name.AsSpan(at + 5).IndexOfAnyExceptInRange('0', '9') < 0;
     }
 
-    private static string OwnerText()
+    private static string OwnerText() => string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId} {StartStamp(Environment.ProcessId)}");
+
+    /// <summary>
+    /// A process's start, as an exact number: on Linux the start time in clock ticks since boot from /proc/PID/stat
+    /// (Process.StartTime is derived from it with rounding that differs between readers); elsewhere the start time in
+    /// whole seconds. -1 when the process does not exist.
+    /// </summary>
+    private static long StartStamp(int pid)
     {
-        using Process self = Process.GetCurrentProcess();
-        return string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId} {self.StartTime.ToUniversalTime().Ticks}");
+        try
+        {
+            string stat = $"/proc/{pid}/stat";
+            if (File.Exists(stat))
+            {
+                string text = File.ReadAllText(stat);
+                // Fields after the command name (which may hold spaces and parentheses) start at field 3; starttime is field 22.
+                string[] fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                return long.Parse(fields[22 - 3], CultureInfo.InvariantCulture);
+            }
+
+            using Process p = Process.GetProcessById(pid);
+            return p.HasExited ? -1 : new DateTimeOffset(p.StartTime.ToUniversalTime()).ToUnixTimeSeconds();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException or IndexOutOfRangeException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
+        {
+            return -1;
+        }
     }
 
     private static void Acquire(string lockPath, string owner, string option, string path)
@@ -254,9 +277,11 @@ public sealed class RunDirectory : IDisposable
                     continue;
                 }
 
-                if (IsAlive(text, out int pid))
+                // A lock file still empty was just created by a run that is about to write its owner: not stale yet.
+                bool starting = text.Length == 0 && DateTime.UtcNow - File.GetLastWriteTimeUtc(lockPath) < TimeSpan.FromSeconds(5);
+                if (starting || IsAlive(text, out int pid))
                 {
-                    throw new RunFolderException($"{option} {path}: the folder is in use by another xent run (process {pid}); wait for it to finish or choose another folder.");
+                    throw new RunFolderException($"{option} {path}: the folder is in use by another xent run{(starting ? string.Empty : $" (process {OwnerPid(text)})")}; wait for it to finish or choose another folder.");
                 }
 
                 // The owner is gone: take the lock over.
@@ -266,6 +291,8 @@ public sealed class RunDirectory : IDisposable
 
         throw new RunFolderException($"{option} {path}: could not take the folder's lock ({LockFileName}); another run may be starting there.");
     }
+
+    private static string OwnerPid(string owner) => owner.Split(' ')[0];
 
     private static bool IsAlive(string owner, out int pid)
     {
@@ -277,14 +304,7 @@ public sealed class RunDirectory : IDisposable
             return false; // Unreadable (for example written half-way by a killed run): stale.
         }
 
-        try
-        {
-            using Process p = Process.GetProcessById(pid);
-            return !p.HasExited && p.StartTime.ToUniversalTime().Ticks == ticks;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
+        long stamp = StartStamp(pid);
+        return stamp >= 0 && stamp == ticks;
     }
 }
