@@ -29,7 +29,7 @@ internal static class XentApp
         {
             foreach (var e in parse.Errors)
             {
-                error.WriteLine($"xent: error: {e.Message}");
+                error.WriteLine($"xent: error: {OneLine(e.Message)}");
             }
 
             error.WriteLine("Run 'xent --help' for usage.");
@@ -87,6 +87,18 @@ internal static class XentApp
             message = message[..parameter];
         }
 
+        // System.CommandLine names .NET types ("as expected type 'System.UInt64'"); System.Text.Json adds positions.
+        message = System.Text.RegularExpressions.Regex.Replace(message, @" as expected type '([^']*)'", m => ": expected " + TypeWords(m.Groups[1].Value));
+        message = System.Text.RegularExpressions.Regex.Replace(message, @"\s*(Path: \S* \|\s*)?LineNumber: \d+ \| BytePositionInLine: \d+\.?", string.Empty);
         return message.ReplaceLineEndings(" ").Trim();
     }
+
+    private static string TypeWords(string type) => type switch
+    {
+        _ when type.Contains("UInt", StringComparison.Ordinal) => "a whole number of 0 or more",
+        _ when type.Contains("Int", StringComparison.Ordinal) => "a whole number",
+        _ when type.Contains("Double", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) => "a number",
+        _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+        _ => "another kind of value",
+    };
 }

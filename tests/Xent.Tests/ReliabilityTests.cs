@@ -158,6 +158,24 @@ public sealed class ReliabilityTests : IDisposable
         Assert.False(File.Exists(path));
     }
 
+    [Fact]
+    public void Confident_rows_get_finite_probabilities()
+    {
+        Sequential model = Mlp.Create(1, [], 3, new XentRandom(1));
+        model.Parameters[0].Value.AsSpan().Clear();
+        model.Parameters[1].Value.AsSpan().Clear();
+        model.Parameters[0].Value[0] = 500; // logits 500·x, 0, 0
+        var data = new Dataset([1f, -1f], [0, 1], ["x"], ["a", "b", "c"]);
+        float[] p = Evaluation.PredictProbabilities(model, data, outputsAreLogProbabilities: false);
+        Assert.Equal([1f, 0f, 0f, 0f, 0.5f, 0.5f], p);
+        EvaluationResult r = Evaluation.Evaluate(model, data, false);
+        Assert.True(double.IsFinite(r.LogLoss) && double.IsFinite(r.ExpectedCalibrationError));
+        var softmax = new Softmax(3);
+        var output = new float[3];
+        softmax.Forward([1000f, 0f, -1000f], output, 1, training: false);
+        Assert.Equal([1f, 0f, 0f], output);
+    }
+
     [Theory]
     [InlineData("--class-weights", "0,0,0")]
     [InlineData("--schedule", "step:2:nan")]

@@ -91,7 +91,7 @@ internal static class TrainCommand
 
         return int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
             ? (true, n)
-            : throw new InputException($"--checkpoint-every: '{text}' is not epoch, a number of steps (1 or more) or never.");
+            : throw new InputException($"--checkpoint-every: '{text}' is not epoch, never, or a number of steps (1 or more; 0 means epoch).");
     }
 
     internal static Dataset ReadData(string path, CsvReadOptions options)

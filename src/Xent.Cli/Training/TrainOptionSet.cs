@@ -153,7 +153,7 @@ internal sealed class TrainOptionSet
         {
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1 || widths[i] > 1 << 16)
             {
-                throw new InputException($"--hidden: '{text}' is not a list of layer widths such as 64,64 (item {i + 1}, '{parts[i]}', is not a positive integer).");
+                throw new InputException($"--hidden: '{text}' is not a list of layer widths such as 64,64 (item {i + 1}, '{parts[i]}', is not a width from 1 to 65536).");
             }
         }
 

@@ -77,7 +77,7 @@ public static class CsvTableReader
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"{path}: file not found.", path);
+            throw new FileNotFoundException(Directory.Exists(path) ? $"{path}: a folder, not a CSV file." : $"{path}: file not found.", path);
         }
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);

@@ -30,7 +30,7 @@ public sealed class Softmax : Module
         int c = InputFeatures;
         for (int r = 0; r < batch; r++)
         {
-            System.Numerics.Tensors.TensorPrimitives.SoftMax(input.Slice(r * c, c), output.Slice(r * c, c));
+            Kernels.StableSoftmax.Row(input.Slice(r * c, c), output.Slice(r * c, c));
         }
     }
 

@@ -62,7 +62,7 @@ internal static class Checkpoint
         if (!file.Metadata.TryGetValue("xent.state", out string? json) || !file.Metadata.TryGetValue("xent.settings", out string? saved)
             || file.Metadata.GetValueOrDefault("format") != Format)
         {
-            throw new InvalidDataException($"{name}: not a checkpoint of this Xent version (format {file.Metadata.GetValueOrDefault("format", "unknown")}, expected {Format}); start afresh without --resume.");
+            throw new InvalidDataException($"{name}: not a checkpoint of this Xent version (format {file.Metadata.GetValueOrDefault("format", "unknown")}, expected {Format}); start afresh with --force instead of --resume.");
         }
 
         TrainingState state;
@@ -79,7 +79,7 @@ internal static class Checkpoint
 
         if (RunSettings.FirstDifference(savedSettings, settings) is { } difference)
         {
-            throw new InvalidDataException($"{name}: the checkpoint was made with other settings or data ({difference}); resume with the same options and data, or start afresh without --resume.");
+            throw new InvalidDataException($"{name}: the checkpoint was made with other settings or data ({difference}); resume with the same options and data, or start afresh with --force instead of --resume.");
         }
 
         foreach (Parameter p in model.Parameters)

@@ -45,7 +45,7 @@ public static class Evaluation
                 }
                 else
                 {
-                    System.Numerics.Tensors.TensorPrimitives.SoftMax(output.Slice(i * classes, classes), row);
+Xent.Kernels.StableSoftmax.Row(output.Slice(i * classes, classes), row);
                 }
             }
         }

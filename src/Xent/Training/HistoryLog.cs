@@ -85,7 +85,7 @@ internal sealed class HistoryLog : IDisposable
         string path = Path.Combine(directory, name);
         if (!File.Exists(path))
         {
-            throw new InvalidDataException($"{name}: the history log that the checkpoint continues is missing from {directory}; start afresh without --resume.");
+            throw new InvalidDataException($"{name}: the history log that the checkpoint continues is missing from {directory}; start afresh with --force instead of --resume.");
         }
 
         FileStream stream = Open(directory, name, FileMode.Open);
@@ -93,7 +93,7 @@ internal sealed class HistoryLog : IDisposable
         {
             if (stream.Length < length)
             {
-                throw new InvalidDataException($"{name}: the history log holds {stream.Length} bytes but the checkpoint recorded {length}; it was changed or truncated, so the run cannot resume exactly. Start afresh without --resume.");
+                throw new InvalidDataException($"{name}: the history log holds {stream.Length} bytes but the checkpoint recorded {length}; it was changed or truncated, so the run cannot resume exactly. Start afresh with --force instead of --resume.");
             }
 
             stream.SetLength(length);
@@ -115,7 +115,7 @@ internal sealed class HistoryLog : IDisposable
                     }
                     catch (Exception e) when (e is FormatException or OverflowException)
                     {
-                        throw new InvalidDataException($"{name}: line {count + 1} is not a history record ({e.Message}).", e);
+                        throw new InvalidDataException($"{name}: line {count + 1} is not a history record as Xent writes it; the file was changed. Start afresh with --force instead of --resume.", e);
                     }
                 }
             }

@@ -111,9 +111,9 @@ public sealed class RunDirectory : IDisposable
             switch (mode)
             {
                 case RunDirectoryMode.Resume when !File.Exists(run.CheckpointPath):
-                    throw new RunFolderException($"--resume: there is no checkpoint to resume at {run.CheckpointPath}.");
+                    throw new RunFolderException($"--resume: there is no checkpoint at {run.CheckpointPath} (a run stopped before its first checkpoint, or one with --checkpoint-every never, cannot resume); start afresh with --force.");
                 case RunDirectoryMode.New when Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) != LockFileName):
-                    throw new RunFolderException($"{option} {path}: the folder is not empty; choose another, pass --force to replace the files of the run in it, or --resume to continue it.");
+                    throw new RunFolderException($"{option} {path}: the folder is not empty; choose another, pass --force to replace the run in it (its files go, other files stay), or --resume to continue it from its checkpoint.");
             }
 
             return run;

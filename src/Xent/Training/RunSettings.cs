@@ -38,10 +38,11 @@ public sealed class RunSettings
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         if (record is null)
         {
-            return Add(prefix, "none");
+            return Add(prefix, "off");
         }
 
-        Add(prefix, record.GetType().Name);
+        string kind = SnakeCase(record.GetType().Name.Replace("Schedule", string.Empty, StringComparison.Ordinal).Replace("Options", string.Empty, StringComparison.Ordinal));
+        Add(prefix, kind == prefix ? "on" : kind);
         foreach (PropertyInfo p in record.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract").OrderBy(p => p.MetadataToken))
         {

@@ -14,7 +14,7 @@ public sealed class TrainingDivergedException : Exception
     /// <param name="checkpoint">The last checkpoint kept, or null.</param>
     public TrainingDivergedException(int epoch, int step, long globalStep, string what, string? checkpoint)
         : base($"Training diverged at epoch {epoch + 1}, step {step} (global step {globalStep}): {what}. Likely causes: a learning rate too high for this model (--lr), extreme or zero class weights (--class-weights), or unscaled features with very large values (keep standardisation on). "
-            + (checkpoint is null ? "No model was written." : $"No model was written; the last finite checkpoint is kept at {checkpoint}."))
+            + (checkpoint is null ? "No model was written" : $"No model was written; the last finite checkpoint is kept at {checkpoint}") + ". Change the setting and start afresh with --force.")
     {
         Epoch = epoch;
         Step = step;
