@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
+using Xent.Cli.LossCases;
+using Xent.Cli.Training;
 using Xent.Data;
 using Xent.Diagnostics;
 
@@ -11,16 +13,56 @@ internal static class InspectCommand
 {
     public static Command Create(CliContext context)
     {
-        var data = new Option<FileInfo>("--data") { Description = "The CSV to inspect.", Required = true };
-        var label = new Option<string>("--label") { Description = "The label column's name.", DefaultValueFactory = _ => "label" };
-        var command = new Command("inspect", "Report class balance, conflicting labels and the loss floor they impose, and unusable columns.") { data, label };
+        var data = new Option<FileInfo>("--data") { Description = "The CSV to inspect (read as train reads it).", Required = true };
+        var reading = new DataOptionSet();
+        var command = new Command("inspect", "Report the columns (kind, missing values, categories), class balance, conflicting labels and the loss floor they impose, and unusable columns.") { data };
+        reading.AddTo(command);
         command.SetAction(parse =>
         {
-            Dataset dataset = TrainCommand.ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label), AllowNonFinite = true });
-            Render(context.Console, DatasetInspector.Inspect(dataset), parse.GetRequiredValue(data).Name);
+            DataTable table = DataOptionSet.ReadTable(parse.GetRequiredValue(data).FullName, reading.Read(parse));
+            RenderColumns(context.Console, table);
+            Preprocessor encoder;
+            try
+            {
+                encoder = Preprocessor.Fit(table, [.. Enumerable.Range(0, table.Count)], standardize: false);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InputException(e.Message, e);
+            }
+
+            Render(context.Console, DatasetInspector.Inspect(encoder.Transform(table).Data), parse.GetRequiredValue(data).Name);
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>One line per column: how it is read, its missing cells, and for categories how many there are.</summary>
+    internal static void RenderColumns(IAnsiConsole console, DataTable data)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("columns (as train reads them; --categorical, --numeric and --drop change this)");
+        table.AddColumn(new TableColumn("column").NoWrap());
+        table.AddColumn("kind");
+        table.AddColumn(new TableColumn("missing").RightAligned());
+        table.AddColumn("values");
+        foreach (FeatureColumn c in data.Columns)
+        {
+            string values = c switch
+            {
+                CategoricalColumn k => $"{k.Values.Count} distinct: {string.Join(", ", k.Values.Take(5))}{(k.Values.Count > 5 ? ", …" : string.Empty)}",
+                NumericColumn n => Range(n),
+                _ => string.Empty,
+            };
+            table.AddRow(Markup.Escape(c.Name), c.Kind.Name(), c.MissingCount().ToString(CultureInfo.InvariantCulture), Markup.Escape(values));
+        }
+
+        console.Write(table);
+    }
+
+    private static string Range(NumericColumn n)
+    {
+        float[] present = [.. n.Values.Where(v => !float.IsNaN(v))];
+        return present.Length == 0 ? "no values" : string.Create(CultureInfo.InvariantCulture, $"{present.Min():G5} to {present.Max():G5}");
     }
 
     internal static void Render(IAnsiConsole console, DatasetInspection r, string name)

@@ -39,6 +39,11 @@ internal static class TrainCommand
                 throw new InputException("--resume needs checkpoints, but --checkpoint-every never turns them off.");
             }
 
+            if (string.IsNullOrWhiteSpace(parse.GetRequiredValue(output)))
+            {
+                throw new InputException("--out: expected a folder name.");
+            }
+
             RunDirectoryMode mode = resuming ? RunDirectoryMode.Resume : parse.GetValue(force) ? RunDirectoryMode.Overwrite : RunDirectoryMode.New;
             using RunDirectory dir = RunDirectory.Open(parse.GetRequiredValue(output), mode);
             string dataPath = parse.GetRequiredValue(data).FullName;
