@@ -406,6 +406,27 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void Predict_refuses_to_write_over_its_own_input_and_models_refuse_duplicate_names()
+    {
+        string data = Path.Combine(_dir, "in.csv");
+        File.Copy(Iris, data);
+        string dir = Path.Combine(_dir, "dup");
+        Assert.Equal(0, Cli.Run("train", "--data", data, "--out", dir, "--epochs", "2").Code);
+        string model = Path.Combine(dir, "model.safetensors");
+        var (code, _, error) = Cli.Run("predict", "--model", model, "--data", data, "--out", data, "--force");
+        Assert.Equal(2, code);
+        Assert.Contains("that is the --data file", error);
+        Assert.Equal(File.ReadAllText(Iris), File.ReadAllText(data));
+
+        SafetensorsFile file = Safetensors.Read(model);
+        var metadata = file.Metadata.ToDictionary();
+        metadata["xent.classes"] = "[\"setosa\",\"setosa\",\"virginica\"]";
+        string bad = Path.Combine(_dir, "dup.safetensors");
+        Safetensors.Write(bad, file.Tensors, metadata);
+        Assert.Contains("listed twice", Assert.Throws<InvalidDataException>(() => ModelFile.Load(bad)).Message);
+    }
+
+    [Fact]
     public void Failures_of_input_never_show_a_dotnet_exception_name()
     {
         string dir = Path.Combine(_dir, "msgs");

@@ -30,6 +30,11 @@ internal static class PredictCommand
                 throw new InputException($"--out {outPath}: the file exists; pass --force to overwrite it.");
             }
 
+            if (outPath is not null && Path.GetFullPath(outPath) == parse.GetRequiredValue(data).FullName)
+            {
+                throw new InputException($"--out {outPath}: that is the --data file; write the predictions to another file.");
+            }
+
             string? idColumn = parse.GetValue(id);
             if (idColumn is { Length: 0 })
             {

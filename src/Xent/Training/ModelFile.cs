@@ -281,6 +281,13 @@ public static class ModelFile
             }
         }
 
+        string? twice = info.FeatureNames.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key
+            ?? info.ClassNames.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (twice is not null)
+        {
+            throw new InvalidDataException($"{name}: corrupt model metadata: the name '{twice}' is listed twice among the features or the classes.");
+        }
+
         if (info.Preprocessor is { } pipeline)
         {
             if (pipeline.OutputWidth != inputs || !pipeline.Columns.Select(c => c.Name).SequenceEqual(info.FeatureNames))
