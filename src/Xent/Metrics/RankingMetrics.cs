@@ -41,6 +41,12 @@ public sealed record RankingMetrics
     /// <summary>One-vs-rest average precision of each class (NaN for a class without positive rows).</summary>
     public required IReadOnlyList<double> PerClassAveragePrecision { get; init; }
 
+    /// <summary>
+    /// The average precision of uninformative scores, the baseline of the precision-recall curve: the share of positive
+    /// rows (binary), or its mean over the averaged classes (multi-class). NaN when undefined.
+    /// </summary>
+    public double ChanceAveragePrecision { get; init; } = double.NaN;
+
     /// <summary>How many classes the macro averages cover (those with positive and negative rows); 1 for a binary task that has both.</summary>
     public int AveragedClasses { get; init; }
 
@@ -93,6 +99,7 @@ public sealed record RankingMetrics
                 PerClassRocAuc = auc,
                 PerClassAveragePrecision = ap,
                 AveragedClasses = defined ? 1 : 0,
+                ChanceAveragePrecision = truth.Length == 0 ? double.NaN : (double)one.Positives / truth.Length,
                 Roc = defined ? new CurvePoints(roc.FalsePositiveRate, roc.TruePositiveRate) : CurvePoints.Empty,
                 PrecisionRecall = double.IsNaN(pr.AveragePrecision) ? CurvePoints.Empty : new CurvePoints(recall, precision),
             };
@@ -102,6 +109,7 @@ public sealed record RankingMetrics
         var meanTpr = new double[MacroGridPoints];
         var meanPrecision = new double[MacroGridPoints];
         int averaged = 0;
+        double shares = 0;
         for (int k = 0; k < classes; k++)
         {
             ScoreCounts counts = ScoreCounts.Count(truth, probabilities, classes, k);
@@ -115,6 +123,7 @@ public sealed record RankingMetrics
             }
 
             averaged++;
+            shares += (double)counts.Positives / truth.Length;
             for (int j = 0; j < MacroGridPoints; j++)
             {
                 meanTpr[j] += RocAt(roc, grid[j]);
@@ -143,6 +152,7 @@ public sealed record RankingMetrics
             PerClassRocAuc = auc,
             PerClassAveragePrecision = ap,
             AveragedClasses = averaged,
+            ChanceAveragePrecision = shares / averaged,
             Roc = new CurvePoints([0.0, .. grid], [0.0, .. meanTpr]),
             PrecisionRecall = new CurvePoints(grid, meanPrecision),
         };
