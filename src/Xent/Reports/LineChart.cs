@@ -96,7 +96,7 @@ public sealed class LineChart : IChart
     /// <summary>Horizontal reference lines (for example a loss floor), drawn grey and dashed.</summary>
     public List<(double Y, string Label)> ReferenceLines { get; } = [];
 
-    /// <summary>Reference segments from (X1, Y1) to (X2, Y2) (for example the chance diagonal of a ROC curve), drawn grey and dashed, labelled at their end.</summary>
+    /// <summary>Reference segments from (X1, Y1) to (X2, Y2) (for example the chance diagonal of a ROC curve), drawn grey and dashed, labelled beside their middle.</summary>
     public List<(double X1, double Y1, double X2, double Y2, string Label)> ReferenceSegments { get; } = [];
 
     /// <inheritdoc />
@@ -233,7 +233,8 @@ public sealed class LineChart : IChart
             if (Usable(sy1) && Usable(sy2))
             {
                 sb.Append(CultureInfo.InvariantCulture, $"<g class=\"reference\"><line x1=\"{SvgText.N(Tx(sx1))}\" y1=\"{SvgText.N(ty(sy1))}\" x2=\"{SvgText.N(Tx(sx2))}\" y2=\"{SvgText.N(ty(sy2))}\" stroke=\"{RunPalette.Reference}\" stroke-dasharray=\"6 4\"/>");
-                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(Tx(sx2) - 4)}\" y=\"{SvgText.N(ty(sy2) + 14)}\" text-anchor=\"end\" fill=\"{RunPalette.Reference}\">{SvgText.Escape(label)}</text></g>");
+                double mx = (Tx(sx1) + Tx(sx2)) / 2, my = (ty(sy1) + ty(sy2)) / 2;
+                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(mx + 8)}\" y=\"{SvgText.N(my + 14)}\" fill=\"{RunPalette.Reference}\">{SvgText.Escape(label)}</text></g>");
             }
         }
 
