@@ -1,5 +1,11 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Xml.Linq;
 using Xent.Cli;
+using Xent.Cli.Commands;
+using Xent.Cli.Training;
+using Xent.Data;
+using Xent.Reports;
 
 namespace Xent.Tests;
 
@@ -30,6 +36,122 @@ public sealed class CompareCliTests : IDisposable
         Assert.Contains("data-series=\"ce train\"", loss);
         Assert.Contains("data-series=\"smooth validation\"", loss);
         Assert.True(File.Exists(Path.Combine(dir, "summary.csv")));
+    }
+
+    /// <summary>
+    /// Checks every chart of a compare report: each series belongs to one run (its name, or the name and " train" or
+    /// " validation"), is drawn in that run's colour (by the order the runs were given) and only in it, and is dashed
+    /// exactly when it is a validation series.
+    /// </summary>
+    internal static void AssertOneColourPerRun(string dir, IReadOnlyList<string> runs)
+    {
+        string[] svgs = Directory.GetFiles(dir, "*.svg");
+        Assert.Equal(8, svgs.Length);
+        foreach (string file in svgs)
+        {
+            XDocument doc = XDocument.Parse(File.ReadAllText(file));
+            var groups = doc.Descendants().Where(e => e.Name.LocalName == "g" && (string?)e.Attribute("class") == "series").ToList();
+            Assert.NotEmpty(groups);
+            foreach (XElement g in groups)
+            {
+                string series = (string)g.Attribute("data-series")!;
+                int run = runs.Select((name, i) => (name, i)).Where(r => series == r.name || series == r.name + " train" || series == r.name + " validation").Select(r => r.i).DefaultIfEmpty(-1).Single();
+                Assert.True(run >= 0, $"{Path.GetFileName(file)}: series '{series}' belongs to no run");
+                string color = RunPalette.Color(run);
+                Assert.Equal(color, (string?)g.Attribute("data-color"));
+                foreach (XElement mark in g.Descendants().Where(e => e.Name.LocalName is "polyline" or "circle" or "rect"))
+                {
+                    string? paint = (string?)mark.Attribute("stroke") ?? (string?)mark.Attribute("fill") ?? (string?)g.Attribute("fill");
+                    Assert.True(paint == color, $"{Path.GetFileName(file)}: series '{series}' has a {mark.Name.LocalName} in {paint}, not {color}");
+                }
+
+                bool dashed = g.Descendants().Any(e => e.Name.LocalName == "polyline" && e.Attribute("stroke-dasharray") is not null);
+                Assert.Equal(series.EndsWith(" validation", StringComparison.Ordinal), dashed);
+            }
+
+            // Every run appears in every chart, in its colour.
+            Assert.All(runs.Select((_, i) => RunPalette.Color(i)), c => Assert.Contains(groups, g => (string?)g.Attribute("data-color") == c));
+        }
+    }
+
+    [Fact]
+    public void Summary_csv_has_numeric_mean_and_std_columns_and_every_chart_keeps_one_colour_per_run()
+    {
+        string dir = Path.Combine(_dir, "csv");
+        string[] names = ["ce", "smooth", "weighted"];
+        var (code, _, error) = Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "ce=", "--run", "smooth=--label-smoothing 0.1",
+            "--run", "weighted=--class-weights balanced --hidden 8", "--common", "--epochs 6", "--repeats", "2", "--out", dir);
+        Assert.True(code == 0, error);
+        string[] lines = File.ReadAllLines(Path.Combine(dir, "summary.csv"));
+        string[] header = lines[0].Split(',');
+        Assert.Equal(["rank", "run", "repeats"], header[..3]);
+        foreach (string metric in CompareCommand.Metrics)
+        {
+            Assert.Contains(metric + "_mean", header);
+            Assert.Contains(metric + "_std", header);
+        }
+
+        Assert.Equal(["recall_setosa_mean", "recall_setosa_std"], header[^6..^4]);
+        Assert.Equal(1 + 3, lines.Length); // one row per run
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+        for (int r = 1; r < lines.Length; r++)
+        {
+            string[] cells = lines[r].Split(',');
+            Assert.Equal(header.Length, cells.Length);
+            Assert.Equal(r.ToString(CultureInfo.InvariantCulture), cells[0]);
+            Assert.Contains(cells[1], names);
+            Assert.Equal("2", cells[2]);
+            double[] numbers = [.. cells[3..].Select(c => double.Parse(c, NumberStyles.Float, CultureInfo.InvariantCulture))];
+            JsonElement run = summary.RootElement[r - 1];
+            Assert.Equal(cells[1], run.GetProperty("run").GetString());
+            Assert.Equal(run.GetProperty("metrics").GetProperty("roc_auc").GetProperty("mean").GetDouble(), numbers[Array.IndexOf(header, "roc_auc_mean") - 3]);
+            Assert.Equal(run.GetProperty("metrics").GetProperty("accuracy").GetProperty("std").GetDouble(), numbers[Array.IndexOf(header, "accuracy_std") - 3]);
+            Assert.InRange(numbers[Array.IndexOf(header, "average_precision_mean") - 3], 0, 1);
+        }
+
+        AssertOneColourPerRun(dir, names);
+    }
+
+    [Fact]
+    public void Quiet_prints_only_the_final_ranking_and_the_report()
+    {
+        string dir = Path.Combine(_dir, "quiet");
+        var (code, output, error) = Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "ce=", "--run", "smooth=--label-smoothing 0.1",
+            "--common", "--epochs 3", "--repeats", "2", "--rank-by", "roc_auc", "--quiet", "--out", dir);
+        Assert.True(code == 0, error);
+        string[] lines = output.ReplaceLineEndings("\n").TrimEnd().Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.Matches(@"^1\. (ce|smooth): roc_auc \d\.\d{4} ± \d\.\d{4}$", lines[0]);
+        Assert.Matches(@"^2\. (ce|smooth): roc_auc \d\.\d{4} ± \d\.\d{4}$", lines[1]);
+        Assert.Equal($"Report: {Path.Combine(dir, "report.html")}", lines[2]);
+        Assert.True(File.Exists(Path.Combine(dir, "summary.csv")));
+
+        // Without --quiet: progress for every repeat, and the tables.
+        var (_, loud, _) = Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "ce=", "--common", "--epochs 3", "--repeats", "2", "--out", Path.Combine(_dir, "loud"));
+        Assert.Contains("ce #2 epoch 3/3", loud);
+        Assert.Contains("Ranked by balanced_accuracy", loud);
+        Assert.Contains("Per-class recall", loud);
+    }
+
+    [Fact]
+    public void Console_tables_never_cut_a_long_run_name_on_an_80_column_console()
+    {
+        const string longName = "label-smoothing-0.1-with-balanced-class-weights-and-a-very-long-description";
+        Dataset iris = CsvDatasetReader.Read(DataTests.RepoFile("data", "iris.csv"));
+        CompareCommand.RunSpec[] specs = [CompareCommand.Parse("ce", "--epochs 2"), CompareCommand.Parse(longName, "--epochs 2 --label-smoothing 0.1 --class-weights balanced")];
+        var writer = new StringWriter();
+        Xent.Cli.CliContext context = MetricsViewTests.Console(writer, 80);
+        Assert.Equal(0, CompareCommand.Run(context, iris, specs, 1, 0, "accuracy", OutputDirectory.Prepare(Path.Combine(_dir, "narrow"), false), "iris.csv"));
+        string text = writer.ToString();
+        Assert.DoesNotContain("…", text);
+        string[] lines = text.Split('\n');
+        Assert.Contains(lines, l => l.TrimEnd().EndsWith(". " + longName, StringComparison.Ordinal));
+        foreach (string metric in CompareCommand.Metrics)
+        {
+            Assert.Contains(metric + " ", text);
+        }
+
+        Assert.All(lines.Where(l => !l.Contains(longName, StringComparison.Ordinal)), l => Assert.True(l.TrimEnd().Length <= 80, $"line longer than the console: '{l}'"));
     }
 
     [Fact]

@@ -202,7 +202,7 @@ public sealed class ReportSizeTests : IDisposable
         Assert.Equal(500_000, history.BatchCount);
         int[] truth = [.. Enumerable.Range(0, 3000).Select(i => i % 3)];
         int[] predicted = [.. truth.Select((t, i) => i % 7 == 0 ? (t + 1) % 3 : t)];
-        AssertSmallWithEveryChart(Result(history, 3, truth, predicted), "confusion");
+        AssertSmallWithEveryChart(Result(history, 3, truth, predicted));
     }
 
     [Fact]
@@ -220,7 +220,7 @@ public sealed class ReportSizeTests : IDisposable
         // 50 rows per class; a class-dependent share of them confused with up to 3 neighbours.
         int[] truth = [.. Enumerable.Range(0, 50 * classes).Select(i => i % classes)];
         int[] predicted = [.. truth.Select((t, i) => (i / classes) < t % 40 ? (t + 1 + (i % 3)) % classes : t)];
-        string html = AssertSmallWithEveryChart(Result(history, classes, truth, predicted), "confusion");
+        string html = AssertSmallWithEveryChart(Result(history, classes, truth, predicted));
 
         // No 1000 × 1000 grid, no 1000 bars, no 1000-row table.
         Assert.DoesNotContain("data-series=\"cells\"", html);
@@ -231,27 +231,63 @@ public sealed class ReportSizeTests : IDisposable
         Assert.True(Regex.Count(html, "<tr>") < 60, "the per-class table is not bounded");
     }
 
-    private static PipelineResult Result(TrainingHistory history, int classes, int[] truth, int[] predicted)
+    [Fact]
+    public void The_report_of_a_binary_evaluation_of_300000_rows_with_roc_and_pr_curves_stays_under_two_megabytes()
+    {
+        const int n = 300_000;
+        var history = new TrainingHistory();
+        for (int s = 1; s <= 20; s++)
+        {
+            history.Add(new BatchRecord(0, s, s, 1.0 / s, 0.5 + (s / 50.0), 1e-3));
+        }
+
+        history.Epochs.Add(new EpochRecord(0, 0.3, 0.8, 0.35, 0.78, 1e-3));
+        var random = new Random(5);
+        int[] truth = [.. Enumerable.Range(0, n).Select(i => i % 3 == 0 ? 1 : 0)];
+        float[] proba = new float[2 * n];
+        for (int i = 0; i < n; i++)
+        {
+            float p = (float)Math.Clamp((0.3 + (0.35 * truth[i])) + ((random.NextDouble() - 0.5) * 0.6), 0, 1);
+            proba[(2 * i) + 1] = p;
+            proba[2 * i] = 1 - p;
+        }
+
+        int[] predicted = [.. Enumerable.Range(0, n).Select(i => proba[(2 * i) + 1] > 0.5f ? 1 : 0)];
+        string html = AssertSmallWithEveryChart(Result(history, 2, truth, predicted, proba), truth);
+
+        // Every distinct score is a point of the exact curves: far more than a chart draws, so both are decimated.
+        RankingMetrics ranking = RankingMetrics.Compute(truth, proba, 2);
+        Assert.True(ranking.Roc.X.Length > Downsampler.DefaultMaxPoints);
+        Assert.Contains("min-max decimation", html);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"ROC AUC {ranking.RocAuc:F4}"), html);
+        foreach (string stem in new[] { "roc", "pr" })
+        {
+            string svg = File.ReadAllText(Path.Combine(_dir, stem + ".svg"));
+            Assert.All(Elements(svg, "polyline").Where(p => p.Parent?.Attribute("class")?.Value == "series"), line => Assert.InRange(Points(line).Count, 2, Downsampler.DefaultMaxPoints));
+        }
+    }
+
+    private static PipelineResult Result(TrainingHistory history, int classes, int[] truth, int[] predicted, float[]? probabilities = null)
     {
         string[] names = [.. Enumerable.Range(0, classes).Select(c => $"class_{c:D4}")];
         ClassificationMetrics metrics = ClassificationMetrics.Compute(truth, predicted, classes);
         ReliabilityBin[] bins = [.. Enumerable.Range(0, 10).Select(b => new ReliabilityBin(b / 10.0, (b + 1) / 10.0, 100, (b + 0.5) / 10, (b + 0.4) / 10))];
-        var evaluation = new EvaluationResult([], predicted, metrics, 0.5, 0.02, bins);
+        var evaluation = new EvaluationResult(probabilities ?? [], predicted, metrics, 0.5, 0.02, bins);
         Sequential model = Mlp.Create(2, [], classes, XentRandom.ForStream(0, 0));
         var info = new ModelInfo { ClassNames = names, FeatureNames = ["a", "b"] };
         return new PipelineResult(model, info, new TrainingResult(history, false, 0, false), evaluation, "test", new SplitIndices([], [], []), null);
     }
 
-    private string AssertSmallWithEveryChart(PipelineResult result, params string[] extra)
+    private string AssertSmallWithEveryChart(PipelineResult result, int[]? truth = null)
     {
-        HtmlReport report = TrainingReport.Build(result, """{"epochs": 10, "batch_size": 32}""", "synthetic.csv");
+        HtmlReport report = TrainingReport.Build(result, """{"epochs": 10, "batch_size": 32}""", "synthetic.csv", truth);
         string path = report.Write(_dir);
         long bytes = new FileInfo(path).Length;
         Assert.True(bytes < MaxReportBytes, $"report.html is {bytes} bytes.");
         string html = File.ReadAllText(path);
         string[] stems = [.. report.Charts.Select(c => c.Stem)];
-        Assert.Equal(new[] { "loss", "accuracy", "confusion", "recall", "reliability" }, stems);
-        Assert.All(extra, stem => Assert.Contains(stem, stems));
+        string[] expected = ["loss", "loss-epoch", "accuracy", "accuracy-epoch", "confusion", "recall", "reliability", .. truth is null ? Array.Empty<string>() : ["roc", "pr"]];
+        Assert.Equal(expected, stems);
         foreach ((string stem, IChart chart) in report.Charts)
         {
             Assert.Contains($"<figure class=\"chart\" id=\"{stem}\"><svg", html);

@@ -148,7 +148,7 @@ public sealed class ReportTests(ITestOutputHelper output) : IDisposable
             int legendX = (int)double.Parse((string)legend.Elements().First().Attribute("x")!, CultureInfo.InvariantCulture) - 4;
             for (int i = 0; i < series.Count; i++)
             {
-                string hex = i < 10 ? new[] { "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac" }[i] : "#000000";
+                string hex = (string)series[i].Attribute("data-color")!;
                 byte r = Convert.ToByte(hex[1..3], 16), g = Convert.ToByte(hex[3..5], 16), b = Convert.ToByte(hex[5..7], 16);
                 int pixels = image.Count(r, g, b, legendX);
                 output.WriteLine($"{Path.GetFileName(svg)} series '{series[i].Attribute("data-series")?.Value}' {hex}: {pixels} pixels");
@@ -156,4 +156,71 @@ public sealed class ReportTests(ITestOutputHelper output) : IDisposable
             }
         }
     }
+
+    [ChromiumFact]
+    public void A_compare_report_renders_in_headless_chromium_with_one_colour_per_run_in_every_chart()
+    {
+        string dir = Path.Combine(_dir, "compare");
+        string[] runs = ["wide", "narrow", "sgd"];
+        var (code, _, error) = Cli.Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "wide=--hidden 32", "--run", "narrow=--hidden 3",
+            "--run", "sgd=--optimizer sgd --lr 0.05", "--common", "--epochs 8", "--out", dir);
+        Assert.True(code == 0, error);
+        CompareCliTests.AssertOneColourPerRun(dir, runs);
+
+        Png page = Chromium.Screenshot(Path.Combine(dir, "report.html"), 1400, 3600, _dir);
+        Assert.InRange(page.InkFraction(), 0.02, 0.9);
+
+        // In each chart's plot area (left of its legend) every run's colour shows, and no other palette colour does:
+        // the charts agree on which colour is which run.
+        foreach (string svg in Directory.GetFiles(dir, "*.svg").Order(StringComparer.Ordinal))
+        {
+            XDocument doc = XDocument.Parse(File.ReadAllText(svg));
+            int width = int.Parse((string)doc.Root!.Attribute("width")!, CultureInfo.InvariantCulture);
+            int height = int.Parse((string)doc.Root!.Attribute("height")!, CultureInfo.InvariantCulture);
+            XElement legend = doc.Descendants().Single(e => e.Name.LocalName == "g" && (string?)e.Attribute("class") == "legend");
+            int legendX = (int)double.Parse((string)legend.Elements().First().Attribute("x")!, CultureInfo.InvariantCulture) - 4;
+            Png image = Chromium.Screenshot(svg, width, height, _dir);
+            for (int i = 0; i < 10; i++)
+            {
+                string hex = RunPalette.Color(i);
+                int pixels = image.Count(Convert.ToByte(hex[1..3], 16), Convert.ToByte(hex[3..5], 16), Convert.ToByte(hex[5..7], 16), legendX, tolerance: 3);
+                output.WriteLine($"{Path.GetFileName(svg)} colour {i} {hex}: {pixels} pixels");
+                if (i < runs.Length)
+                {
+                    Assert.True(pixels > 20, $"{Path.GetFileName(svg)}: run '{runs[i]}' ({hex}) is not visible");
+                }
+                else
+                {
+                    Assert.True(pixels <= 5, $"{Path.GetFileName(svg)}: {pixels} pixels in {hex}, the colour of no run");
+                }
+            }
+        }
+
+        // One page per run with every chart but only that run's series (no legends): only the run's own colour shows.
+        string[] svgs = [.. Directory.GetFiles(dir, "*.svg").Order(StringComparer.Ordinal)];
+        for (int run = 0; run < runs.Length; run++)
+        {
+            var body = new System.Text.StringBuilder("<!DOCTYPE html><html><body style=\"margin:0;background:#fff\">");
+            foreach (string svg in svgs)
+            {
+                XDocument doc = XDocument.Parse(File.ReadAllText(svg));
+                string name = runs[run];
+                doc.Descendants().Where(e => e.Name.LocalName == "g" && ((string?)e.Attribute("class") == "legend"
+                    || ((string?)e.Attribute("class") == "series" && (string?)e.Attribute("data-series") is string s && s != name && s != name + " train" && s != name + " validation"))).ToList().ForEach(e => e.Remove());
+                body.Append("<div>").Append(doc.Root!.ToString(SaveOptions.DisableFormatting)).Append("</div>");
+            }
+
+            string onlyPage = Path.Combine(_dir, $"only-{runs[run]}.html");
+            File.WriteAllText(onlyPage, body.Append("</body></html>").ToString());
+            Png only = Chromium.Screenshot(onlyPage, 1400, 4200, _dir);
+            for (int i = 0; i < 10; i++)
+            {
+                string hex = RunPalette.Color(i);
+                int pixels = only.Count(Convert.ToByte(hex[1..3], 16), Convert.ToByte(hex[3..5], 16), Convert.ToByte(hex[5..7], 16), tolerance: 3);
+                output.WriteLine($"only {runs[run]}: colour {i} {hex}: {pixels} pixels");
+                Assert.True(i == run ? pixels > 20 * svgs.Length : pixels <= 5, $"the page of run '{runs[run]}' alone has {pixels} pixels of colour {i} ({hex})");
+            }
+        }
+    }
+
 }

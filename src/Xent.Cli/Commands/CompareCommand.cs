@@ -16,26 +16,36 @@ namespace Xent.Cli.Commands;
 
 /// <summary>
 /// <c>xent compare</c>: trains several runs (each a set of <c>xent train</c> options) on the same split, seed and batch
-/// order, overlays their curves, tabulates their final metrics (mean ± std over repeats) and ranks them.
+/// order, overlays their curves (each run in one colour in every chart), tabulates their final metrics (mean ± std over
+/// repeats) and ranks them; summary.csv has one row per run with a numeric column per mean and per std.
 /// </summary>
 internal static class CompareCommand
 {
-    internal static readonly string[] Metrics = ["accuracy", "balanced_accuracy", "macro_f1", "log_loss", "ece"];
+    /// <summary>The metrics compared, in column order; roc_auc and average_precision are macro one-vs-rest for multi-class data.</summary>
+    internal static readonly string[] Metrics = ["accuracy", "balanced_accuracy", "macro_f1", "log_loss", "ece", "roc_auc", "average_precision"];
+
+    /// <summary>Per-class recall is tabulated on the console up to this many classes (report.html and summary.csv have every class).</summary>
+    internal const int MaxConsoleClasses = 10;
 
     internal sealed record RunSpec(string Name, PipelineOptions Options, string Text);
 
-    internal sealed record RunResult(RunSpec Spec, IReadOnlyList<PipelineResult> Repeats)
+    /// <summary>One repeat of a run: the pipeline's result and the ranking metrics of its evaluated rows.</summary>
+    internal sealed record Repeat(PipelineResult Result, RankingMetrics Ranking);
+
+    internal sealed record RunResult(RunSpec Spec, IReadOnlyList<Repeat> Repeats)
     {
-        public double[] Values(string metric) => [.. Repeats.Select(r => Metric(r.Evaluation, metric))];
+        public double[] Values(string metric) => [.. Repeats.Select(r => Metric(r, metric))];
     }
 
-    internal static double Metric(EvaluationResult e, string metric) => metric switch
+    internal static double Metric(Repeat r, string metric) => metric switch
     {
-        "accuracy" => e.Metrics.Accuracy,
-        "balanced_accuracy" => e.Metrics.BalancedAccuracy,
-        "macro_f1" => e.Metrics.MacroF1,
-        "log_loss" => e.LogLoss,
-        "ece" => e.ExpectedCalibrationError,
+        "accuracy" => r.Result.Evaluation.Metrics.Accuracy,
+        "balanced_accuracy" => r.Result.Evaluation.Metrics.BalancedAccuracy,
+        "macro_f1" => r.Result.Evaluation.Metrics.MacroF1,
+        "log_loss" => r.Result.Evaluation.LogLoss,
+        "ece" => r.Result.Evaluation.ExpectedCalibrationError,
+        "roc_auc" => r.Ranking.RocAuc,
+        "average_precision" => r.Ranking.AveragePrecision,
         _ => throw new InputException($"--rank-by: unknown metric '{metric}'; choose one of {string.Join(", ", Metrics)}."),
     };
 
@@ -48,10 +58,11 @@ internal static class CompareCommand
         var common = new Option<string>("--common") { Description = "Options given to every run (before its own), e.g. \"--epochs 20 --hidden 32\".", DefaultValueFactory = _ => string.Empty };
         var repeats = new Option<int>("--repeats") { Description = "Repeat every run over this many seeds and report mean ± std.", DefaultValueFactory = _ => 1 };
         var seed = new Option<ulong>("--seed") { Description = "The first seed (repeat r uses seed + r); every run shares it." };
-        var rankBy = new Option<string>("--rank-by") { Description = "accuracy, balanced_accuracy, macro_f1, log_loss or ece.", DefaultValueFactory = _ => "balanced_accuracy" };
+        var rankBy = new Option<string>("--rank-by") { Description = "accuracy, balanced_accuracy, macro_f1, log_loss, ece, roc_auc or average_precision (macro one-vs-rest for multi-class data).", DefaultValueFactory = _ => "balanced_accuracy" };
         var output = new Option<string?>("--out") { Description = "Folder for report.html, summary.csv and summary.json (default: a new folder under runs/)." };
         var force = new Option<bool>("--force") { Description = "Write into a non-empty --out folder." };
-        var command = new Command("compare", "Train several option sets on the same split and batches, and compare their curves and metrics.") { data, label, run, runs, common, repeats, seed, rankBy, output, force };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the final ranking, one line per run, and the report's path (no progress or tables)." };
+        var command = new Command("compare", "Train several option sets on the same split and batches, and compare their curves and metrics.") { data, label, run, runs, common, repeats, seed, rankBy, output, force, quiet };
         command.SetAction(parse =>
         {
             string metric = parse.GetRequiredValue(rankBy);
@@ -97,7 +108,7 @@ internal static class CompareCommand
 
             Dataset dataset = TrainCommand.ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label) });
             string dir = OutputDirectory.Prepare(parse.GetValue(output) ?? OutputDirectory.Default("compare"), parse.GetValue(force));
-            return Run(context, dataset, specs, k, parse.GetValue(seed), metric, dir, parse.GetRequiredValue(data).Name);
+            return Run(context, dataset, specs, k, parse.GetValue(seed), metric, dir, parse.GetRequiredValue(data).Name, parse.GetValue(quiet));
         });
         return command;
     }
@@ -177,21 +188,30 @@ internal static class CompareCommand
         }
     }
 
-    internal static int Run(CliContext context, Dataset dataset, IReadOnlyList<RunSpec> specs, int repeats, ulong seed, string rankBy, string dir, string dataName)
+    internal static int Run(CliContext context, Dataset dataset, IReadOnlyList<RunSpec> specs, int repeats, ulong seed, string rankBy, string dir, string dataName, bool quiet = false)
     {
         IAnsiConsole console = context.Console;
-        console.WriteLine($"{dataset.Count} rows, {dataset.ClassCount} classes; {specs.Count} run(s) × {repeats} repeat(s) on the same splits and batches (seeds {seed}..{seed + (ulong)repeats - 1}).");
+        if (!quiet)
+        {
+            console.WriteLine($"{dataset.Count} rows, {dataset.ClassCount} classes; {specs.Count} run(s) × {repeats} repeat(s) on the same splits and batches (seeds {seed}..{seed + (ulong)repeats - 1}).");
+        }
+
+        // Results stay in the order the runs were given: that order sets each run's colour in every chart.
         var results = new List<RunResult>();
         foreach (RunSpec spec in specs)
         {
-            var repeatsList = new List<PipelineResult>();
+            var repeatsList = new List<Repeat>();
             for (int r = 0; r < repeats; r++)
             {
                 PipelineOptions options = spec.Options with { Trainer = spec.Options.Trainer with { Seed = seed + (ulong)r } };
                 int steps = options.Trainer.Epochs * BatchOrder.BatchCount(Math.Max(1, (int)(dataset.Count * (1 - options.ValidationFraction - options.TestFraction))), options.Trainer.BatchSize);
                 try
                 {
-                    repeatsList.Add(TrainingProgressView.Run(context, $"{spec.Name} #{r + 1}", steps, p => TrainingPipeline.Run(dataset, options, p)));
+                    PipelineResult result = quiet
+                        ? TrainingPipeline.Run(dataset, options)
+                        : TrainingProgressView.Run(context, $"{spec.Name} #{r + 1}", steps, p => TrainingPipeline.Run(dataset, options, p));
+                    int[] truth = TrainingReport.EvaluatedLabels(result, dataset);
+                    repeatsList.Add(new Repeat(result, RankingMetrics.Compute(truth, result.Evaluation.Probabilities, dataset.ClassCount)));
                 }
                 catch (ArgumentException e)
                 {
@@ -203,66 +223,111 @@ internal static class CompareCommand
         }
 
         bool higherIsBetter = rankBy is not ("log_loss" or "ece");
-        var ranked = results.OrderBy(r => (higherIsBetter ? -1 : 1) * r.Values(rankBy).Average()).ToList();
-        string[] headers = ["rank", "run", .. Metrics, .. dataset.ClassNames.Select(c => $"recall {c}")];
-        var rows = ranked.Select((r, i) => (string[])
-        [
-            (i + 1).ToString(CultureInfo.InvariantCulture), r.Spec.Name,
-            .. Metrics.Select(m => MeanStd(r.Values(m))),
-            .. dataset.ClassNames.Select((_, c) => MeanStd([.. r.Repeats.Select(p => p.Evaluation.Metrics.PerClass[c].Recall)])),
-        ]).ToList();
-        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Ranked by {rankBy} (mean ± std over {repeats} repeat(s), test split)"));
-        foreach (string h in headers)
+        var ranked = results.OrderBy(r => SortKey(r.Values(rankBy).Average(), higherIsBetter)).ToList();
+        string[] headers = ["rank", "run", .. Metrics];
+        var rows = ranked.Select((r, i) => (string[])[(i + 1).ToString(CultureInfo.InvariantCulture), r.Spec.Name, .. Metrics.Select(m => MeanStd(r.Values(m)))]).ToList();
+        string title = $"Ranked by {rankBy} (mean ± std over {repeats} repeat(s), {EvaluatedOn(results)} split)";
+        string[] recallHeaders = ["rank", "run", .. dataset.ClassNames];
+        var recallRows = ranked.Select((r, i) => (string[])[(i + 1).ToString(CultureInfo.InvariantCulture), r.Spec.Name, .. dataset.ClassNames.Select((_, c) => MeanStd(Recall(r, c)))]).ToList();
+        if (!quiet)
         {
-            table.AddColumn(new TableColumn(Markup.Escape(h)));
+            MetricsView.WriteTable(console, title, headers[1..], [.. rows.Select(row => (IReadOnlyList<string>)[$"{row[0]}. {row[1]}", .. row[2..]])]);
+            if (dataset.ClassCount <= MaxConsoleClasses)
+            {
+                MetricsView.WriteTable(console, "Per-class recall (mean ± std)", recallHeaders[1..], [.. recallRows.Select(row => (IReadOnlyList<string>)[$"{row[0]}. {row[1]}", .. row[2..]])]);
+            }
+            else
+            {
+                MetricsView.WriteLine(console, $"Per-class recall of the {dataset.ClassCount} classes: summary.csv and report.html.");
+            }
         }
-
-        foreach (string[] row in rows)
-        {
-            table.AddRow([.. row.Select(Markup.Escape)]);
-        }
-
-        console.Write(table);
 
         var report = new HtmlReport($"Xent comparison: {dataName}");
-        report.Paragraph($"{specs.Count} runs × {repeats} repeats on {dataName} ({dataset.Count} rows). Every run of a repeat shares the split, initialisation seed and batch order. Ranked by {rankBy}; metrics on the test split, mean ± std over repeats.");
+        report.Paragraph($"{specs.Count} runs × {repeats} repeats on {dataName} ({dataset.Count} rows). Every run of a repeat shares the split, initialisation seed and batch order. Ranked by {rankBy}; metrics on the {EvaluatedOn(results)} split, mean ± std over repeats. ROC AUC and average precision are {(dataset.ClassCount == 2 ? $"of the positive class {dataset.ClassNames[1]}" : "macro averages of one class against the rest")}; ECE over {results[0].Repeats[0].Result.Evaluation.EceBins} bins. Each run has one colour in every chart (by the order the runs were given): solid for training, dashed for validation.");
         report.Table("Results", headers, rows);
-        var firsts = results.Select(r => (r.Spec.Name, r.Repeats[0])).ToList();
+        report.Table("Per-class recall (mean ± std)", recallHeaders, recallRows);
+        var histories = results.Select(r => (r.Spec.Name, r.Repeats[0].Result.Training.History)).ToList();
         report.Heading("Curves (first repeat)");
-        report.Chart("loss", TrainingCharts.Loss([.. firsts.Select(f => (f.Name, f.Item2.Training.History))]));
-        report.Chart("accuracy", TrainingCharts.Accuracy([.. firsts.Select(f => (f.Name, f.Item2.Training.History))]));
-        report.Heading("Per class and calibration");
-        var recall = new Xent.Reports.BarChart("Per-class recall (mean over repeats)", dataset.ClassNames, "recall") { YRange = (0, 1) };
-        foreach (RunResult r in results)
-        {
-            recall.Add(r.Spec.Name, [.. dataset.ClassNames.Select((_, c) => r.Repeats.Average(p => p.Evaluation.Metrics.PerClass[c].Recall))]);
-        }
-
-        report.Chart("recall", recall);
-        report.Chart("reliability", TrainingCharts.Reliability([.. firsts.Select(f => (f.Name, f.Item2.Evaluation.Reliability))]));
+        report.Chart("loss", TrainingCharts.Loss(histories));
+        report.Chart("loss-epoch", TrainingCharts.EpochLoss(histories));
+        report.Chart("accuracy", TrainingCharts.Accuracy(histories));
+        report.Chart("accuracy-epoch", TrainingCharts.EpochAccuracy(histories));
+        report.Heading("Per class");
+        report.Chart("recall", TrainingCharts.MeanRecall([.. results.Select(r => (r.Spec.Name, (IReadOnlyList<ClassificationMetrics>)[.. r.Repeats.Select(p => p.Result.Evaluation.Metrics)]))], dataset.ClassNames));
+        report.Heading("Probabilities (first repeat)");
+        report.Chart("reliability", TrainingCharts.Reliability([.. results.Select(r => (r.Spec.Name, r.Repeats[0].Result.Evaluation.Reliability))]));
+        var rankings = results.Select(r => (r.Spec.Name, r.Repeats[0].Ranking)).ToList();
+        report.Chart("roc", TrainingCharts.Roc(rankings, dataset.ClassNames));
+        report.Chart("pr", TrainingCharts.PrecisionRecall(rankings, dataset.ClassNames));
         report.Heading("Runs");
         report.Table("Options of each run", ["run", "options", "config"], results.Select(r => (IReadOnlyList<string>)[r.Spec.Name, r.Spec.Text, TrainingPipeline.Describe(r.Spec.Options).ReplaceLineEndings(" ")]));
         string html = report.Write(dir);
 
-        var csv = new StringBuilder(string.Join(",", headers.Select(CsvText.Escape)) + "\n");
-        foreach (string[] row in rows)
+        AtomicFile.WriteAllText(Path.Combine(dir, "summary.csv"), SummaryCsv(ranked, dataset.ClassNames));
+        AtomicFile.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(ranked.Select((r, i) => new
         {
-            csv.Append(string.Join(",", row.Select(CsvText.Escape))).Append('\n');
-        }
-
-        AtomicFile.WriteAllText(Path.Combine(dir, "summary.csv"), csv.ToString());
-        AtomicFile.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(ranked.Select(r => new
-        {
+            rank = i + 1,
             run = r.Spec.Name,
             options = r.Spec.Text,
-            metrics = Metrics.ToDictionary(m => m, m => new { mean = r.Values(m).Average(), std = Std(r.Values(m)), values = r.Values(m) }),
-            recall = dataset.ClassNames.Select((c, i) => new { @class = c, mean = r.Repeats.Average(p => p.Evaluation.Metrics.PerClass[i].Recall) }),
+            metrics = Metrics.ToDictionary(m => m, m => new { mean = MetricsView.N(r.Values(m).Average()), std = MetricsView.N(Std(r.Values(m))), values = r.Values(m).Select(v => MetricsView.N(v)) }),
+            recall = dataset.ClassNames.Select((c, k) => new { @class = c, mean = MetricsView.N(Recall(r, k).Average()), std = MetricsView.N(Std(Recall(r, k))) }),
         }), new JsonSerializerOptions { WriteIndented = true }));
-        console.WriteLine($"Report: {html}");
+
+        if (quiet)
+        {
+            foreach (string[] row in rows)
+            {
+                MetricsView.WriteLine(console, $"{row[0]}. {row[1]}: {rankBy} {row[2 + Array.IndexOf(Metrics, rankBy)]}");
+            }
+        }
+
+        MetricsView.WriteLine(console, $"Report: {html}");
         return ExitCodes.Success;
     }
 
+    /// <summary>
+    /// summary.csv: one row per run, in rank order: rank, run, repeats, then each metric's mean and std as numeric
+    /// columns (accuracy_mean, accuracy_std, …), then each class's recall (recall_CLASS_mean, recall_CLASS_std). Numbers
+    /// are written in full precision with a dot; an undefined value is an empty cell.
+    /// </summary>
+    internal static string SummaryCsv(IReadOnlyList<RunResult> ranked, IReadOnlyList<string> classes)
+    {
+        string[] headers =
+        [
+            "rank", "run", "repeats",
+            .. Metrics.SelectMany(m => new[] { m + "_mean", m + "_std" }),
+            .. classes.SelectMany(c => new[] { $"recall_{c}_mean", $"recall_{c}_std" }),
+        ];
+        var csv = new StringBuilder(string.Join(",", headers.Select(CsvText.Escape)) + "\n");
+        for (int i = 0; i < ranked.Count; i++)
+        {
+            RunResult r = ranked[i];
+            IEnumerable<string> cells =
+            [
+                (i + 1).ToString(CultureInfo.InvariantCulture), CsvText.Escape(r.Spec.Name), r.Repeats.Count.ToString(CultureInfo.InvariantCulture),
+                .. Metrics.SelectMany(m => new[] { Number(r.Values(m).Average()), Number(Std(r.Values(m))) }),
+                .. classes.Select((_, c) => Recall(r, c)).SelectMany(v => new[] { Number(v.Average()), Number(Std(v)) }),
+            ];
+            csv.Append(string.Join(",", cells)).Append('\n');
+        }
+
+        return csv.ToString();
+    }
+
+    private static double[] Recall(RunResult r, int c) => [.. r.Repeats.Select(p => p.Result.Evaluation.Metrics.PerClass[c].Recall)];
+
+    private static string EvaluatedOn(IReadOnlyList<RunResult> results)
+    {
+        string[] splits = [.. results.SelectMany(r => r.Repeats).Select(p => p.Result.EvaluatedOn).Distinct()];
+        return string.Join(" or ", splits);
+    }
+
+    /// <summary>Best first; an undefined mean (NaN) last.</summary>
+    private static double SortKey(double mean, bool higherIsBetter) => double.IsNaN(mean) ? double.PositiveInfinity : higherIsBetter ? -mean : mean;
+
+    private static string Number(double v) => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : string.Empty;
+
     private static double Std(double[] v) => v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1)) : 0;
 
-    private static string MeanStd(double[] v) => string.Create(CultureInfo.InvariantCulture, $"{v.Average():F4} ± {Std(v):F4}");
+    private static string MeanStd(double[] v) => double.IsNaN(v.Average()) ? "-" : string.Create(CultureInfo.InvariantCulture, $"{v.Average():F4} ± {Std(v):F4}");
 }

@@ -10,6 +10,8 @@ namespace Xent.Reports;
 /// </summary>
 public sealed class BarChart : IChart
 {
+    private readonly List<string?> _colors = [];
+
     /// <summary>Creates a chart.</summary>
     /// <param name="title">The title.</param>
     /// <param name="categories">The groups, in order (for example class names).</param>
@@ -75,14 +77,20 @@ public sealed class BarChart : IChart
     /// <summary>The series: a name and one value per category.</summary>
     public List<(string Name, double[] Values)> Series { get; } = [];
 
+    /// <summary>The colour series <paramref name="index"/> is drawn in: the one given to <see cref="Add"/>, or the palette's for its position.</summary>
+    /// <param name="index">The series' position.</param>
+    /// <returns>#rrggbb.</returns>
+    public string ColorOf(int index) => (index < _colors.Count ? _colors[index] : null) ?? RunPalette.Color(index);
+
     /// <inheritdoc />
     public int SeriesCount => Series.Count;
 
     /// <summary>Adds a series; returns the chart for chaining.</summary>
     /// <param name="name">The legend entry.</param>
     /// <param name="values">One value per category.</param>
+    /// <param name="color">The colour (#rrggbb), or null (the default) for <see cref="RunPalette.Color"/> of the series' position.</param>
     /// <returns>This chart.</returns>
-    public BarChart Add(string name, IReadOnlyList<double> values)
+    public BarChart Add(string name, IReadOnlyList<double> values, string? color = null)
     {
         if (values.Count != Categories.Count)
         {
@@ -90,6 +98,12 @@ public sealed class BarChart : IChart
         }
 
         Series.Add((name, [.. values]));
+        while (_colors.Count < Series.Count - 1)
+        {
+            _colors.Add(null);
+        }
+
+        _colors.Add(color);
         return this;
     }
 
@@ -140,7 +154,8 @@ public sealed class BarChart : IChart
         const double left = 64, top = 34, bottom = 56;
         const int maxLabel = 24;
         double right = SvgText.LegendWidth(Series.Select(s => s.Name));
-        double plotW = Width - left - right, plotH = Height - top - bottom;
+        (double plotW, int width) = SvgText.Layout(Width, left, right);
+        double plotH = Height - top - bottom;
         int[] drawn = DrawnCategories();
         string[] labels = [.. drawn.Select(c => c < 0 ? "…" : Categories[c].Length > maxLabel ? Categories[c][..(maxLabel - 1)] + "…" : Categories[c])];
         double groupW = plotW / Math.Max(1, drawn.Length);
@@ -149,7 +164,7 @@ public sealed class BarChart : IChart
 
         // Upright labels need room below the plot: grow the picture rather than shrink the plot.
         double labelRoom = upright ? 12 + labelPx : 24;
-        string[] caption = Caption is string text ? SvgText.Wrap(text, (int)((Width - left) / 6)) : [];
+        string[] caption = Caption is string text ? SvgText.Wrap(text, (int)((width - left) / 6)) : [];
         double footY = top + plotH + labelRoom + 24;
         int height = (int)Math.Ceiling(Math.Max(Height, footY + (caption.Length == 0 ? -8 : (14 * caption.Length) + 2)));
         var values = Series.SelectMany(s => drawn.Where(c => c >= 0).Select(c => s.Values[c])).Where(double.IsFinite);
@@ -159,7 +174,7 @@ public sealed class BarChart : IChart
         double hi = Math.Max(ticks[^1], max);
         double Ty(double v) => top + plotH - ((v - min) / (hi - min) * plotH);
         var sb = new StringBuilder();
-        SvgText.Header(sb, Width, height, Title);
+        SvgText.Header(sb, width, height, Title);
         sb.Append("<g class=\"axes\" stroke=\"#cccccc\">");
         foreach (double t in ticks)
         {
@@ -200,8 +215,8 @@ public sealed class BarChart : IChart
 
         for (int s = 0; s < Series.Count; s++)
         {
-            string color = SvgText.Palette[s % SvgText.Palette.Length];
-            sb.Append(CultureInfo.InvariantCulture, $"<g class=\"series\" data-series=\"{SvgText.Escape(Series[s].Name)}\" fill=\"{color}\">");
+            string color = ColorOf(s);
+            sb.Append(CultureInfo.InvariantCulture, $"<g class=\"series\" data-series=\"{SvgText.Escape(Series[s].Name)}\" data-color=\"{color}\" fill=\"{color}\">");
             for (int k = 0; k < drawn.Length; k++)
             {
                 int c = drawn[k];
@@ -220,7 +235,7 @@ public sealed class BarChart : IChart
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{SvgText.N(left)}\" y=\"{SvgText.N(top)}\" width=\"{SvgText.N(plotW)}\" height=\"{SvgText.N(plotH)}\" fill=\"none\" stroke=\"#666666\"/>");
-        SvgText.Legend(sb, [.. Series.Select(s => s.Name)], left + plotW + 12, top + 12);
+        SvgText.Legend(sb, [.. Series.Select((s, i) => new LegendEntry(s.Name, ColorOf(i), Swatch.Box))], left + plotW + 12, top + 12);
         for (int i = 0; i < caption.Length; i++)
         {
             sb.Append(CultureInfo.InvariantCulture, $"<text class=\"caption\" x=\"{SvgText.N(left)}\" y=\"{SvgText.N(footY + (14 * i))}\" font-size=\"11\" fill=\"#555555\">{SvgText.Escape(caption[i])}</text>");

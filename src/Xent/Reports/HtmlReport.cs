@@ -110,7 +110,7 @@ public sealed class HtmlReport
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>{{SvgText.Escape(Title)}}</title>
         <style>
-        body { font-family: sans-serif; margin: 24px auto; max-width: 1100px; color: #222; }
+        body { font-family: sans-serif; margin: 24px auto; max-width: 1340px; color: #222; }
         h1 { font-size: 24px; } h2 { font-size: 19px; margin-top: 32px; border-bottom: 1px solid #ddd; }
         figure.chart { display: inline-block; margin: 8px; vertical-align: top; }
         figcaption { font-size: 12px; color: #666; max-width: 640px; }

@@ -14,6 +14,18 @@ public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<
 
     /// <summary>Also draw the raw values faintly under an exponential moving average with this factor (0 for none, the default).</summary>
     public double Smoothing { get; init; }
+
+    /// <summary>
+    /// The colour (#rrggbb), or null (the default) for <see cref="RunPalette.Color"/> of the series' position. Charts
+    /// that show several runs set it from the run's position, so that a run has one colour in every chart.
+    /// </summary>
+    public string? Color { get; init; }
+
+    /// <summary>Draw a dot at each point (for short series such as one point per epoch). Default: false.</summary>
+    public bool Markers { get; init; }
+
+    /// <summary>The legend's text, or null (the default) for <see cref="Name"/>; the SVG group keeps the name.</summary>
+    public string? Legend { get; init; }
 }
 
 /// <summary>
@@ -72,19 +84,40 @@ public sealed class LineChart : IChart
     /// <summary>Fixed y range, or null (the default) to fit the data.</summary>
     public (double Min, double Max)? YRange { get; init; }
 
+    /// <summary>Fixed x range, or null (the default) to fit the data.</summary>
+    public (double Min, double Max)? XRange { get; init; }
+
+    /// <summary>A note shown under the chart in the report (before any note on decimation), or null. Default: null.</summary>
+    public string? Note { get; init; }
+
     /// <summary>The series.</summary>
     public List<Series> Series { get; } = [];
 
     /// <summary>Horizontal reference lines (for example a loss floor), drawn grey and dashed.</summary>
     public List<(double Y, string Label)> ReferenceLines { get; } = [];
 
+    /// <summary>Reference segments from (X1, Y1) to (X2, Y2) (for example the chance diagonal of a ROC curve), drawn grey and dashed, labelled beside their middle.</summary>
+    public List<(double X1, double Y1, double X2, double Y2, string Label)> ReferenceSegments { get; } = [];
+
     /// <inheritdoc />
     public int SeriesCount => Series.Count;
 
     /// <inheritdoc />
-    public string? Caption => Series.Any(s => s.X.Count > MaxPoints)
-        ? string.Create(CultureInfo.InvariantCulture, $"Lines longer than {MaxPoints} points are drawn through their first, last, lowest and highest points per x bucket (min-max decimation); the CSV has every point.")
-        : null;
+    public string? Caption
+    {
+        get
+        {
+            string? decimated = Series.Any(s => s.X.Count > MaxPoints)
+                ? string.Create(CultureInfo.InvariantCulture, $"Lines longer than {MaxPoints} points are drawn through their first, last, lowest and highest points per x bucket (min-max decimation); the CSV has every point.")
+                : null;
+            return Note is null ? decimated : decimated is null ? Note : Note + " " + decimated;
+        }
+    }
+
+    /// <summary>The colour series <paramref name="index"/> is drawn in: its own, or the palette's for its position.</summary>
+    /// <param name="index">The series' position.</param>
+    /// <returns>#rrggbb.</returns>
+    public string ColorOf(int index) => Series[index].Color ?? RunPalette.Color(index);
 
     /// <summary>Adds a series; returns the chart for chaining.</summary>
     /// <param name="series">The series.</param>
@@ -126,12 +159,13 @@ public sealed class LineChart : IChart
     public string ToSvg()
     {
         const double left = 64, top = 34, bottom = 48;
-        double right = SvgText.LegendWidth(Series.Select(s => s.Name));
-        double plotW = Width - left - right, plotH = Height - top - bottom;
+        double right = SvgText.LegendWidth(Series.Select(s => s.Legend ?? s.Name));
+        (double plotW, int width) = SvgText.Layout(Width, left, right);
+        double plotH = Height - top - bottom;
         bool Usable(double y) => double.IsFinite(y) && (!LogY || y > 0);
         var xs = Series.SelectMany(s => s.X).Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
         var ys = Series.SelectMany(s => s.Y).Where(Usable).Concat(ReferenceLines.Select(r => r.Y).Where(Usable)).DefaultIfEmpty(LogY ? 1 : 0).ToArray();
-        double xMin = xs.Min(), xMax = xs.Max();
+        double xMin = XRange?.Min ?? xs.Min(), xMax = XRange?.Max ?? xs.Max();
         double yMin = YRange?.Min ?? ys.Min(), yMax = YRange?.Max ?? ys.Max();
         double[] xTicks = SvgText.NiceTicks(xMin, xMax);
         double[] yTicks;
@@ -162,7 +196,7 @@ public sealed class LineChart : IChart
 
         double Tx(double x) => left + ((x - x0) / (x1 - x0) * plotW);
         var sb = new StringBuilder();
-        SvgText.Header(sb, Width, Height, Title);
+        SvgText.Header(sb, width, Height, Title);
         sb.Append("<g class=\"axes\" stroke=\"#cccccc\" stroke-width=\"1\">");
         foreach (double t in yTicks)
         {
@@ -189,8 +223,18 @@ public sealed class LineChart : IChart
             if (Usable(y))
             {
                 double yy = ty(y);
-                sb.Append(CultureInfo.InvariantCulture, $"<g class=\"reference\"><line x1=\"{SvgText.N(left)}\" y1=\"{SvgText.N(yy)}\" x2=\"{SvgText.N(left + plotW)}\" y2=\"{SvgText.N(yy)}\" stroke=\"#555555\" stroke-dasharray=\"6 4\"/>");
-                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(left + plotW - 4)}\" y=\"{SvgText.N(yy - 4)}\" text-anchor=\"end\" fill=\"#555555\">{SvgText.Escape(label)}</text></g>");
+                sb.Append(CultureInfo.InvariantCulture, $"<g class=\"reference\"><line x1=\"{SvgText.N(left)}\" y1=\"{SvgText.N(yy)}\" x2=\"{SvgText.N(left + plotW)}\" y2=\"{SvgText.N(yy)}\" stroke=\"{RunPalette.Reference}\" stroke-dasharray=\"6 4\"/>");
+                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(left + plotW - 4)}\" y=\"{SvgText.N(yy - 4)}\" text-anchor=\"end\" fill=\"{RunPalette.Reference}\">{SvgText.Escape(label)}</text></g>");
+            }
+        }
+
+        foreach ((double sx1, double sy1, double sx2, double sy2, string label) in ReferenceSegments)
+        {
+            if (Usable(sy1) && Usable(sy2))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<g class=\"reference\"><line x1=\"{SvgText.N(Tx(sx1))}\" y1=\"{SvgText.N(ty(sy1))}\" x2=\"{SvgText.N(Tx(sx2))}\" y2=\"{SvgText.N(ty(sy2))}\" stroke=\"{RunPalette.Reference}\" stroke-dasharray=\"6 4\"/>");
+                double mx = (Tx(sx1) + Tx(sx2)) / 2, my = (ty(sy1) + ty(sy2)) / 2;
+                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(mx + 8)}\" y=\"{SvgText.N(my + 14)}\" fill=\"{RunPalette.Reference}\">{SvgText.Escape(label)}</text></g>");
             }
         }
 
@@ -199,27 +243,27 @@ public sealed class LineChart : IChart
         for (int i = 0; i < Series.Count; i++)
         {
             Series s = Series[i];
-            string color = SvgText.Palette[i % SvgText.Palette.Length];
-            sb.Append(CultureInfo.InvariantCulture, $"<g class=\"series\" data-series=\"{SvgText.Escape(s.Name)}\" clip-path=\"url(#{clip})\">");
+            string color = ColorOf(i);
+            sb.Append(CultureInfo.InvariantCulture, $"<g class=\"series\" data-series=\"{SvgText.Escape(s.Name)}\" data-color=\"{color}\" clip-path=\"url(#{clip})\">");
             if (s.Smoothing > 0)
             {
-                Polyline(sb, s.X, s.Y, MaxPoints, Tx, ty, Usable, color, 1, 0.25, false);
-                Polyline(sb, s.X, Smooth(s.Y, s.Smoothing), MaxPoints, Tx, ty, Usable, color, 2.2, 1, s.Dashed);
+                Polyline(sb, s.X, s.Y, MaxPoints, Tx, ty, Usable, color, 1, 0.25, false, false);
+                Polyline(sb, s.X, Smooth(s.Y, s.Smoothing), MaxPoints, Tx, ty, Usable, color, 2.2, 1, s.Dashed, s.Markers);
             }
             else
             {
-                Polyline(sb, s.X, s.Y, MaxPoints, Tx, ty, Usable, color, 2, 1, s.Dashed);
+                Polyline(sb, s.X, s.Y, MaxPoints, Tx, ty, Usable, color, 2, 1, s.Dashed, s.Markers);
             }
 
             sb.Append("</g>");
         }
 
-        SvgText.Legend(sb, [.. Series.Select(s => s.Name)], left + plotW + 12, top + 12);
+        SvgText.Legend(sb, [.. Series.Select((s, i) => new LegendEntry(s.Legend ?? s.Name, ColorOf(i), s.Dashed ? Swatch.Dashed : Swatch.Line))], left + plotW + 12, top + 12);
         sb.Append("</svg>");
         return sb.ToString();
     }
 
-    private static void Polyline(StringBuilder sb, IReadOnlyList<double> xs, IReadOnlyList<double> ys, int maxPoints, Func<double, double> tx, Func<double, double> ty, Func<double, bool> usable, string color, double width, double opacity, bool dashed)
+    private static void Polyline(StringBuilder sb, IReadOnlyList<double> xs, IReadOnlyList<double> ys, int maxPoints, Func<double, double> tx, Func<double, double> ty, Func<double, bool> usable, string color, double width, double opacity, bool dashed, bool markers)
     {
         var points = new StringBuilder();
         void Flush()
@@ -232,6 +276,7 @@ public sealed class LineChart : IChart
         }
 
         int count = 0;
+        var dots = markers ? new StringBuilder() : null;
         foreach (int i in Downsampler.Select(xs, ys, maxPoints, usable))
         {
             if (!usable(ys[i]) || !double.IsFinite(xs[i]))
@@ -241,7 +286,13 @@ public sealed class LineChart : IChart
             }
 
             points.Append(SvgText.N(tx(xs[i]))).Append(',').Append(SvgText.N(ty(ys[i]))).Append(' ');
+            dots?.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{SvgText.N(tx(xs[i]))}\" cy=\"{SvgText.N(ty(ys[i]))}\" r=\"2.5\" fill=\"{color}\"/>");
             count++;
+        }
+
+        if (dots is not null && count > 1)
+        {
+            sb.Append(dots);
         }
 
         if (count == 1)

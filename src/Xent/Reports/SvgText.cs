@@ -6,9 +6,6 @@ namespace Xent.Reports;
 /// <summary>Shared pieces of Xent's SVG writer: escaping, number formatting, the palette and axis ticks.</summary>
 internal static class SvgText
 {
-    /// <summary>A colour-blind-friendly palette (Tableau 10); series i uses entry i mod 10.</summary>
-    public static readonly string[] Palette = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac"];
-
     /// <summary>A short identifier that depends only on the text (FNV-1a), so that output is reproducible.</summary>
     public static string StableId(string text)
     {
@@ -89,19 +86,69 @@ internal static class SvgText
         sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{Escape(title)}</text>");
     }
 
-    /// <summary>Room for the legend beside the plot: about 7 pixels per character of the longest name.</summary>
-    public static double LegendWidth(IEnumerable<string> names) => Math.Clamp(40 + (7 * names.Select(n => n.Length).DefaultIfEmpty(0).Max()), 120, 320);
+    /// <summary>The narrowest plot area a chart keeps beside its legend: 360 pixels.</summary>
+    public const double MinPlotWidth = 360;
 
-    public static void Legend(StringBuilder sb, IReadOnlyList<string> names, double x, double y)
+    /// <summary>
+    /// Room for the legend beside the plot: about 7 pixels per character of the longest entry (at least 120). Names are
+    /// never cut: a chart whose legend leaves less than <see cref="MinPlotWidth"/> for the plot grows wider instead
+    /// (<see cref="Layout"/>).
+    /// </summary>
+    public static double LegendWidth(IEnumerable<string> names) => Math.Max(120, 40 + (7 * names.Select(n => n.Length).DefaultIfEmpty(0).Max()));
+
+    /// <summary>The plot width and the picture's width for a chart of the given width, left margin and legend.</summary>
+    public static (double PlotWidth, int Width) Layout(int width, double left, double legend)
+    {
+        double plot = Math.Max(width - left - legend, MinPlotWidth);
+        return (plot, Math.Max(width, (int)Math.Ceiling(left + plot + legend)));
+    }
+
+    /// <summary>
+    /// The legend: one entry per line, each with a swatch in its colour (a box for bars, a short line for lines, a
+    /// broken one for dashed lines). Every swatch is built of rectangles, so its left edge is an <c>x</c> attribute.
+    /// </summary>
+    public static void Legend(StringBuilder sb, IReadOnlyList<LegendEntry> entries, double x, double y)
     {
         sb.Append("<g class=\"legend\">");
-        for (int i = 0; i < names.Count; i++)
+        for (int i = 0; i < entries.Count; i++)
         {
+            (string text, string color, Swatch swatch) = entries[i];
             double yy = y + (i * 16);
-            sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{N(x)}\" y=\"{N(yy - 9)}\" width=\"12\" height=\"10\" fill=\"{Palette[i % Palette.Length]}\"/>");
-            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(x + 16)}\" y=\"{N(yy)}\">{Escape(names[i])}</text>");
+            switch (swatch)
+            {
+                case Swatch.Box:
+                    sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{N(x)}\" y=\"{N(yy - 9)}\" width=\"12\" height=\"10\" fill=\"{color}\"/>");
+                    break;
+                case Swatch.Line:
+                    sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{N(x)}\" y=\"{N(yy - 5.5)}\" width=\"14\" height=\"3\" fill=\"{color}\"/>");
+                    break;
+                default:
+                    sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{N(x)}\" y=\"{N(yy - 5.5)}\" width=\"4\" height=\"3\" fill=\"{color}\"/><rect x=\"{N(x + 6)}\" y=\"{N(yy - 5.5)}\" width=\"4\" height=\"3\" fill=\"{color}\"/><rect x=\"{N(x + 12)}\" y=\"{N(yy - 5.5)}\" width=\"3\" height=\"3\" fill=\"{color}\"/>");
+                    break;
+            }
+
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(x + 18)}\" y=\"{N(yy)}\">{Escape(text)}</text>");
         }
 
         sb.Append("</g>");
     }
 }
+
+/// <summary>How a legend entry's swatch looks.</summary>
+internal enum Swatch
+{
+    /// <summary>A filled box (bars, cells).</summary>
+    Box,
+
+    /// <summary>A solid line.</summary>
+    Line,
+
+    /// <summary>A dashed line.</summary>
+    Dashed,
+}
+
+/// <summary>One legend entry.</summary>
+/// <param name="Text">The label.</param>
+/// <param name="Color">The colour.</param>
+/// <param name="Swatch">The swatch.</param>
+internal readonly record struct LegendEntry(string Text, string Color, Swatch Swatch);
