@@ -138,7 +138,7 @@ public sealed class MixedDataTests : IDisposable
         string run = Path.Combine(_dir, "run");
         var (code, output, error) = Cli.Run("train", "--data", train, "--test-data", test, "--drop", "id", "--out", run, "--seed", "3");
         Assert.True(code == 0, error + output);
-        Assert.Contains("validation loss", output);
+        Assert.Contains(", val loss ", output);
         Assert.Contains("test file (80 rows)", output);
         using (JsonDocument metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json"))))
         {

@@ -23,6 +23,7 @@ internal static class MetricsView
     /// <param name="truth">The true class of each evaluated row (for ROC AUC and average precision), or null to leave them out.</param>
     public static void Render(IAnsiConsole console, EvaluationResult e, IReadOnlyList<string> classes, string title, IReadOnlyList<int>? truth = null)
     {
+        truth ??= e.Truth;
         ClassificationMetrics m = e.Metrics;
         string total = m.Confusion.Total.ToString(CultureInfo.InvariantCulture);
         var rows = new List<IReadOnlyList<string>>();
@@ -209,6 +210,7 @@ internal static class MetricsView
     /// <returns>The JSON text.</returns>
     public static string ToJson(EvaluationResult e, IReadOnlyList<string> classes, string split, IReadOnlyList<int>? truth = null)
     {
+        truth ??= e.Truth;
         ClassificationMetrics m = e.Metrics;
         RankingMetrics? r = TrainingReport.RankingOf(e, classes.Count, truth);
         return JsonSerializer.Serialize(new

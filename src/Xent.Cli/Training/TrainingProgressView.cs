@@ -47,13 +47,13 @@ internal static class TrainingProgressView
     /// <summary>One epoch's figures: the mean training loss and accuracy over its rows, and the validation loss and accuracy.</summary>
     internal static string EpochLine(TrainingProgress p)
     {
-        string line = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.Epochs}: loss {p.EpochLoss:G5}, accuracy {p.EpochAccuracy:F3}");
+        string line = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.Epochs}: loss {p.EpochLoss:G4} acc {p.EpochAccuracy:F3}");
         if (!double.IsNaN(p.ValidationLoss))
         {
-            line += string.Create(CultureInfo.InvariantCulture, $"; validation loss {p.ValidationLoss:G5}, accuracy {p.ValidationAccuracy:F3}");
+            line += string.Create(CultureInfo.InvariantCulture, $", val loss {p.ValidationLoss:G4} acc {p.ValidationAccuracy:F3}");
         }
 
-        return line + string.Create(CultureInfo.InvariantCulture, $"; lr {p.LearningRate:G4}");
+        return line + string.Create(CultureInfo.InvariantCulture, $", lr {p.LearningRate:G3}");
     }
 
     private sealed class Callback(Action<TrainingProgress> action) : IProgress<TrainingProgress>

@@ -26,6 +26,7 @@ public static class TrainingReport
     /// <exception cref="ArgumentException"><paramref name="truth"/> does not have one class per evaluated row.</exception>
     public static HtmlReport Build(PipelineResult result, string configJson, string dataName, IReadOnlyList<int>? truth = null)
     {
+        truth ??= result.Evaluation.Truth;
         ArgumentNullException.ThrowIfNull(result);
         IReadOnlyList<string> classes = result.Info.ClassNames;
         EvaluationResult e = result.Evaluation;

@@ -15,6 +15,9 @@ public sealed record EvaluationResult(float[] Probabilities, int[] Predicted, Cl
 {
     /// <summary>The number of bins of the ECE and the reliability diagram.</summary>
     public int EceBins => Reliability.Length;
+
+    /// <summary>The evaluated rows' true classes, in row order (for ROC and precision-recall curves); <see langword="null"/> when not known.</summary>
+    public IReadOnlyList<int>? Truth { get; init; }
 }
 
 /// <summary>Runs a trained model over data: probabilities, predictions and metrics.</summary>
@@ -75,6 +78,9 @@ Xent.Kernels.StableSoftmax.Row(output.Slice(i * classes, classes), row);
             ClassificationMetrics.Compute(data.Labels, predicted, classes),
             Calibration.LogLoss(data.Labels, probabilities, classes),
             Calibration.ExpectedCalibrationError(data.Labels, probabilities, classes, eceBins),
-            Calibration.Reliability(data.Labels, probabilities, classes, eceBins));
+            Calibration.Reliability(data.Labels, probabilities, classes, eceBins))
+        {
+            Truth = data.Labels,
+        };
     }
 }
