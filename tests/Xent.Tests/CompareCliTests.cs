@@ -141,7 +141,7 @@ public sealed class CompareCliTests : IDisposable
         CompareCommand.RunSpec[] specs = [CompareCommand.Parse("ce", "--epochs 2"), CompareCommand.Parse(longName, "--epochs 2 --label-smoothing 0.1 --class-weights balanced")];
         var writer = new StringWriter();
         Xent.Cli.CliContext context = MetricsViewTests.Console(writer, 80);
-        Assert.Equal(0, CompareCommand.Run(context, iris, specs, 1, 0, "accuracy", OutputDirectory.Prepare(Path.Combine(_dir, "narrow"), false), "iris.csv"));
+        Assert.Equal(0, CompareCommand.Run(context, DataTable.FromDataset(iris), specs, 1, 0, "accuracy", OutputDirectory.Prepare(Path.Combine(_dir, "narrow"), false), "iris.csv"));
         string text = writer.ToString();
         Assert.DoesNotContain("…", text);
         string[] lines = text.Split('\n');

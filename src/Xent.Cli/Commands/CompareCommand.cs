@@ -52,7 +52,8 @@ internal static class CompareCommand
     public static Command Create(CliContext context)
     {
         var data = new Option<FileInfo>("--data") { Description = "The CSV to train on.", Required = true };
-        var label = new Option<string>("--label") { Description = "The label column's name.", DefaultValueFactory = _ => "label" };
+        var testData = new Option<FileInfo?>("--test-data") { Description = "A separate test CSV (same columns), for example a balanced one for long-tailed training data: every run is scored on it." };
+        var reading = new DataOptionSet();
         var run = new Option<string[]>("--run") { Description = "A run: NAME=OPTIONS, the options of xent train, e.g. smooth=\"--label-smoothing 0.1\". Repeat for each run.", AllowMultipleArgumentsPerToken = false };
         var runs = new Option<FileInfo?>("--runs") { Description = "A JSON or YAML file: {runs: [{name: ..., options: ...}]}." };
         var common = new Option<string>("--common") { Description = "Options given to every run (before its own), e.g. \"--epochs 20 --hidden 32\".", DefaultValueFactory = _ => string.Empty };
@@ -62,7 +63,8 @@ internal static class CompareCommand
         var output = new Option<string?>("--out") { Description = "Folder for report.html, summary.csv and summary.json (default: a new folder under runs/)." };
         var force = new Option<bool>("--force") { Description = "Write into a non-empty --out folder." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the final ranking, one line per run, and the report's path (no progress or tables)." };
-        var command = new Command("compare", "Train several option sets on the same split and batches, and compare their curves and metrics.") { data, label, run, runs, common, repeats, seed, rankBy, output, force, quiet };
+        var command = new Command("compare", "Train several option sets on the same split and batches, and compare their curves and metrics.") { data, testData, run, runs, common, repeats, seed, rankBy, output, force, quiet };
+        reading.AddTo(command);
         command.SetAction(parse =>
         {
             string metric = parse.GetRequiredValue(rankBy);
@@ -106,9 +108,14 @@ internal static class CompareCommand
                 throw new InputException("Run names must be unique.");
             }
 
-            Dataset dataset = TrainCommand.ReadData(parse.GetRequiredValue(data).FullName, new CsvReadOptions { LabelColumn = parse.GetRequiredValue(label) });
+            TableReadOptions read = reading.Read(parse);
+            DataTable dataset = DataOptionSet.ReadTable(parse.GetRequiredValue(data).FullName, read);
+            DataTable? test = parse.GetValue(testData) is { } t
+                ? DataOptionSet.ReadTable(t.FullName, read with { Schema = dataset.Schema, ClassNames = dataset.ClassNames, Drop = [], Categorical = [], Numeric = [] })
+                : null;
+            specs = [.. specs.Select(s => s with { Options = s.Options with { MissingTokens = read.MissingTokens } })];
             string dir = OutputDirectory.Prepare(parse.GetValue(output) ?? OutputDirectory.Default("compare"), parse.GetValue(force));
-            return Run(context, dataset, specs, k, parse.GetValue(seed), metric, dir, parse.GetRequiredValue(data).Name, parse.GetValue(quiet));
+            return Run(context, dataset, specs, k, parse.GetValue(seed), metric, dir, parse.GetRequiredValue(data).Name, parse.GetValue(quiet), test);
         });
         return command;
     }
@@ -188,7 +195,7 @@ internal static class CompareCommand
         }
     }
 
-    internal static int Run(CliContext context, Dataset dataset, IReadOnlyList<RunSpec> specs, int repeats, ulong seed, string rankBy, string dir, string dataName, bool quiet = false)
+    internal static int Run(CliContext context, DataTable dataset, IReadOnlyList<RunSpec> specs, int repeats, ulong seed, string rankBy, string dir, string dataName, bool quiet = false, DataTable? test = null)
     {
         IAnsiConsole console = context.Console;
         if (!quiet)
@@ -208,9 +215,9 @@ internal static class CompareCommand
                 try
                 {
                     PipelineResult result = quiet
-                        ? TrainingPipeline.Run(dataset, options)
-                        : TrainingProgressView.Run(context, $"{spec.Name} #{r + 1}", steps, p => TrainingPipeline.Run(dataset, options, p));
-                    int[] truth = TrainingReport.EvaluatedLabels(result, dataset);
+                        ? TrainingPipeline.Run(dataset, options, test: test)
+                        : TrainingProgressView.Run(context, $"{spec.Name} #{r + 1}", steps, p => TrainingPipeline.Run(dataset, options, p, test: test));
+                    int[] truth = [.. result.Evaluation.Truth!];
                     repeatsList.Add(new Repeat(result, RankingMetrics.Compute(truth, result.Evaluation.Probabilities, dataset.ClassCount)));
                 }
                 catch (ArgumentException e)
