@@ -1,0 +1,41 @@
+namespace Xent.Losses;
+
+/// <summary>
+/// Focal loss, softmax form (Lin et al., 2017): ℓ = −α_y·(1 − p_y)^γ·log p_y, with p = softmax(z). The per-class α is
+/// the class weight (<see cref="ClassificationLossOptions.Weight"/>, <c>--class-weights</c>). The mean is over
+/// positions, Σ α_y·ℓ ÷ N, as torchvision's and kornia's focal losses take it (not ÷ Σ α_y as PyTorch's weighted
+/// cross-entropy does). γ = 0 is cross-entropy. Its optimum is under-confident: for one input labelled with
+/// frequencies f, the minimising p is pulled towards uniform.
+/// </summary>
+/// <param name="gamma">γ ≥ 0. Default: 2.</param>
+[LossName("focal", "−α_y·(1 − p_y)^γ·log p_y, mean over positions (γ: gamma; α: --class-weights)")]
+public sealed class FocalLoss(double gamma = 2) : ClassificationLoss
+{
+    /// <summary>γ.</summary>
+    public double Gamma { get; } = gamma >= 0 && double.IsFinite(gamma) ? gamma : throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma must be a finite number ≥ 0.");
+
+    /// <inheritdoc />
+    public override string Name => "focal";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<KeyValuePair<string, double>> Parameters => [KeyValuePair.Create("gamma", Gamma)];
+
+    /// <inheritdoc />
+    public override LossNormalization Normalization => LossNormalization.Positions;
+
+    /// <inheritdoc />
+    public override double Position(ReadOnlySpan<double> logits, int target, Span<double> gradient)
+    {
+        double lse = Softmax(logits, gradient);
+        double logPt = logits[target] - lse, pt = gradient[target], q = 1 - pt;
+        double modulation = Math.Pow(q, Gamma);
+        // dℓ/dz_c = (δ_cy − p_c)·[γ(1 − p_t)^(γ−1)·p_t·log p_t − (1 − p_t)^γ]; the first term is 0 when p_t = 1.
+        double factor = (q > 0 && Gamma != 0 ? Gamma * Math.Pow(q, Gamma - 1) * pt * logPt : 0) - modulation;
+        for (int k = 0; k < logits.Length; k++)
+        {
+            gradient[k] = ((k == target ? 1 : 0) - gradient[k]) * factor;
+        }
+
+        return -modulation * logPt;
+    }
+}
