@@ -18,13 +18,14 @@ internal static class EvaluateCommand
         var label = new Option<string>("--label") { Description = "The label column: its name or 0-based index. Default: label (without a header: the last column).", DefaultValueFactory = _ => "label" };
         var noHeader = new Option<bool>("--no-header") { Description = "The file has no header row; columns are named c0, c1, …." };
         var eceBins = new Option<int>("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
-        var command = new Command("evaluate", "Print the classification report and confusion matrix of a saved model on a CSV.") { model, data, label, noHeader, eceBins };
+        var logitAdjust = new Option<double?>("--logit-adjust") { Description = "Post-hoc logit adjustment: predict argmax of z − TAU·log π, π the training class prior stored in the model (1 is the usual TAU)." };
+        var command = new Command("evaluate", "Print the classification report and confusion matrix of a saved model on a CSV.") { model, data, label, noHeader, eceBins, logitAdjust };
         command.SetAction(parse =>
         {
             int bins = parse.GetValue(eceBins) is var b and >= 1 ? b : throw new InputException($"--ece-bins must be at least 1, got {parse.GetValue(eceBins)}.");
             (Sequential net, ModelInfo info) = LoadModel(parse.GetRequiredValue(model).FullName);
             ModelInput input = ReadForModel(parse.GetRequiredValue(data).FullName, info, parse.GetRequiredValue(label), null, !parse.GetValue(noHeader));
-            EvaluationResult result = Evaluation.Evaluate(net, input.Data, info.Loss == "nll", bins);
+            EvaluationResult result = Evaluation.Evaluate(net, input.Data, info.Loss == "nll", bins, LogitOffset(info, parse.GetValue(logitAdjust)));
             int overlap = info.CountTrainingRows(input.Table);
             if (overlap > 0)
             {
@@ -42,6 +43,34 @@ internal static class EvaluateCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>The post-hoc logit adjustment --logit-adjust asks for, or null.</summary>
+    internal static double[]? LogitOffset(ModelInfo info, double? tau)
+    {
+        if (tau is not double t)
+        {
+            return null;
+        }
+
+        if (!double.IsFinite(t))
+        {
+            throw new InputException($"--logit-adjust must be a finite number, got {t}.");
+        }
+
+        if (info.ClassCounts is not { } counts)
+        {
+            throw new InputException("--logit-adjust needs the training class counts, which this model file does not hold (it was trained by an older Xent); retrain it.");
+        }
+
+        try
+        {
+            return Evaluation.LogitAdjustment(counts, t);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InputException($"--logit-adjust: {e.Message}", e);
+        }
     }
 
     internal static (Sequential Model, ModelInfo Info) LoadModel(string path)

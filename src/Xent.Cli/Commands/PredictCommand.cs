@@ -17,11 +17,12 @@ internal static class PredictCommand
         var model = new Option<FileInfo>("--model") { Description = "A model written by xent train.", Required = true };
         var data = new Option<FileInfo>("--data") { Description = "A CSV with the model's feature columns, found by name in any order; other columns (a label, ids) are ignored.", Required = true };
         var label = new Option<string>("--label") { Description = "Kept for compatibility: predict reads only the model's input columns, so a label column is always ignored.", DefaultValueFactory = _ => "label" };
+        var logitAdjust = new Option<double?>("--logit-adjust") { Description = "Post-hoc logit adjustment: predict argmax of z − TAU·log π, π the training class prior stored in the model." };
         var noHeader = new Option<bool>("--no-header") { Description = "The file has no header row; columns are named c0, c1, …." };
         var id = new Option<string?>("--id") { Description = "Copy this column's values into the output, as its first column (for example an id)." };
         var output = new Option<string?>("--out") { Description = "Write the predictions to this CSV (default: standard output)." };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
-        var command = new Command("predict", "Predict classes and probabilities for the rows of a CSV.") { model, data, label, id, noHeader, output, force };
+        var command = new Command("predict", "Predict classes and probabilities for the rows of a CSV.") { model, data, label, id, noHeader, logitAdjust, output, force };
         command.SetAction(parse =>
         {
             string? outPath = parse.GetValue(output);
@@ -45,7 +46,7 @@ internal static class PredictCommand
             // Only the model's input columns (by name) and the id column are read: a label column is never parsed.
             EvaluateCommand.ModelInput input = EvaluateCommand.ReadForModel(parse.GetRequiredValue(data).FullName, info, null, idColumn, !parse.GetValue(noHeader));
             Dataset dataset = input.Data;
-            float[] probabilities = Evaluation.PredictProbabilities(net, dataset, info.Loss == "nll");
+            float[] probabilities = Evaluation.PredictProbabilities(net, dataset, info.Loss == "nll", EvaluateCommand.LogitOffset(info, parse.GetValue(logitAdjust)));
             string csv = Format(info.ClassNames, probabilities, idColumn, input.Table.Ids);
             if (input.UnseenCells > 0)
             {

@@ -26,7 +26,7 @@ internal static class SoftVsHardDemo
         {
             var options = new PipelineOptions
             {
-                Loss = r.Loss,
+                Loss = r.Loss.Name(),
                 LabelSmoothing = r.Smoothing,
                 Hidden = [64],
                 Trainer = new TrainerOptions { Epochs = 8, BatchSize = 32, Seed = 1, ValidateEverySteps = 5 },

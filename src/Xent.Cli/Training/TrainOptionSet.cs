@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Xent.Cli.LossCases;
 using Xent.Data;
+using Xent.Losses;
 using Xent.Optim;
 using Xent.Training;
 
@@ -10,7 +11,11 @@ namespace Xent.Cli.Training;
 /// <summary>The options of <c>xent train</c> (also accepted per run by <c>xent compare</c>), parsed into <see cref="PipelineOptions"/>.</summary>
 internal sealed class TrainOptionSet
 {
-    public Option<string> Loss { get; } = new("--loss") { Description = "cross-entropy, soft-cross-entropy or nll.", DefaultValueFactory = _ => "cross-entropy" };
+    public Option<string> Loss { get; } = new("--loss") { Description = "NAME[:key=value,…]: " + string.Join("; ", LossCatalog.Entries.Select(e => e.Name + (e.Keys.Count > 0 ? " (" + string.Join(", ", e.Keys.Select(k => k.Key)) + ")" : string.Empty))) + ". Example: focal:gamma=2.", DefaultValueFactory = _ => "cross-entropy" };
+
+    public Option<double> ZLoss { get; } = new("--z-loss") { Description = "Add COEF·(log Σ exp z)² to the loss (z-loss). Default: 0." };
+
+    public Option<int?> DrwEpoch { get; } = new("--drw-epoch") { Description = "Deferred re-weighting: from this epoch (0-based) on, class-balanced weights (β = 0.9999) replace --class-weights." };
 
     public Option<string> ClassWeights { get; } = new("--class-weights") { Description = "none, inverse, balanced, effective:BETA, or w1,w2,...", DefaultValueFactory = _ => "none" };
 
@@ -50,7 +55,7 @@ internal sealed class TrainOptionSet
 
     public Option<int> EceBins { get; } = new("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
 
-    public IEnumerable<Option> All => [Loss, ClassWeights, LabelSmoothing, Hidden, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, DropLast, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery, EceBins];
+    public IEnumerable<Option> All => [Loss, ZLoss, DrwEpoch, ClassWeights, LabelSmoothing, Hidden, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, DropLast, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery, EceBins];
 
     public void AddTo(Command command)
     {
@@ -99,26 +104,35 @@ internal sealed class TrainOptionSet
             throw new InputException("--val-fraction and --test-fraction must each be in [0, 1) and together below 1.");
         }
 
-        LossKind loss;
+        string loss = parse.GetRequiredValue(Loss);
         ClassWeights weights;
         try
         {
-            loss = LossKindNames.Parse(parse.GetRequiredValue(Loss));
+            LossEntry entry = LossCatalog.Check(loss);
             weights = Xent.Data.ClassWeights.Parse(parse.GetRequiredValue(ClassWeights));
+            if (smoothing != 0 && entry.Name != "cross-entropy")
+            {
+                throw new InputException($"--label-smoothing applies to --loss cross-entropy only, not {loss}.");
+            }
         }
         catch (FormatException e)
         {
             throw new InputException(e.Message, e);
         }
 
-        if (loss != LossKind.CrossEntropy && smoothing != 0)
+        double zLoss = parse.GetValue(ZLoss);
+        if (!(zLoss >= 0) || !double.IsFinite(zLoss))
         {
-            throw new InputException($"--label-smoothing applies to --loss cross-entropy only, not {loss.Name()}.");
+            throw new InputException($"--z-loss must be a number ≥ 0, got {zLoss.ToString(CultureInfo.InvariantCulture)}.");
         }
+
+        int? drw = parse.GetValue(DrwEpoch) is int d ? NonNegative(d, "--drw-epoch") : null;
 
         return new PipelineOptions
         {
             Loss = loss,
+            ZLoss = zLoss,
+            DrwEpoch = drw,
             ClassWeights = weights,
             LabelSmoothing = smoothing,
             Hidden = ParseHidden(parse.GetRequiredValue(Hidden)),

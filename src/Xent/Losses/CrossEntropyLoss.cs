@@ -44,6 +44,8 @@ public sealed class CrossEntropyLoss(double labelSmoothing = 0) : Classification
             return base.Compute(input, target, options, losses, gradient, gradientScale);
         }
 
-        return CrossEntropy.Compute(input, target, new CrossEntropyOptions { Weight = options.Weight, IgnoreIndex = options.IgnoreIndex, Reduction = options.Reduction, LabelSmoothing = LabelSmoothing }, losses, gradient, gradientScale);
+        return CrossEntropy.Compute(input, target, _options.For(options, LabelSmoothing, static (o, smoothing) => new CrossEntropyOptions { Weight = o.Weight, IgnoreIndex = o.IgnoreIndex, Reduction = o.Reduction, LabelSmoothing = smoothing }), losses, gradient, gradientScale);
     }
+
+    private readonly OptionsCache<CrossEntropyOptions> _options = new();
 }

@@ -29,6 +29,8 @@ public sealed class NllLoss : ClassificationLoss
         options ??= ClassificationLossOptions.Default;
         return options.ZLoss != 0
             ? base.Compute(input, target, options, losses, gradient, gradientScale)
-            : Nll.Compute(input, target, new NllOptions { Weight = options.Weight, IgnoreIndex = options.IgnoreIndex, Reduction = options.Reduction }, losses, gradient, gradientScale);
+            : Nll.Compute(input, target, _options.For(options, 0, static (o, _) => new NllOptions { Weight = o.Weight, IgnoreIndex = o.IgnoreIndex, Reduction = o.Reduction }), losses, gradient, gradientScale);
     }
+
+    private readonly OptionsCache<NllOptions> _options = new();
 }

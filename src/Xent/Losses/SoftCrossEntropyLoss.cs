@@ -33,6 +33,8 @@ public sealed class SoftCrossEntropyLoss : ClassificationLoss
         options ??= ClassificationLossOptions.Default;
         return options.ZLoss != 0
             ? base.Compute(input, target, options, losses, gradient, gradientScale)
-            : SoftCrossEntropy.Compute(input, target, new CrossEntropyOptions { Weight = options.Weight, IgnoreIndex = options.IgnoreIndex, Reduction = options.Reduction }, losses, gradient, gradientScale);
+            : SoftCrossEntropy.Compute(input, target, _options.For(options, 0, static (o, _) => new CrossEntropyOptions { Weight = o.Weight, IgnoreIndex = o.IgnoreIndex, Reduction = o.Reduction }), losses, gradient, gradientScale);
     }
+
+    private readonly OptionsCache<CrossEntropyOptions> _options = new();
 }

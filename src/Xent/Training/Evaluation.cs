@@ -27,8 +27,9 @@ public static class Evaluation
     /// <param name="model">The model.</param>
     /// <param name="data">The rows (standardised as in training).</param>
     /// <param name="outputsAreLogProbabilities">Whether the model ends with log_softmax (NLL models).</param>
+    /// <param name="logitOffset">Subtracted from each row's outputs before the softmax (post-hoc logit adjustment: τ·log π), or <see langword="null"/>.</param>
     /// <returns>Rows × classes probabilities.</returns>
-    public static float[] PredictProbabilities(Sequential model, Dataset data, bool outputsAreLogProbabilities)
+    public static float[] PredictProbabilities(Sequential model, Dataset data, bool outputsAreLogProbabilities, IReadOnlyList<double>? logitOffset = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -42,13 +43,24 @@ public static class Evaluation
             for (int i = 0; i < m; i++)
             {
                 Span<float> row = result.AsSpan((start + i) * classes, classes);
-                if (outputsAreLogProbabilities)
+                if (logitOffset is not null)
+                {
+                    // z − τ·log π, then the softmax (for log-probabilities the same shift before renormalising).
+                    output.Slice(i * classes, classes).CopyTo(row);
+                    for (int k = 0; k < classes; k++)
+                    {
+                        row[k] -= (float)logitOffset[k];
+                    }
+
+                    Xent.Kernels.StableSoftmax.Row(row, row);
+                }
+                else if (outputsAreLogProbabilities)
                 {
                     System.Numerics.Tensors.TensorPrimitives.Exp(output.Slice(i * classes, classes), row);
                 }
                 else
                 {
-Xent.Kernels.StableSoftmax.Row(output.Slice(i * classes, classes), row);
+                    Xent.Kernels.StableSoftmax.Row(output.Slice(i * classes, classes), row);
                 }
             }
         }
@@ -56,16 +68,34 @@ Xent.Kernels.StableSoftmax.Row(output.Slice(i * classes, classes), row);
         return result;
     }
 
+    /// <summary>The post-hoc logit adjustment τ·log π_c from training class counts (Menon et al., 2021).</summary>
+    /// <param name="classCounts">Training rows per class.</param>
+    /// <param name="tau">τ.</param>
+    /// <returns>One offset per class, to subtract from the logits.</returns>
+    /// <exception cref="ArgumentException">A class has no training rows.</exception>
+    public static double[] LogitAdjustment(IReadOnlyList<int> classCounts, double tau)
+    {
+        ArgumentNullException.ThrowIfNull(classCounts);
+        if (classCounts.Any(c => c <= 0))
+        {
+            throw new ArgumentException("Post-hoc logit adjustment needs at least one training row of every class.", nameof(classCounts));
+        }
+
+        double n = classCounts.Sum(c => (double)c);
+        return [.. classCounts.Select(c => tau * Math.Log(c / n))];
+    }
+
     /// <summary>Predicts and scores.</summary>
     /// <param name="model">The model.</param>
     /// <param name="data">Labelled rows (standardised as in training).</param>
     /// <param name="outputsAreLogProbabilities">Whether the model ends with log_softmax.</param>
     /// <param name="eceBins">Bins of the ECE and the reliability diagram. Default: 15.</param>
+    /// <param name="logitOffset">Post-hoc logit adjustment (subtracted from the outputs), or <see langword="null"/>.</param>
     /// <returns>The result.</returns>
-    public static EvaluationResult Evaluate(Sequential model, Dataset data, bool outputsAreLogProbabilities, int eceBins = Calibration.DefaultBins)
+    public static EvaluationResult Evaluate(Sequential model, Dataset data, bool outputsAreLogProbabilities, int eceBins = Calibration.DefaultBins, IReadOnlyList<double>? logitOffset = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(eceBins, 1);
-        float[] probabilities = PredictProbabilities(model, data, outputsAreLogProbabilities);
+        float[] probabilities = PredictProbabilities(model, data, outputsAreLogProbabilities, logitOffset);
         int classes = model.OutputFeatures;
         var predicted = new int[data.Count];
         for (int i = 0; i < data.Count; i++)

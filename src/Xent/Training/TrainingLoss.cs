@@ -43,42 +43,97 @@ public static class LossKindNames
     };
 }
 
-/// <summary>Computes a batch's training loss and d loss / d output for the trainer (no allocation per call).</summary>
+/// <summary>
+/// A batch's training loss and d loss / d output for the trainer (no allocation per call): any
+/// <see cref="ClassificationLoss"/>, with class weights, an optional z-loss term, and optional deferred re-weighting
+/// (DRW: from a given epoch on, the class weights switch to class-balanced ones).
+/// </summary>
 public sealed class TrainingLoss
 {
-    private readonly CrossEntropyOptions _crossEntropy;
-    private readonly NllOptions _nll;
+    private ClassificationLossOptions _options;
+    private readonly ClassificationLossOptions? _deferred;
+    private readonly IDiagnosticSink? _diagnostics;
+    private bool _checked;
 
-    /// <summary>Creates the loss.</summary>
+    /// <summary>Creates one of the classic losses (the fused cross-entropy, soft cross-entropy or NLL kernels).</summary>
     /// <param name="kind">The loss.</param>
     /// <param name="weight">Class weights, or null.</param>
     /// <param name="labelSmoothing">Label smoothing (cross-entropy only).</param>
     /// <param name="diagnostics">Where input warnings go, or null.</param>
     public TrainingLoss(LossKind kind, IReadOnlyList<double>? weight = null, double labelSmoothing = 0, IDiagnosticSink? diagnostics = null)
-    {
-        if (kind != LossKind.CrossEntropy && labelSmoothing != 0)
+        : this(kind switch
         {
-            throw new ArgumentException($"Label smoothing applies to cross-entropy only, not {kind.Name()}.", nameof(labelSmoothing));
+            LossKind.Nll when labelSmoothing == 0 => new NllLoss(),
+            LossKind.SoftCrossEntropy when labelSmoothing == 0 => new SoftCrossEntropyLoss(),
+            LossKind.CrossEntropy => new CrossEntropyLoss(labelSmoothing),
+            _ => throw new ArgumentException($"Label smoothing applies to cross-entropy only, not {kind.Name()}.", nameof(labelSmoothing)),
+        }, weight, diagnostics: diagnostics)
+    {
+    }
+
+    /// <summary>Creates the training loss from any loss.</summary>
+    /// <param name="loss">The loss.</param>
+    /// <param name="weight">Class weights (focal's α), or null.</param>
+    /// <param name="zLoss">The z-loss coefficient (0 for none).</param>
+    /// <param name="deferredWeight">DRW: the class weights used from <paramref name="deferredFromEpoch"/> on, or null.</param>
+    /// <param name="deferredFromEpoch">DRW: the epoch (from 0) from which <paramref name="deferredWeight"/> apply.</param>
+    /// <param name="diagnostics">Where input warnings go, or null.</param>
+    public TrainingLoss(ClassificationLoss loss, IReadOnlyList<double>? weight = null, double zLoss = 0, IReadOnlyList<double>? deferredWeight = null, int deferredFromEpoch = 0, IDiagnosticSink? diagnostics = null)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        if (!double.IsFinite(zLoss) || zLoss < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(zLoss), zLoss, "The z-loss coefficient must be a finite number ≥ 0.");
         }
 
-        Kind = kind;
+        Loss = loss;
         Weight = weight;
-        LabelSmoothing = labelSmoothing;
-        _crossEntropy = new CrossEntropyOptions { Weight = weight, LabelSmoothing = labelSmoothing, Diagnostics = diagnostics };
-        _nll = new NllOptions { Weight = weight, Diagnostics = diagnostics };
+        ZLoss = zLoss;
+        DeferredWeight = deferredWeight;
+        DeferredFromEpoch = deferredFromEpoch;
+        _diagnostics = diagnostics;
+        _options = new ClassificationLossOptions { Weight = weight, ZLoss = zLoss };
+        _deferred = deferredWeight is null ? null : new ClassificationLossOptions { Weight = deferredWeight, ZLoss = zLoss };
     }
 
     /// <summary>The loss.</summary>
-    public LossKind Kind { get; }
+    public ClassificationLoss Loss { get; }
 
-    /// <summary>Class weights, or null.</summary>
+    /// <summary>The classic kind, when the loss is one (for older callers).</summary>
+    public LossKind Kind => Loss switch
+    {
+        NllLoss => LossKind.Nll,
+        SoftCrossEntropyLoss => LossKind.SoftCrossEntropy,
+        _ => LossKind.CrossEntropy,
+    };
+
+    /// <summary>Class weights before DRW, or null.</summary>
     public IReadOnlyList<double>? Weight { get; }
 
-    /// <summary>Label smoothing.</summary>
-    public double LabelSmoothing { get; }
+    /// <summary>Label smoothing (of cross-entropy; 0 for other losses).</summary>
+    public double LabelSmoothing => Loss is CrossEntropyLoss ce ? ce.LabelSmoothing : 0;
+
+    /// <summary>The z-loss coefficient.</summary>
+    public double ZLoss { get; }
+
+    /// <summary>DRW's class weights, or null.</summary>
+    public IReadOnlyList<double>? DeferredWeight { get; }
+
+    /// <summary>DRW's first epoch.</summary>
+    public int DeferredFromEpoch { get; }
+
+    /// <summary>Called by the trainer at the start of every epoch (also after a resume): switches to DRW's weights from their epoch on.</summary>
+    /// <param name="epoch">The epoch, from 0.</param>
+    public void BeginEpoch(int epoch)
+    {
+        if (_deferred is not null)
+        {
+            _options = epoch >= DeferredFromEpoch ? _deferred : new ClassificationLossOptions { Weight = Weight, ZLoss = ZLoss };
+        }
+    }
 
     /// <summary>The mean loss of a batch and its gradient with respect to the model's output.</summary>
-    /// <param name="output">(batch, classes) logits, or log-probabilities for <see cref="LossKind.Nll"/>.</param>
+    /// <param name="output">(batch, classes) logits, or log-probabilities for a loss that expects them.</param>
     /// <param name="targets">The batch's labels.</param>
     /// <param name="classes">C.</param>
     /// <param name="gradient">Receives d loss / d output; empty for forward only.</param>
@@ -88,11 +143,20 @@ public sealed class TrainingLoss
         int batch = targets.Length;
         var x = new ReadOnlyTensorSpan<float>(output, [batch, classes]);
         var y = new ReadOnlyTensorSpan<int>(targets, [batch]);
-        return Kind switch
+        if (!_checked && _diagnostics is not null)
         {
-            LossKind.Nll => Nll.Compute(x, y, _nll, gradient: gradient),
-            LossKind.SoftCrossEntropy => SoftCrossEntropy.Compute(x, y, _crossEntropy, gradient: gradient),
-            _ => CrossEntropy.Compute(x, y, _crossEntropy, gradient: gradient),
-        };
+            // The input checks (for example "these logits look like probabilities") once, on the first batch.
+            _checked = true;
+            if (Loss is CrossEntropyLoss or SoftCrossEntropyLoss)
+            {
+                CrossEntropy.Compute(x, y, new CrossEntropyOptions { Weight = _options.Weight, Diagnostics = _diagnostics });
+            }
+            else if (Loss is NllLoss)
+            {
+                Nll.Compute(x, y, new NllOptions { Weight = _options.Weight, Diagnostics = _diagnostics });
+            }
+        }
+
+        return Loss.Compute(x, y, _options, gradient: gradient);
     }
 }

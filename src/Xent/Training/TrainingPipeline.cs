@@ -2,6 +2,7 @@ using Xent.Kernels;
 using System.Text.Json;
 using Xent.Data;
 using Xent.Diagnostics;
+using Xent.Losses;
 using Xent.Nn;
 using Xent.Optim;
 
@@ -23,8 +24,14 @@ public enum OptimizerKind
 /// <summary>Everything <c>xent train</c> decides, with its defaults.</summary>
 public sealed record PipelineOptions
 {
-    /// <summary>The loss. Default: cross-entropy.</summary>
-    public LossKind Loss { get; init; } = LossKind.CrossEntropy;
+    /// <summary>The loss, as <see cref="LossCatalog"/> reads it (<c>NAME[:key=value,…]</c>, for example <c>focal:gamma=2</c>). Default: cross-entropy.</summary>
+    public string Loss { get; init; } = "cross-entropy";
+
+    /// <summary>The z-loss coefficient, coef·(log Σ exp z)² added to any loss (0, the default, for none).</summary>
+    public double ZLoss { get; init; }
+
+    /// <summary>Deferred re-weighting: from this epoch (from 0) on, class-balanced weights with β = 0.9999 replace the class weights; <see langword="null"/> (the default) for none.</summary>
+    public int? DrwEpoch { get; init; }
 
     /// <summary>Class weights. Default: none.</summary>
     public ClassWeights ClassWeights { get; init; } = ClassWeights.None;
@@ -142,15 +149,17 @@ public static class TrainingPipeline
 
         int[] counts = train.ClassCounts();
         double[]? weights = options.ClassWeights.Compute(counts);
+        ClassificationLoss lossFunction = CreateLoss(options, counts);
         var init = XentRandom.ForStream(seed, 0x1417);
-        Sequential model = Mlp.Create(preprocessor.OutputWidth, options.Hidden, table.ClassCount, init, options.Dropout, logSoftmax: options.Loss == LossKind.Nll);
+        Sequential model = Mlp.Create(preprocessor.OutputWidth, options.Hidden, table.ClassCount, init, options.Dropout, logSoftmax: lossFunction.ExpectsLogProbabilities);
         Optimizer optimizer = options.Optimizer switch
         {
             OptimizerKind.Sgd => new Sgd(model.Parameters, new SgdOptions { LearningRate = options.EffectiveLearningRate, Momentum = options.Momentum, WeightDecay = options.WeightDecay }),
             OptimizerKind.AdamW => Adam.AdamW(model.Parameters, new AdamOptions { LearningRate = options.EffectiveLearningRate, WeightDecay = options.WeightDecay }),
             _ => new Adam(model.Parameters, new AdamOptions { LearningRate = options.EffectiveLearningRate, WeightDecay = options.WeightDecay }),
         };
-        var loss = new TrainingLoss(options.Loss, weights, options.LabelSmoothing, diagnostics);
+        double[]? deferred = options.DrwEpoch is null ? null : new ClassWeights(ClassWeightScheme.EffectiveNumber, 0.9999).Compute(counts);
+        var loss = new TrainingLoss(lossFunction, weights, options.ZLoss, deferred, options.DrwEpoch ?? 0, diagnostics);
         var settings = new RunSettings()
             .Add("val_fraction", validation is null ? options.ValidationFraction : "separate file")
             .Add("test_fraction", test is null ? options.TestFraction : "separate file")
@@ -163,7 +172,7 @@ public static class TrainingPipeline
         TrainingResult result = Trainer.Fit(model, optimizer, loss, train, validationRows?.Data, trainerOptions, progress, resume, cancellationToken);
         EncodedTable held = testRows ?? validationRows ?? new EncodedTable(train, 0);
         string evaluatedOn = testRows is not null ? "test" : validationRows is not null ? "validation" : "train";
-        EvaluationResult evaluation = Evaluation.Evaluate(model, held.Data, options.Loss == LossKind.Nll, options.EceBins);
+        EvaluationResult evaluation = Evaluation.Evaluate(model, held.Data, lossFunction.ExpectsLogProbabilities, options.EceBins);
         ulong[]? hashes = split.Train.Length <= options.MaxRowHashes ? table.RowHashes(split.Train) : null;
         if (hashes is not null)
         {
@@ -177,7 +186,7 @@ public static class TrainingPipeline
             Preprocessor = preprocessor,
             ClassCounts = counts,
             TrainingRowHashes = hashes,
-            Loss = options.Loss.Name(),
+            Loss = lossFunction.ToString(),
         };
         return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights) { UnseenCells = held.UnseenCells };
     }
@@ -218,6 +227,7 @@ public static class TrainingPipeline
         }
 
         int[] counts = table.ClassCounts(split.Train);
+        CreateLoss(options, counts);
         double[]? weights = options.ClassWeights.Compute(counts);
         if (weights is not null && !(weights.All(w => w >= 0 && double.IsFinite(w)) && weights.Any(w => w > 0)))
         {
@@ -228,6 +238,32 @@ public static class TrainingPipeline
         long width = table.Columns.Sum(c => c is CategoricalColumn k ? k.Values.Count + 1L : 2L);
         CheckModelSize((int)Math.Min(int.MaxValue, width), options.Hidden, table.ClassCount);
         return split;
+    }
+
+    /// <summary>The loss the options name, built from the training class counts (label smoothing goes to cross-entropy).</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="counts">Training rows per class.</param>
+    /// <returns>The loss.</returns>
+    /// <exception cref="ArgumentException">The loss text is unknown or its parameters invalid, or label smoothing is set for another loss.</exception>
+    public static ClassificationLoss CreateLoss(PipelineOptions options, IReadOnlyList<int> counts)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            ClassificationLoss loss = LossCatalog.Create(options.Loss, counts);
+            if (options.LabelSmoothing == 0)
+            {
+                return loss;
+            }
+
+            return loss is CrossEntropyLoss { LabelSmoothing: 0 }
+                ? new CrossEntropyLoss(options.LabelSmoothing)
+                : throw new ArgumentException($"--label-smoothing applies to --loss cross-entropy only, not {options.Loss}.", nameof(options));
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException(e.Message, nameof(options), e);
+        }
     }
 
     /// <summary>
@@ -273,7 +309,9 @@ public static class TrainingPipeline
         TrainerOptions t = options.Trainer;
         var config = new Dictionary<string, object?>
         {
-            ["loss"] = options.Loss.Name(),
+            ["loss"] = options.Loss,
+            ["z_loss"] = options.ZLoss,
+            ["drw_epoch"] = options.DrwEpoch,
             ["class_weights"] = options.ClassWeights.Scheme == ClassWeightScheme.Custom ? options.ClassWeights.Values : options.ClassWeights.ToString(),
             ["label_smoothing"] = options.LabelSmoothing,
             ["hidden"] = options.Hidden,

@@ -109,6 +109,7 @@ internal sealed class TrainingRun : IDisposable
         }
 
         _optimizer.LearningRate = rate;
+        _loss.BeginEpoch(epoch);
         int[] order = BatchOrder.ForEpoch(_rows, _options.Seed, epoch);
         if (_state.Step == 0)
         {
