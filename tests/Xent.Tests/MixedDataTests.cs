@@ -96,6 +96,40 @@ public sealed class MixedDataTests : IDisposable
     }
 
     [Fact]
+    public void A_number_column_with_a_stray_text_cell_is_read_as_text_with_a_warning_and_na_adds_spellings()
+    {
+        var sb = new StringBuilder("fare,label\n");
+        for (int i = 0; i < 40; i++)
+        {
+            sb.Append(i == 17 ? "free" : (i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(i % 2 == 0 ? ",a\n" : ",b\n");
+        }
+
+        string path = Write("fare.csv", sb.ToString());
+        DataTable t = CsvTableReader.Read(path);
+        Assert.Equal(ColumnKind.Categorical, t.Columns[0].Kind);
+        string warning = Assert.Single(t.Warnings);
+        Assert.Contains("'free' at fare.csv:19:1", warning);
+        Assert.Contains("--numeric fare", warning);
+
+        string run = Path.Combine(_dir, "fare-run");
+        var (code, output, _) = Cli.Run("train", "--data", path, "--out", run, "--epochs", "2", "--na", "free");
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("read as text", output);
+        DataTable withNa = CsvTableReader.Read(path, new TableReadOptions { MissingTokens = [.. TableReadOptions.DefaultMissingTokens, "free"] });
+        Assert.Equal(ColumnKind.Numeric, withNa.Columns[0].Kind);
+        Assert.Equal(1, withNa.Columns[0].MissingCount());
+
+        // evaluate finds the label column the model was trained with; predict refuses an --out in a missing folder.
+        string model = Path.Combine(run, "model.safetensors");
+        string renamed = Write("renamed.csv", sb.ToString().Replace("fare,label", "fare,outcome", StringComparison.Ordinal));
+        Assert.Equal(0, Cli.Run("train", "--data", renamed, "--label", "outcome", "--out", Path.Combine(_dir, "outcome"), "--epochs", "2", "--na", "free").Code);
+        Assert.Equal(0, Cli.Run("evaluate", "--model", Path.Combine(_dir, "outcome", "model.safetensors"), "--data", renamed).Code);
+        var (bad, _, error) = Cli.Run("predict", "--model", model, "--data", path, "--out", Path.Combine(_dir, "no-such-folder", "p.csv"));
+        Assert.Equal(2, bad);
+        Assert.Contains("does not exist", error);
+    }
+
+    [Fact]
     public void A_column_with_too_many_categories_suggests_drop()
     {
         var sb = new StringBuilder("name,label\n");

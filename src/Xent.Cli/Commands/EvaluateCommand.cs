@@ -15,7 +15,7 @@ internal static class EvaluateCommand
     {
         var model = new Option<FileInfo>("--model") { Description = "A model written by xent train (model.safetensors).", Required = true };
         var data = new Option<FileInfo>("--data") { Description = "A labelled CSV with the model's input columns (found by name, in any order; other columns are skipped).", Required = true };
-        var label = new Option<string>("--label") { Description = "The label column: its name or 0-based index. Default: label (without a header: the last column).", DefaultValueFactory = _ => "label" };
+        var label = new Option<string?>("--label") { Description = "The label column: its name or 0-based index. Default: the model's training label column." };
         var noHeader = new Option<bool>("--no-header") { Description = "The file has no header row; columns are named c0, c1, …." };
         var eceBins = new Option<int>("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
         var logitAdjust = new Option<double?>("--logit-adjust") { Description = "Post-hoc logit adjustment: predict argmax of z − TAU·log π, π the training class prior stored in the model (1 is the usual TAU)." };
@@ -24,7 +24,7 @@ internal static class EvaluateCommand
         {
             int bins = parse.GetValue(eceBins) is var b and >= 1 ? b : throw new InputException($"--ece-bins must be at least 1, got {parse.GetValue(eceBins)}.");
             (Sequential net, ModelInfo info) = LoadModel(parse.GetRequiredValue(model).FullName);
-            ModelInput input = ReadForModel(parse.GetRequiredValue(data).FullName, info, parse.GetRequiredValue(label), null, !parse.GetValue(noHeader));
+            ModelInput input = ReadForModel(parse.GetRequiredValue(data).FullName, info, parse.GetValue(label) ?? info.LabelColumn ?? "label", null, !parse.GetValue(noHeader));
             EvaluationResult result = Evaluation.Evaluate(net, input.Data, info.Loss == "nll", bins, LogitOffset(info, parse.GetValue(logitAdjust)));
             int overlap = info.CountTrainingRows(input.Table);
             if (overlap > 0)

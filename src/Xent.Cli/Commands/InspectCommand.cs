@@ -19,8 +19,18 @@ internal static class InspectCommand
         reading.AddTo(command);
         command.SetAction(parse =>
         {
-            DataTable table = DataOptionSet.ReadTable(parse.GetRequiredValue(data).FullName, reading.Read(parse));
+            // inspect reads every column, however many categories it has, to report it.
+            DataTable table = DataOptionSet.ReadTable(parse.GetRequiredValue(data).FullName, reading.Read(parse) with { MaxCategories = int.MaxValue });
             RenderColumns(context.Console, table);
+            foreach (string warning in table.Warnings)
+            {
+                context.Console.MarkupLine("[yellow]" + Markup.Escape("warning: " + warning) + "[/]");
+            }
+
+            foreach (CategoricalColumn c in table.Columns.OfType<CategoricalColumn>().Where(c => c.Kind == ColumnKind.Categorical && c.Values.Count > Math.Max(20, table.Count / 2)))
+            {
+                context.Console.MarkupLine("[yellow]" + Markup.Escape($"warning: column '{c.Name}' has {c.Values.Count} distinct values in {table.Count} rows: an id, a date or free text? train refuses more than 1000 categories and warns above half the rows; leave it out with --drop {c.Name}.") + "[/]");
+            }
             Preprocessor encoder;
             try
             {
@@ -29,6 +39,12 @@ internal static class InspectCommand
             catch (ArgumentException e)
             {
                 throw new InputException(e.Message, e);
+            }
+
+            if ((long)encoder.OutputWidth * table.Count > 100_000_000)
+            {
+                context.Console.WriteLine($"The columns encode to {encoder.OutputWidth} inputs, too many to check rows for conflicting labels; --drop the columns with many distinct values first.");
+                return ExitCodes.Success;
             }
 
             Render(context.Console, DatasetInspector.Inspect(encoder.Transform(table).Data), parse.GetRequiredValue(data).Name);

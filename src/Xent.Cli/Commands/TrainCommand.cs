@@ -71,14 +71,32 @@ internal static class TrainCommand
                 dir.ClearPreviousRun();
             }
 
-            var inputs = new TrainingInputs(table, validation, test, dataPath, read.HasHeader, parse.GetValue(saveSplits));
+            var inputs = new TrainingInputs(table, validation, test, dataPath, read.HasHeader, parse.GetValue(saveSplits))
+            {
+                Data = new Dictionary<string, object?>
+                {
+                    ["data"] = dataPath,
+                    ["test_data"] = parse.GetValue(testData)?.FullName,
+                    ["val_data"] = parse.GetValue(valData)?.FullName,
+                    ["label"] = table.LabelName,
+                    ["header"] = read.HasHeader,
+                    ["drop"] = read.Drop,
+                    ["categorical"] = read.Categorical,
+                    ["numeric"] = read.Numeric,
+                    ["columns"] = table.Columns.ToDictionary(c => c.Name, c => c.Kind.Name()),
+                },
+            };
             return Run(context, inputs, pipeline, dir, resuming, parse.GetRequiredValue(data).Name);
         });
         return command;
     }
 
     /// <summary>The data of a training run: the table and, when given, separate validation and test tables.</summary>
-    internal sealed record TrainingInputs(DataTable Table, DataTable? Validation, DataTable? Test, string Path, bool HasHeader, bool SaveSplits);
+    internal sealed record TrainingInputs(DataTable Table, DataTable? Validation, DataTable? Test, string Path, bool HasHeader, bool SaveSplits)
+    {
+        /// <summary>How the data were given, for config.json.</summary>
+        public IReadOnlyDictionary<string, object?>? Data { get; init; }
+    }
 
     /// <summary>Reads --checkpoint-every: <c>epoch</c> (or 0), a step count, or <c>never</c>.</summary>
     internal static (bool Enabled, int EverySteps) ParseCheckpointEvery(string text)
@@ -125,6 +143,11 @@ internal static class TrainCommand
             console.WriteLine($"Missing values (imputed; an indicator column is added where training rows miss them): {string.Join(", ", missing)}");
         }
 
+        foreach (string warning in table.Warnings)
+        {
+            console.MarkupLine("[yellow]" + Markup.Escape("warning: " + warning) + "[/]");
+        }
+
         foreach (CategoricalColumn c in table.Columns.OfType<CategoricalColumn>().Where(c => c.Kind == ColumnKind.Categorical && c.Values.Count > Math.Max(20, table.Count / 2)))
         {
             console.MarkupLine(Markup.Escape($"warning: column '{c.Name}' has {c.Values.Count} distinct values in {table.Count} rows; if it is an id, a date or free text, leave it out with --drop, since one-hot encoding it lets the model memorise rows.").Insert(0, "[yellow]") + "[/]");
@@ -163,6 +186,20 @@ internal static class TrainCommand
             console.WriteLine("Class weights: " + string.Join(", ", table.ClassNames.Select((c, i) => string.Create(CultureInfo.InvariantCulture, $"{c} {w[i]:G4}"))));
         }
 
+        if (result.EvaluatedOn == "train")
+        {
+            console.MarkupLine("[yellow]" + Markup.Escape($"warning: there are no validation or test rows ({table.Count} rows in all), so early stopping is off and the scores below are on the training rows, which overstates them. Give more rows, or --test-data and --val-data.") + "[/]");
+        }
+        else if (result.Evaluation.Predicted.Length < 2 * table.ClassCount)
+        {
+            console.MarkupLine("[yellow]" + Markup.Escape($"warning: {result.Evaluation.Predicted.Length} {result.EvaluatedOn} rows for {table.ClassCount} classes: the scores say little. Is --label the right column?") + "[/]");
+        }
+
+        if (inputs.SaveSplits && inputs.Test is not null && inputs.Validation is not null)
+        {
+            console.WriteLine("--save-splits: nothing to save, since --test-data and --val-data replace both splits.");
+        }
+
         if (result.UnseenCells > 0)
         {
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"The {result.EvaluatedOn} rows hold {result.UnseenCells} cells whose category the training rows do not have (encoded as all zeros)."));
@@ -171,7 +208,7 @@ internal static class TrainCommand
         string staging = dir.StagingPath;
         ModelFile.Save(Path.Combine(staging, "model.safetensors"), result.Model, result.Info);
         Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "metrics.json"), MetricsView.ToJson(result.Evaluation, table.ClassNames, result.EvaluatedOn));
-        string config = TrainingPipeline.Describe(pipeline);
+        string config = TrainingPipeline.Describe(pipeline, inputs.Data);
         Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "config.json"), config);
         Xent.Reports.TrainingReport.Build(result, config, dataName).Write(staging);
         Xent.Data.AtomicFile.WriteAllText(Path.Combine(staging, "report.txt"), ClassificationReport.Format(result.Evaluation.Metrics, table.ClassNames));

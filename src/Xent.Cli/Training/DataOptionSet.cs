@@ -17,7 +17,7 @@ internal sealed class DataOptionSet
 
     public Option<string[]> Numeric { get; } = new("--numeric") { Description = "Columns to read as numbers, comma-separated.", AllowMultipleArgumentsPerToken = true };
 
-    public Option<string?> Missing { get; } = new("--na") { Description = "Spellings of a missing value besides the empty cell, comma-separated. Default: NA,NaN,?,null." };
+    public Option<string?> Missing { get; } = new("--na") { Description = "More spellings of a missing value, comma-separated, added to the empty cell, NA, NaN, ? and null." };
 
     public IEnumerable<Option> All => [Label, NoHeader, Drop, Categorical, Numeric, Missing];
 
@@ -37,7 +37,7 @@ internal sealed class DataOptionSet
         Drop = Names(parse.GetValue(Drop), "--drop"),
         Categorical = Names(parse.GetValue(Categorical), "--categorical"),
         Numeric = Names(parse.GetValue(Numeric), "--numeric"),
-        MissingTokens = parse.GetValue(Missing) is { } na ? [.. na.Split(',', StringSplitOptions.TrimEntries).Where(t => t.Length > 0)] : TableReadOptions.DefaultMissingTokens,
+        MissingTokens = parse.GetValue(Missing) is { } na ? [.. TableReadOptions.DefaultMissingTokens.Concat(na.Split(',', StringSplitOptions.TrimEntries).Where(t => t.Length > 0)).Distinct(StringComparer.OrdinalIgnoreCase)] : TableReadOptions.DefaultMissingTokens,
     };
 
     private static string[] Names(string[]? values, string option)

@@ -97,13 +97,17 @@ public static class CsvTableReader
         options ??= new TableReadOptions();
         long start = stream.CanSeek ? stream.Position : 0;
         Layout layout = ReadLayout(stream, source, options);
-        ColumnKind[] kinds = layout.Kinds ?? Detect(stream, start, source, options, layout);
+        var warnings = new List<string>();
+        ColumnKind[] kinds = layout.Kinds ?? Detect(stream, start, source, options, layout, warnings);
         if (stream.CanSeek)
         {
             stream.Position = start;
         }
 
-        return Fill(stream, source, options, layout, kinds);
+        DataTable table = Fill(stream, source, options, layout, kinds);
+        table.Warnings = warnings;
+        table.LabelName = layout.Label >= 0 ? layout.Header[layout.Label] : null;
+        return table;
     }
 
     /// <summary>Copies the header and the given data rows (0-based, in file order) of a CSV byte for byte into a new file, written atomically.</summary>
@@ -326,7 +330,7 @@ public static class CsvTableReader
         => float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && float.IsFinite(value);
 
     /// <summary>Pass 1: the kind of every feature column, from its non-missing cells and the options.</summary>
-    private static ColumnKind[] Detect(Stream stream, long start, string source, TableReadOptions options, Layout layout)
+    private static ColumnKind[] Detect(Stream stream, long start, string source, TableReadOptions options, Layout layout, List<string> warnings)
     {
         if (!stream.CanSeek)
         {
@@ -335,10 +339,11 @@ public static class CsvTableReader
 
         stream.Position = start;
         int f = layout.Features.Length;
-        var numeric = new bool[f];
         var boolean = new bool[f];
-        Array.Fill(numeric, true);
         Array.Fill(boolean, true);
+        var numbers = new long[f];
+        var texts = new long[f];
+        var firstText = new (long Line, string Text)[f];
         using (CsvReader csv = Open(stream))
         {
             bool first = true;
@@ -354,7 +359,8 @@ public static class CsvTableReader
                 CheckRow(csv, source, layout);
                 for (int k = 0; k < f; k++)
                 {
-                    if (!numeric[k] && !boolean[k])
+                    // A column with more than a few text cells is text: stop looking at it.
+                    if (texts[k] > 10 && !boolean[k])
                     {
                         continue;
                     }
@@ -365,7 +371,15 @@ public static class CsvTableReader
                         continue;
                     }
 
-                    numeric[k] &= TryNumber(cell, out _);
+                    if (TryNumber(cell, out _))
+                    {
+                        numbers[k]++;
+                    }
+                    else if (texts[k]++ == 0)
+                    {
+                        firstText[k] = (csv.LineNumber, MessageText.Quote(cell));
+                    }
+
                     boolean[k] &= TryBoolean(cell, out _);
                 }
             }
@@ -375,10 +389,15 @@ public static class CsvTableReader
         for (int k = 0; k < f; k++)
         {
             string name = layout.Header[layout.Features[k]];
+            bool numeric = texts[k] == 0;
             kinds[k] = options.Categorical.Contains(name) ? ColumnKind.Categorical
-                : options.Numeric.Contains(name) || numeric[k] ? ColumnKind.Numeric
+                : options.Numeric.Contains(name) || numeric ? ColumnKind.Numeric
                 : boolean[k] ? ColumnKind.Boolean
                 : ColumnKind.Categorical;
+            if (kinds[k] == ColumnKind.Categorical && !options.Categorical.Contains(name) && texts[k] <= 10 && numbers[k] >= 9 * texts[k])
+            {
+                warnings.Add($"column '{name}' is read as text because of {(texts[k] == 1 ? "one cell" : $"{texts[k]} cells")} that {(texts[k] == 1 ? "is" : "are")} not a number among {numbers[k]} numbers (first: '{firstText[k].Text}' at {source}:{firstText[k].Line}:{layout.Features[k] + 1}). If it is a number column, mark that value missing (--na \"{firstText[k].Text}\") or read it with --numeric {name}; if it is text, say so with --categorical {name}.");
+            }
         }
 
         return kinds;
@@ -460,8 +479,13 @@ public static class CsvTableReader
                             }
                             else
                             {
-                                string why = options.Schema is not null ? "as in the training data" : options.Numeric.Contains(name) ? "as --numeric says" : "as detected";
-                                throw new DataFormatException(source, line, column + 1, $"column '{MessageText.Quote(name)}' holds '{MessageText.Quote(cell)}', which is not a finite number, but the column is numeric ({why}). Mark missing values with --na, or read the column as text with --categorical {name}.");
+                                if (options.Schema is not null)
+                                {
+                                    throw new DataFormatException(source, line, column + 1, $"column '{MessageText.Quote(name)}' holds '{MessageText.Quote(cell)}', which is not a finite number, but the model reads this column as numbers (as in its training data). Correct the cell, or leave it empty to mark it missing (the model also reads {string.Join(", ", options.MissingTokens)} as missing).");
+                                }
+
+                                string why = options.Numeric.Contains(name) ? "as --numeric says" : "as detected";
+                                throw new DataFormatException(source, line, column + 1, $"column '{MessageText.Quote(name)}' holds '{MessageText.Quote(cell)}', which is not a finite number, but the column is numeric ({why}). Mark such values missing with --na, or read the column as text with --categorical {name}.");
                             }
 
                             break;

@@ -51,6 +51,12 @@ public sealed class DataTable
     /// <summary>Rows.</summary>
     public int Count => Labels.Length;
 
+    /// <summary>The label column's name in the file it was read from, or <see langword="null"/>.</summary>
+    public string? LabelName { get; internal set; }
+
+    /// <summary>What the reader noticed that a person should know (for example a number column read as text because of one stray cell).</summary>
+    public IReadOnlyList<string> Warnings { get; internal set; } = [];
+
     /// <summary>Classes.</summary>
     public int ClassCount => ClassNames.Count;
 

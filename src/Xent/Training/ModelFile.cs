@@ -20,6 +20,9 @@ public sealed record ModelInfo
     /// <summary>The column pipeline (imputation, one-hot encoding, standardisation) fitted on the training split; <see langword="null"/> in older models.</summary>
     public Preprocessor? Preprocessor { get; init; }
 
+    /// <summary>The label column's name in the training file (evaluate's default --label), or <see langword="null"/>.</summary>
+    public string? LabelColumn { get; init; }
+
     /// <summary>Training rows per class, or <see langword="null"/>.</summary>
     public IReadOnlyList<int>? ClassCounts { get; init; }
 
@@ -128,6 +131,11 @@ public static class ModelFile
         if (info.Preprocessor is { } pre)
         {
             metadata["xent.preprocessor"] = pre.ToJson();
+        }
+
+        if (info.LabelColumn is { } label)
+        {
+            metadata["xent.label"] = label;
         }
 
         if (info.ClassCounts is { } counts)
@@ -249,6 +257,7 @@ public static class ModelFile
                 Standardizer = standardizer,
                 Preprocessor = preprocessor,
                 ClassCounts = counts,
+                LabelColumn = m.GetValueOrDefault("xent.label"),
                 TrainingRowHashes = rowHashes,
                 Loss = m.GetValueOrDefault("xent.loss", "cross-entropy"),
             };

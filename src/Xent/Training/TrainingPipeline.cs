@@ -185,6 +185,7 @@ public static class TrainingPipeline
             FeatureNames = [.. preprocessor.Columns.Select(c => c.Name)],
             Preprocessor = preprocessor,
             ClassCounts = counts,
+            LabelColumn = table.LabelName,
             TrainingRowHashes = hashes,
             Loss = lossFunction.ToString(),
         };
@@ -208,7 +209,7 @@ public static class TrainingPipeline
         ArgumentNullException.ThrowIfNull(options);
         if (table.ClassCount < 2)
         {
-            throw new ArgumentException($"Classification needs at least 2 classes; the data have {table.ClassCount}.", nameof(table));
+            throw new ArgumentException($"Classification needs at least 2 classes; the label column{(table.LabelName is { } l ? $" '{l}'" : string.Empty)} holds {table.ClassCount}. Choose the label with --label.", nameof(table));
         }
 
         foreach ((string what, DataTable? other) in new[] { ("validation", validation), ("test", test) })
@@ -302,8 +303,9 @@ public static class TrainingPipeline
 
     /// <summary>The options as a JSON object of plain values (numbers, strings, lists, objects), for config.json. Every value is written, defaults included.</summary>
     /// <param name="options">The options.</param>
+    /// <param name="data">How the data were given (paths, label, column options), added as <c>"data"</c>; or <see langword="null"/>.</param>
     /// <returns>The JSON text.</returns>
-    public static string Describe(PipelineOptions options)
+    public static string Describe(PipelineOptions options, IReadOnlyDictionary<string, object?>? data = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         TrainerOptions t = options.Trainer;
@@ -332,6 +334,11 @@ public static class TrainingPipeline
             ["missing_values"] = options.MissingTokens,
             ["ece_bins"] = options.EceBins,
         };
+        if (data is not null)
+        {
+            config["data"] = data;
+        }
+
         return JsonSerializer.Serialize(config, PlainJson);
     }
 
