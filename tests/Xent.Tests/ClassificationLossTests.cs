@@ -243,4 +243,32 @@ public sealed class ClassificationLossTests
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         }
     }
+
+    [Fact]
+    public void Case_files_name_the_new_losses_and_their_parameters()
+    {
+        var (code, output, error) = Cli.Run("loss", DataTests.RepoFile("docs", "examples", "long-tail-losses.json"));
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(output);
+        float[] x = [2.0f, -1.0f, 0.5f, 0.1f, 1.5f, -0.3f];
+        int[] y = [0, 2];
+        double Expected(ClassificationLoss loss, double zLoss = 0) => loss.Compute<float>(new ReadOnlyTensorSpan<float>(x, [2, 3]), new ReadOnlyTensorSpan<int>(y, [2]), new ClassificationLossOptions { ZLoss = zLoss }).Value;
+        double[] got = [.. doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("loss").GetDouble())];
+        Assert.Equal(Expected(new FocalLoss(2)), got[0], 6);
+        Assert.Equal(Expected(new LogitAdjustedLoss([70, 20, 10], 1)), got[1], 6);
+        Assert.Equal(Expected(new GceLoss(0.7), 0.001), got[2], 6);
+
+        string bad = Path.Combine(Path.GetTempPath(), $"xent-ldam-{Environment.ProcessId}.json");
+        File.WriteAllText(bad, "{\"loss\":\"ldam\",\"input\":[[1,2]],\"target\":[0]}");
+        try
+        {
+            var (badCode, _, badError) = Cli.Run("loss", bad);
+            Assert.Equal(2, badCode);
+            Assert.Contains("class_counts", badError);
+        }
+        finally
+        {
+            File.Delete(bad);
+        }
+    }
 }

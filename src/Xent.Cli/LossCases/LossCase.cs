@@ -9,6 +9,9 @@ internal enum CaseLoss
     Nll,
     BinaryCrossEntropyWithLogits,
     SoftCrossEntropy,
+
+    /// <summary>A loss of <see cref="LossCatalog"/> (focal, logit_adjusted, …), named by <see cref="LossCase.LossSpec"/>.</summary>
+    Catalog,
 }
 
 /// <summary>The element type a case is evaluated in.</summary>
@@ -45,4 +48,13 @@ internal sealed record LossCase
     public Reduction Reduction { get; init; } = Reduction.Mean;
 
     public double LabelSmoothing { get; init; }
+
+    /// <summary>For <see cref="CaseLoss.Catalog"/>: the loss as <c>NAME:key=value,…</c>.</summary>
+    public string? LossSpec { get; init; }
+
+    /// <summary>The training class counts, for losses built from the class prior.</summary>
+    public IReadOnlyList<int>? ClassCounts { get; init; }
+
+    /// <summary>The z-loss coefficient.</summary>
+    public double ZLoss { get; init; }
 }

@@ -280,14 +280,30 @@ internal static class LossCaseReader
         LabelSmoothing,
         InputShape,
         TargetShape,
+        ClassCounts,
+        Gamma,
+        Alpha,
+        Tau,
+        MaxMargin,
+        Scale,
+        Q,
+        Beta,
+        A,
+        Epsilon,
+        ZLoss,
     }
 
     private static readonly string[] s_fieldNames =
-        ["function", "loss", "dtype", "input", "target", "target_dtype", "name", "weight", "pos_weight", "ignore_index", "reduction", "label_smoothing", "input_shape", "target_shape"];
+        ["function", "loss", "dtype", "input", "target", "target_dtype", "name", "weight", "pos_weight", "ignore_index", "reduction", "label_smoothing", "input_shape", "target_shape",
+         "class_counts", "gamma", "alpha", "tau", "max_margin", "scale", "q", "beta", "a", "epsilon", "z_loss"];
 
     private static readonly byte[][] s_fieldBytes = [.. s_fieldNames.Select(Encoding.UTF8.GetBytes)];
 
-    private static bool IsArray(Field f) => f is Field.Input or Field.Target or Field.Weight or Field.PosWeight or Field.InputShape or Field.TargetShape;
+    private static bool IsArray(Field f) => f is Field.Input or Field.Target or Field.Weight or Field.PosWeight or Field.InputShape or Field.TargetShape or Field.ClassCounts;
+
+    /// <summary>The case fields that are parameters of a catalog loss, by the loss's key (max_margin → max-margin).</summary>
+    private static readonly (Field Field, string Key)[] s_lossParameters =
+        [(Field.Gamma, "gamma"), (Field.Alpha, "alpha"), (Field.Tau, "tau"), (Field.MaxMargin, "max-margin"), (Field.Scale, "scale"), (Field.Q, "q"), (Field.Beta, "beta"), (Field.A, "a"), (Field.Epsilon, "epsilon")];
 
     private static Field Match(JsonTokenStream tokens)
     {
@@ -413,8 +429,32 @@ internal static class LossCaseReader
                 "nll" => CaseLoss.Nll,
                 "bce_with_logits" => CaseLoss.BinaryCrossEntropyWithLogits,
                 "soft_cross_entropy" => CaseLoss.SoftCrossEntropy,
-                var s => throw new InputException($"{where}: unknown loss \"{NestedArray.Shorten(s)}\"; expected cross_entropy, nll, bce_with_logits or soft_cross_entropy."),
+                var s when LossCatalog.Entries.Any(e => e.Name == s.Replace('_', '-')) => CaseLoss.Catalog,
+                var s => throw new InputException($"{where}: unknown loss \"{NestedArray.Shorten(s)}\"; expected cross_entropy, nll, bce_with_logits, soft_cross_entropy or one of {string.Join(", ", LossCatalog.Entries.Select(e => e.Name.Replace('-', '_')))}."),
             };
+        }
+
+        string? spec = null;
+        if (loss == CaseLoss.Catalog)
+        {
+            var parameters = new List<string>();
+            foreach ((Field field, string key) in s_lossParameters)
+            {
+                if (c[field] is { } v)
+                {
+                    parameters.Add(v.Type == JsonTokenType.Number ? $"{key}={v.Number.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}" : throw new InputException($"{where}.{key.Replace('-', '_')}: expected a number, got {v.Raw}."));
+                }
+            }
+
+            spec = lossName!.Replace('_', '-') + (parameters.Count > 0 ? ":" + string.Join(",", parameters) : string.Empty);
+            try
+            {
+                LossCatalog.Check(spec);
+            }
+            catch (FormatException e)
+            {
+                throw new InputException($"{where}: {e.Message.Replace("--loss ", string.Empty, StringComparison.Ordinal)}", e);
+            }
         }
 
         CaseDType dtype = OptionalString(c, Field.DType, where) switch
@@ -428,7 +468,7 @@ internal static class LossCaseReader
         NestedArray target = WithShape(c, Field.Target, Required(c, Field.Target, where), where);
         bool targetIsIndex = loss switch
         {
-            CaseLoss.Nll or CaseLoss.SoftCrossEntropy => true,
+            CaseLoss.Nll or CaseLoss.SoftCrossEntropy or CaseLoss.Catalog => true,
             CaseLoss.BinaryCrossEntropyWithLogits => false,
             _ => OptionalString(c, Field.TargetDType, where) switch
             {
@@ -466,6 +506,9 @@ internal static class LossCaseReader
                 ? (ii.Type == JsonTokenType.Number && ii.Int32 is int ignore ? ignore : throw new InputException($"{where}.ignore_index: expected an integer, got {ii.Raw}."))
                 : -100,
             Reduction = OptionalString(c, Field.Reduction, where) is { } r ? ParseReduction(r, where) : Reduction.Mean,
+            LossSpec = spec,
+            ClassCounts = Optional(c, Field.ClassCounts) is { } counts ? [.. counts.Values.Select(v => v == Math.Floor(v) && v > 0 && v <= int.MaxValue ? (int)v : throw new InputException($"{where}.class_counts: expected positive integers, got {v}."))] : null,
+            ZLoss = c[Field.ZLoss] is { } z ? (z.Type == JsonTokenType.Number && z.Number >= 0 ? z.Number : throw new InputException($"{where}.z_loss: expected a number ≥ 0, got {z.Raw}.")) : 0,
             LabelSmoothing = c[Field.LabelSmoothing] is { } ls
                 ? (ls.Type == JsonTokenType.Number ? ls.Number : throw new InputException($"{where}.label_smoothing: expected a number, got {ls.Raw}."))
                 : 0.0,

@@ -85,6 +85,7 @@ internal static class LossCaseRunner
             {
                 CaseLoss.Nll => Nll.Compute(x, t, new NllOptions { Weight = weight, IgnoreIndex = c.IgnoreIndex, Reduction = c.Reduction, Diagnostics = diagnostics }, losses, grad),
                 CaseLoss.SoftCrossEntropy => SoftCrossEntropy.Compute(x, t, Options(c, weight, diagnostics), losses, grad),
+                CaseLoss.Catalog => CatalogLoss(c).Compute(x, t, new ClassificationLossOptions { Weight = weight, IgnoreIndex = c.IgnoreIndex, Reduction = c.Reduction, ZLoss = c.ZLoss }, losses, grad),
                 _ => CrossEntropy.Compute(x, t, Options(c, weight, diagnostics), losses, grad),
             };
             lossShape = unbatched ? [] : targetShape;
@@ -143,5 +144,17 @@ internal static class LossCaseRunner
         }
 
         return result;
+    }
+
+    private static ClassificationLoss CatalogLoss(LossCase c)
+    {
+        try
+        {
+            return LossCatalog.Create(c.LossSpec!, c.ClassCounts);
+        }
+        catch (FormatException e)
+        {
+            throw new InputException($"{c.Where}: {e.Message.Replace("--loss ", string.Empty, StringComparison.Ordinal)}{(c.ClassCounts is null ? " (give class_counts)" : string.Empty)}", e);
+        }
     }
 }
