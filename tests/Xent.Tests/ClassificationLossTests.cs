@@ -271,4 +271,18 @@ public sealed class ClassificationLossTests
             File.Delete(bad);
         }
     }
+
+    [Fact]
+    public void Explain_shows_the_terms_of_a_new_loss_and_its_mean()
+    {
+        var (code, output, error) = Cli.Run("explain", "--logits", "[[2.0, -1.0, 0.5], [0.1, 1.5, -0.3]]", "--target", "[0, 2]", "--loss", "focal:gamma=2", "--weight", "1,2,3");
+        Assert.True(code == 0, error);
+        float[] x = [2.0f, -1.0f, 0.5f, 0.1f, 1.5f, -0.3f];
+        double value = new FocalLoss(2).Compute<double>(new ReadOnlyTensorSpan<double>([.. x.Select(v => (double)v)], [2, 3]), new ReadOnlyTensorSpan<int>([0, 2], [2]), new ClassificationLossOptions { Weight = [1, 2, 3] }).Value;
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"/ 2 = {value:F4}"), output);
+        Assert.Contains("mean is over positions", output);
+        var (missing, _, why) = Cli.Run("explain", "--logits", "[[1, 2]]", "--target", "[0]", "--loss", "ldam");
+        Assert.Equal(2, missing);
+        Assert.Contains("class_counts", why);
+    }
 }

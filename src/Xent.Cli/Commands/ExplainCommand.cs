@@ -23,11 +23,12 @@ internal static class ExplainCommand
         var ignoreIndex = new Option<int>("--ignore-index") { Description = "Target value to ignore.", DefaultValueFactory = _ => -100 };
         var reduction = new Option<string>("--reduction") { Description = "none, mean or sum.", DefaultValueFactory = _ => "mean" };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing in [0, 1]. Default: 0." };
-        var loss = new Option<string>("--loss") { Description = "cross_entropy, soft_cross_entropy, nll or bce_with_logits.", DefaultValueFactory = _ => "cross_entropy" };
+        var loss = new Option<string>("--loss") { Description = "cross_entropy, soft_cross_entropy, nll, bce_with_logits, or a loss of xent train's --loss with its parameters (focal:gamma=2, logit-adjusted:tau=1, …).", DefaultValueFactory = _ => "cross_entropy" };
+        var classCounts = new Option<string?>("--class-counts") { Description = "Training rows per class, for losses built from the class prior (logit-adjusted, balanced-softmax, ldam): 70,20,10." };
         var posWeight = new Option<string?>("--pos-weight") { Description = "bce_with_logits: positive-class weights, e.g. 1,3 or [[2], [1]]." };
         var command = new Command("explain", "Show the arithmetic of a loss on a small input: softmax, each term, and the reduction as a fraction.")
         {
-            file, logits, target, weight, ignoreIndex, reduction, smoothing, loss, posWeight,
+            file, logits, target, weight, ignoreIndex, reduction, smoothing, loss, posWeight, classCounts,
         };
         command.SetAction(parse =>
         {
@@ -40,7 +41,7 @@ internal static class ExplainCommand
             {
                 string logitsText = parse.GetValue(logits) ?? throw new InputException("explain needs a case file, or --logits and --target.");
                 string targetText = parse.GetValue(target) ?? throw new InputException("--target is required with --logits.");
-                cases = [FromOptions(logitsText, targetText, parse.GetValue(weight), parse.GetValue(ignoreIndex), parse.GetRequiredValue(reduction), parse.GetValue(smoothing), parse.GetRequiredValue(loss), parse.GetValue(posWeight))];
+                cases = [FromOptions(logitsText, targetText, parse.GetValue(weight), parse.GetValue(ignoreIndex), parse.GetRequiredValue(reduction), parse.GetValue(smoothing), parse.GetRequiredValue(loss), parse.GetValue(posWeight), parse.GetValue(classCounts))];
             }
 
             foreach (LossCase c in cases)
@@ -53,11 +54,13 @@ internal static class ExplainCommand
         return command;
     }
 
-    internal static LossCase FromOptions(string logits, string target, string? weight, int ignoreIndex, string reduction, double smoothing, string loss, string? posWeight = null)
+    internal static LossCase FromOptions(string logits, string target, string? weight, int ignoreIndex, string reduction, double smoothing, string loss, string? posWeight = null, string? classCounts = null)
     {
+        // A catalog loss's text, NAME:key=value,…, becomes the case's loss name and parameter fields.
+        string[] parts = loss.Split(':', 2);
         var json = new Dictionary<string, object?>
         {
-            ["loss"] = loss,
+            ["loss"] = parts[0].Trim().Replace('-', '_'),
             ["dtype"] = "float64",
             ["input"] = ParseJson(logits, "--logits"),
             ["target"] = ParseJson(target, "--target"),
@@ -68,6 +71,25 @@ internal static class ExplainCommand
         if (weight is not null)
         {
             json["weight"] = ParseJson(weight.TrimStart().StartsWith('[') ? weight : $"[{weight}]", "--weight");
+        }
+
+        if (parts.Length == 2)
+        {
+            foreach (string kv in parts[1].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                string[] pair = kv.Split('=', 2, StringSplitOptions.TrimEntries);
+                if (pair.Length != 2 || !double.TryParse(pair[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+                {
+                    throw new InputException($"--loss {loss}: '{kv}' is not key=NUMBER.");
+                }
+
+                json[pair[0].Replace('-', '_')] = value;
+            }
+        }
+
+        if (classCounts is not null)
+        {
+            json["class_counts"] = ParseJson(classCounts.TrimStart().StartsWith('[') ? classCounts : $"[{classCounts}]", "--class-counts");
         }
 
         if (posWeight is not null)
@@ -134,6 +156,12 @@ internal static class ExplainCommand
         if (c.Loss == CaseLoss.BinaryCrossEntropyWithLogits)
         {
             RenderBinary(console, c);
+            return;
+        }
+
+        if (c.Loss == CaseLoss.Catalog)
+        {
+            RenderCatalog(console, c);
             return;
         }
 
@@ -241,4 +269,81 @@ internal static class ExplainCommand
     private static string Vector(double[] v) => "[" + string.Join(", ", v.Select(Num)) + "]";
 
     private static string Num(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>The terms of a catalog loss: per position the logits, the softmax, ℓ and w·ℓ, then the reduction as a fraction.</summary>
+    private static void RenderCatalog(IAnsiConsole console, LossCase c)
+    {
+        LossCaseRunner.Run(c with { DType = CaseDType.Float64 }); // validates with the loss's own checks
+        ClassificationLoss loss = LossCatalog.Create(c.LossSpec!, c.ClassCounts);
+        nint[] shape = c.Input.Shape;
+        bool unbatched = shape.Length == 1;
+        int n = unbatched ? 1 : (int)shape[0], classes = (int)(unbatched ? shape[0] : shape[1]), s = 1;
+        for (int d = 2; d < shape.Length; d++)
+        {
+            s *= (int)shape[d];
+        }
+
+        console.Write(new Rule($"[bold]{Markup.Escape(loss.ToString())}[/]{(c.Name is { } name ? " — " + Markup.Escape(name) : string.Empty)}") { Justification = Justify.Left });
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (string h in new[] { "position", "target", "logits", "softmax", "ℓ", "w", "w·ℓ" })
+        {
+            table.AddColumn(h);
+        }
+
+        var z = new double[classes];
+        var p = new double[classes];
+        var dz = new double[classes];
+        double sum = 0, denominator = 0;
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < s; j++)
+            {
+                int y = (int)c.Target.Values[(i * s) + j];
+                string where = s == 1 ? $"{i}" : $"{i},{j}";
+                if (y == c.IgnoreIndex)
+                {
+                    table.AddRow(where, $"{y} (ignored)", string.Empty, string.Empty, "—", "0", "0");
+                    continue;
+                }
+
+                for (int k = 0; k < classes; k++)
+                {
+                    z[k] = c.Input.Values[(i * classes * s) + (k * s) + j];
+                }
+
+                double max = z.Max(), total = z.Sum(v => Math.Exp(v - max));
+                for (int k = 0; k < classes; k++)
+                {
+                    p[k] = Math.Exp(z[k] - max) / total;
+                }
+
+                double l = loss.Position(z, y, dz);
+                double lse = max + Math.Log(total);
+                if (c.ZLoss != 0)
+                {
+                    l += c.ZLoss * lse * lse;
+                }
+
+                double w = c.Weight?.Values[y] ?? 1;
+                sum += w * l;
+                denominator += loss.Normalization == LossNormalization.Positions ? 1 : w;
+                table.AddRow(where, y.ToString(CultureInfo.InvariantCulture), F(z), F(p), l.ToString("F4", CultureInfo.InvariantCulture), w.ToString("G4", CultureInfo.InvariantCulture), (w * l).ToString("F4", CultureInfo.InvariantCulture));
+            }
+        }
+
+        console.Write(table);
+        string what = loss.Normalization == LossNormalization.Positions ? "positions (the mean is over positions, as torchvision's focal loss)" : "Σ w[y]";
+        console.WriteLine(c.Reduction switch
+        {
+            Reduction.Mean => string.Create(CultureInfo.InvariantCulture, $"mean = Σ w·ℓ ÷ {what} = {sum:F4} / {denominator:G6} = {sum / denominator:F4}"),
+            Reduction.Sum => string.Create(CultureInfo.InvariantCulture, $"sum = Σ w·ℓ = {sum:F4}"),
+            _ => "reduction none: each position's w·ℓ above",
+        });
+        if (c.ZLoss != 0)
+        {
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ℓ includes the z-loss term {c.ZLoss:G4}·(log Σ exp z)²."));
+        }
+
+        static string F(IEnumerable<double> values) => Markup.Escape("[" + string.Join(", ", values.Select(v => v.ToString("F4", CultureInfo.InvariantCulture))) + "]");
+    }
 }
