@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Xent.Losses;
 
 /// <summary>
@@ -19,6 +21,12 @@ public sealed class BalancedSoftmaxLoss(IReadOnlyList<int> classCounts) : Classi
     /// <inheritdoc />
     public override double Position(ReadOnlySpan<double> logits, int target, Span<double> gradient)
         => LogitAdjustedLoss.ShiftedCrossEntropy(logits, _offset, target, gradient);
+
+    /// <inheritdoc />
+    public override LossResult Compute<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> target, ClassificationLossOptions? options = null, Span<T> losses = default, Span<T> gradient = default, double gradientScale = 1.0)
+        => LogitAdjustedLoss.ShiftedCompute(this, _offset, _cache, input, target, options, losses, gradient, gradientScale);
+
+    private readonly OptionsCache<CrossEntropyOptions> _cache = new();
 
     private static double[] Offsets(IReadOnlyList<int> counts)
     {

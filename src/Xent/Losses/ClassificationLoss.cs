@@ -81,6 +81,17 @@ public abstract class ClassificationLoss
         Span<T> gradient = default,
         double gradientScale = 1.0)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        => ComputeGeneric(input, target, options, losses, gradient, gradientScale);
+
+    /// <summary>The generic path of <see cref="Compute"/>: <see cref="Position"/> at every position, in double.</summary>
+    internal LossResult ComputeGeneric<T>(
+        ReadOnlyTensorSpan<T> input,
+        ReadOnlyTensorSpan<int> target,
+        ClassificationLossOptions? options,
+        Span<T> losses,
+        Span<T> gradient,
+        double gradientScale)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         TensorArgs.EnsureSupported<T>();
         options ??= ClassificationLossOptions.Default;

@@ -1,0 +1,33 @@
+using System.Numerics.Tensors;
+using Xent.Kernels;
+using Xent.Losses;
+
+namespace Xent.Benchmarks;
+
+/// <summary>
+/// Issue 10: each loss of <see cref="LossCatalog"/>, forward and backward on float logits, as a ratio to plain
+/// cross-entropy (its fused kernel) on the same logits in the same run, at C = 10 and C = 1000 (goal ≤ 1.3×).
+/// </summary>
+internal static class LossSuite
+{
+    public static IEnumerable<Row> Run(int threads)
+    {
+        Parallelism.MaxDegree = threads;
+        foreach ((int n, int c) in new[] { (65536, 10), (2048, 1000) })
+        {
+            var random = new XentRandom(3);
+            float[] x = [.. Enumerable.Range(0, n * c).Select(_ => (float)random.NextGaussian())];
+            int[] y = [.. Enumerable.Range(0, n).Select(_ => random.NextInt(c))];
+            int[] counts = [.. Enumerable.Range(0, c).Select(k => 1 + (1000 * (c - k) / c))];
+            var gradient = new float[x.Length];
+            double Time(ClassificationLoss loss) => Measure.MedianMilliseconds(() =>
+                loss.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, c]), new ReadOnlyTensorSpan<int>(y, [n]), gradient: gradient));
+            double ce = Time(new CrossEntropyLoss());
+            foreach (string spec in new[] { "focal:gamma=2", "logit-adjusted:tau=1", "balanced-softmax", "ldam", "gce:q=0.7", "sce", "poly1:epsilon=1" })
+            {
+                ClassificationLoss loss = LossCatalog.Create(spec, counts);
+                yield return new Row($"loss {spec} fwd+bwd", $"{n}x{c}", Time(loss), "cross-entropy", ce, "generic per-position path in double; goal ≤ 1.3x");
+            }
+        }
+    }
+}
