@@ -169,6 +169,30 @@ def make_fn(loss, params, counts, dtype):
     raise ValueError(loss)
 
 
+def sigmoid_focal_cases(gen):
+    """torchvision.ops.sigmoid_focal_loss, written out (torchvision is not packaged with Debian's torch)."""
+    cases = []
+    for alpha, gamma, reduction in [(0.25, 2.0, "none"), (0.25, 2.0, "mean"), (-1.0, 2.0, "sum"), (0.5, 0.0, "mean"), (0.75, 1.5, "mean")]:
+        x64 = torch.randn((4, 3), generator=gen, dtype=torch.float64) * 3
+        t = (torch.rand((4, 3), generator=gen, dtype=torch.float64) > 0.5).to(torch.float64)
+        t[0, 0] = 0.3  # a soft target
+        for dtype, tag in ((torch.float32, "float32"), (torch.float64, "float64")):
+            x = x64.to(dtype).to(torch.float64).clone().requires_grad_(True)
+            p = torch.sigmoid(x)
+            ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+            p_t = p * t + (1 - p) * (1 - t)
+            loss = ce * ((1 - p_t) ** gamma)
+            if alpha >= 0:
+                loss = (alpha * t + (1 - alpha) * (1 - t)) * loss
+            out = loss if reduction == "none" else loss.mean() if reduction == "mean" else loss.sum()
+            out.backward(torch.ones_like(out) if reduction == "none" else None)
+            cases.append({"name": f"sigmoid focal alpha {alpha} gamma {gamma} {reduction}", "loss": "sigmoid_focal", "alpha": alpha, "gamma": gamma,
+                          "input": x.detach().tolist(), "target": t.tolist(), "reduction": reduction, "dtype": tag,
+                          "weight": None, "ignore_index": -100, "z_loss": 0.0, "class_counts": None,
+                          "expected_loss": out.detach().tolist(), "expected_grad": x.grad.tolist()})
+    return cases
+
+
 def main():
     gen = torch.Generator().manual_seed(20261129)
     counts5 = [500, 120, 40, 12, 3]
@@ -197,6 +221,7 @@ def main():
     cases += make_case(gen, "focal with z-loss 1e-2, weighted", "focal", {"gamma": 2.0}, (6, 5), 5, weight=[1, 2, 1, 0.5, 1], z_loss=1e-2)
     cases += make_case(gen, "gce with z-loss 1e-4, K-dim", "gce", {"q": 0.7}, (2, 3, 5), 3, z_loss=1e-4)
     cases += make_case(gen, "logit-adjusted 3 classes 70/20/10", "logit-adjusted", {"tau": 1.0}, (8, 3), 3, counts3)
+    cases += sigmoid_focal_cases(gen)
     with open(OUT, "w") as f:
         json.dump({"source": "tools/generate_loss_golden.py, PyTorch " + torch.__version__, "cases": cases}, f)
     print(f"wrote {len(cases)} cases to {OUT}")

@@ -53,6 +53,12 @@ public sealed class ClassificationLossTests
     public void Matches_PyTorch_autograd(int index, string name)
     {
         JsonElement c = Cases[index];
+        if (c.GetProperty("loss").GetString() == "sigmoid_focal")
+        {
+            SigmoidCase(c, name);
+            return;
+        }
+
         IReadOnlyList<int>? counts = c.GetProperty("class_counts").ValueKind == JsonValueKind.Array ? [.. c.GetProperty("class_counts").EnumerateArray().Select(v => v.GetInt32())] : null;
         ClassificationLoss loss = LossCatalog.Create(c.GetProperty("loss").GetString()!, counts);
         (double[] x, int[] shape) = Flatten(c.GetProperty("input"));
@@ -284,5 +290,37 @@ public sealed class ClassificationLossTests
         var (missing, _, why) = Cli.Run("explain", "--logits", "[[1, 2]]", "--target", "[0]", "--loss", "ldam");
         Assert.Equal(2, missing);
         Assert.Contains("class_counts", why);
+    }
+
+    private static void SigmoidCase(JsonElement c, string name)
+    {
+        (double[] x, int[] shape) = Flatten(c.GetProperty("input"));
+        (double[] t, _) = Flatten(c.GetProperty("target"));
+        (double[] expectedGrad, _) = Flatten(c.GetProperty("expected_grad"));
+        (double[] expectedLoss, _) = c.GetProperty("expected_loss").ValueKind == JsonValueKind.Array ? Flatten(c.GetProperty("expected_loss")) : ([c.GetProperty("expected_loss").GetDouble()], [1]);
+        Reduction reduction = ReductionParser.Parse(c.GetProperty("reduction").GetString()!);
+        nint[] lengths = [.. shape.Select(v => (nint)v)];
+        var grad = new double[x.Length];
+        var losses = new double[x.Length];
+        LossResult r = SigmoidFocalLoss.Compute<double>(new ReadOnlyTensorSpan<double>(x, lengths), new ReadOnlyTensorSpan<double>(t, lengths), c.GetProperty("alpha").GetDouble(), c.GetProperty("gamma").GetDouble(), reduction, losses, grad);
+        double[] got = reduction == Reduction.None ? losses : [r.Value];
+        for (int i = 0; i < got.Length; i++)
+        {
+            Assert.True(Math.Abs(got[i] - expectedLoss[i]) <= 1e-12 * Math.Max(1, Math.Abs(expectedLoss[i])), $"{name}: loss[{i}] {got[i]:R} vs {expectedLoss[i]:R}");
+        }
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(Math.Abs(grad[i] - expectedGrad[i]) <= 1e-12 * Math.Max(1, Math.Abs(expectedGrad[i])), $"{name}: grad[{i}] {grad[i]:R} vs {expectedGrad[i]:R}");
+        }
+
+        if (c.GetProperty("dtype").GetString() == "float32")
+        {
+            float[] xf = [.. x.Select(v => (float)v)], tf = [.. t.Select(v => (float)v)];
+            var gf = new float[x.Length];
+            LossResult rf = SigmoidFocalLoss.Compute<float>(new ReadOnlyTensorSpan<float>(xf, lengths), new ReadOnlyTensorSpan<float>(tf, lengths), c.GetProperty("alpha").GetDouble(), c.GetProperty("gamma").GetDouble(), reduction == Reduction.None ? Reduction.Sum : reduction, gradient: gf);
+            double expected = reduction == Reduction.None ? expectedLoss.Sum() : expectedLoss[0];
+            Assert.True(Math.Abs(rf.Value - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)), $"{name} float32: {rf.Value:R} vs {expected:R}");
+        }
     }
 }
