@@ -323,4 +323,42 @@ public sealed class ClassificationLossTests
             Assert.True(Math.Abs(rf.Value - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)), $"{name} float32: {rf.Value:R} vs {expected:R}");
         }
     }
+
+    [Fact]
+    public void Train_takes_any_loss_by_name_with_a_cosine_head_drw_and_z_loss_and_evaluate_adjusts_post_hoc()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"xent-losses-{Environment.ProcessId}-{Environment.TickCount64}");
+        try
+        {
+            string data = DataTests.RepoFile("data", "digits_longtail50.csv");
+            foreach (string[] options in new[]
+            {
+                new[] { "--loss", "ldam:max-margin=0.5,scale=30", "--head", "cosine", "--drw-epoch", "3", "--epochs", "6", "--early-stopping", "0" },
+                ["--loss", "focal:gamma=2", "--class-weights", "balanced", "--z-loss", "1e-4", "--epochs", "5"],
+                ["--loss", "logit-adjusted:tau=1", "--epochs", "5"],
+            })
+            {
+                string run = Path.Combine(dir, options[1].Split(':')[0]);
+                var (code, _, error) = Cli.Run(["train", "--data", data, "--out", run, .. options]);
+                Assert.True(code == 0, string.Join(' ', options) + ": " + error);
+                string model = Path.Combine(run, "model.safetensors");
+                (_, Xent.Training.ModelInfo info) = Xent.Training.ModelFile.Load(model);
+                Assert.StartsWith(options[1].Split(':')[0], info.Loss);
+                Assert.NotNull(info.ClassCounts);
+                var (evaluated, output, evalError) = Cli.Run("evaluate", "--model", model, "--data", data, "--logit-adjust", "1");
+                Assert.True(evaluated == 0, evalError);
+                Assert.Contains("balanced accuracy", output);
+            }
+
+            Assert.Equal(2, Cli.Run("train", "--data", data, "--out", Path.Combine(dir, "bad"), "--loss", "focal:gama=2").Code);
+            Assert.Equal(2, Cli.Run("train", "--data", data, "--out", Path.Combine(dir, "bad2"), "--head", "round").Code);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
 }

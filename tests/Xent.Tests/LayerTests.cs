@@ -28,6 +28,7 @@ public class LayerTests
     {
         yield return ["mlp"];
         yield return ["mlp_log_softmax"];
+        yield return ["mlp_cosine_head"];
         yield return ["segment_head"];
     }
 
@@ -40,6 +41,7 @@ public class LayerTests
         {
             "mlp" => Mlp.Create(5, [7, 6], 3, random),
             "mlp_log_softmax" => Mlp.Create(5, [4], 3, random, logSoftmax: true),
+            "mlp_cosine_head" => Mlp.Create(5, [4], 3, random, cosineHead: true),
             _ => new Sequential(new SegmentHead(4, Mlp.Create(3, [5], 2, random))),
         };
         int batch = 3;

@@ -23,6 +23,8 @@ internal sealed class TrainOptionSet
 
     public Option<string> Hidden { get; } = new("--hidden") { Description = "Hidden layer widths, e.g. 64,64; 'none' for a linear model.", DefaultValueFactory = _ => "64" };
 
+    public Option<string> Head { get; } = new("--head") { Description = "The last layer: linear, or cosine (cos(x, w_j), no bias; use with --loss ldam).", DefaultValueFactory = _ => "linear" };
+
     public Option<float> Dropout { get; } = new("--dropout") { Description = "Dropout after each hidden layer, in [0, 1). Default: 0." };
 
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = "sgd, adam or adamw.", DefaultValueFactory = _ => "adam" };
@@ -55,7 +57,7 @@ internal sealed class TrainOptionSet
 
     public Option<int> EceBins { get; } = new("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
 
-    public IEnumerable<Option> All => [Loss, ZLoss, DrwEpoch, ClassWeights, LabelSmoothing, Hidden, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, DropLast, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery, EceBins];
+    public IEnumerable<Option> All => [Loss, ZLoss, DrwEpoch, ClassWeights, LabelSmoothing, Hidden, Head, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, DropLast, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery, EceBins];
 
     public void AddTo(Command command)
     {
@@ -136,6 +138,12 @@ internal sealed class TrainOptionSet
             ClassWeights = weights,
             LabelSmoothing = smoothing,
             Hidden = ParseHidden(parse.GetRequiredValue(Hidden)),
+            Head = parse.GetRequiredValue(Head).Trim().ToLowerInvariant() switch
+            {
+                "linear" => "linear",
+                "cosine" => "cosine",
+                _ => throw new InputException($"--head: '{parse.GetRequiredValue(Head)}' is not linear or cosine."),
+            },
             Dropout = dropout,
             Optimizer = parse.GetRequiredValue(Optimizer).ToLowerInvariant() switch
             {

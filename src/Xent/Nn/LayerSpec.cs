@@ -25,6 +25,7 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
     public Module Build(XentRandom random) => Kind switch
     {
         "linear" => new Linear(In, Out, random),
+        "cosine_linear" => new CosineLinear(In, Out, random),
         "relu" => new ReLU(In),
         "dropout" => new Dropout(In, Probability, random),
         "log_softmax" => new LogSoftmax(In),
@@ -86,6 +87,19 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
 
                 shapes.Add(KeyValuePair.Create(Child(name, "weight"), new[] { spec.Out, spec.In }));
                 shapes.Add(KeyValuePair.Create(Child(name, "bias"), new[] { spec.Out }));
+                return (spec.In, spec.Out);
+            }
+
+            case "cosine_linear":
+            {
+                Positive(spec.In, "in", where, spec.Kind);
+                Positive(spec.Out, "out", where, spec.Kind);
+                if ((long)spec.In * spec.Out > Array.MaxLength)
+                {
+                    throw new FormatException($"{where} (cosine_linear {spec.In} → {spec.Out}) needs more weights than an array holds ({Array.MaxLength}).");
+                }
+
+                shapes.Add(KeyValuePair.Create(Child(name, "weight"), new[] { spec.Out, spec.In }));
                 return (spec.In, spec.Out);
             }
 

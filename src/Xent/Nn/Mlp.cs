@@ -12,8 +12,9 @@ public static class Mlp
     /// <param name="random">Generator for the initial weights and dropout masks.</param>
     /// <param name="dropout">Dropout after each hidden ReLU; 0 (the default) for none.</param>
     /// <param name="logSoftmax">Whether to end with log_softmax (for the NLL loss).</param>
+    /// <param name="cosineHead">Whether the last layer is a <see cref="CosineLinear"/> (outputs cos(x, w_j), for LDAM) rather than a <see cref="Linear"/>.</param>
     /// <returns>The model.</returns>
-    public static Sequential Create(int inputs, IReadOnlyList<int> hidden, int classes, XentRandom random, float dropout = 0, bool logSoftmax = false)
+    public static Sequential Create(int inputs, IReadOnlyList<int> hidden, int classes, XentRandom random, float dropout = 0, bool logSoftmax = false, bool cosineHead = false)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         var layers = new List<Module>();
@@ -31,7 +32,7 @@ public static class Mlp
             width = h;
         }
 
-        layers.Add(new Linear(width, classes, random));
+        layers.Add(cosineHead ? new CosineLinear(width, classes, random) : new Linear(width, classes, random));
         if (logSoftmax)
         {
             layers.Add(new LogSoftmax(classes));

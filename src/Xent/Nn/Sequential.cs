@@ -126,6 +126,9 @@ public sealed class Sequential : Module
                     linear.Weight.Name = name + ".weight";
                     linear.Bias.Name = name + ".bias";
                     break;
+                case CosineLinear cosine:
+                    cosine.Weight.Name = name + ".weight";
+                    break;
                 case SegmentHead head:
                     head.Inner.NameParameters(name + ".inner");
                     break;

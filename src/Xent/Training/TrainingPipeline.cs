@@ -42,6 +42,9 @@ public sealed record PipelineOptions
     /// <summary>Hidden layer widths. Default: [64].</summary>
     public IReadOnlyList<int> Hidden { get; init; } = [64];
 
+    /// <summary>The last layer: <c>linear</c> (the default) or <c>cosine</c> (cos(x, w_j), no bias; LDAM's authors pair it with LDAM).</summary>
+    public string Head { get; init; } = "linear";
+
     /// <summary>Dropout after each hidden layer. Default: 0.</summary>
     public float Dropout { get; init; }
 
@@ -151,7 +154,7 @@ public static class TrainingPipeline
         double[]? weights = options.ClassWeights.Compute(counts);
         ClassificationLoss lossFunction = CreateLoss(options, counts);
         var init = XentRandom.ForStream(seed, 0x1417);
-        Sequential model = Mlp.Create(preprocessor.OutputWidth, options.Hidden, table.ClassCount, init, options.Dropout, logSoftmax: lossFunction.ExpectsLogProbabilities);
+        Sequential model = Mlp.Create(preprocessor.OutputWidth, options.Hidden, table.ClassCount, init, options.Dropout, logSoftmax: lossFunction.ExpectsLogProbabilities, cosineHead: options.Head == "cosine");
         Optimizer optimizer = options.Optimizer switch
         {
             OptimizerKind.Sgd => new Sgd(model.Parameters, new SgdOptions { LearningRate = options.EffectiveLearningRate, Momentum = options.Momentum, WeightDecay = options.WeightDecay }),
@@ -318,6 +321,7 @@ public static class TrainingPipeline
             ["label_smoothing"] = options.LabelSmoothing,
             ["hidden"] = options.Hidden,
             ["dropout"] = options.Dropout,
+            ["head"] = options.Head,
             ["optimizer"] = options.Optimizer.ToString().ToLowerInvariant(),
             ["learning_rate"] = options.EffectiveLearningRate,
             ["momentum"] = options.Momentum,
