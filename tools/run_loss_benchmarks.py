@@ -36,6 +36,7 @@ LONG_TAIL_METHODS = [
     ("class-balanced (β = 0.9999)", ["--class-weights", "effective:0.9999"]),
     ("focal γ = 2", ["--loss", "focal:gamma=2"]),
     ("LDAM-DRW", ["--loss", "ldam", "--drw-epoch", "30", "--early-stopping", "0", "--epochs", "60"]),
+    ("LDAM-DRW, cosine head", ["--loss", "ldam", "--head", "cosine", "--drw-epoch", "30", "--early-stopping", "0", "--epochs", "60"]),
     ("logit-adjusted loss τ = 1", ["--loss", "logit-adjusted:tau=1"]),
     ("CE + post-hoc LA τ = 1", None),
     ("balanced softmax", ["--loss", "balanced-softmax"]),
@@ -123,15 +124,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--part", default="all")
+    ap.add_argument("--methods", default="", help="comma-separated names to run (CE always runs, as the baseline)")
     args = ap.parse_args()
     df = pd.read_csv(os.path.join(ROOT, "data/digits.csv"))
+    wanted = [m for m in args.methods.split(",") if m]
+
+    def keep(methods):
+        return [m for m in methods if not wanted or m[0] == "CE" or m[0] in wanted]
     if args.part in ("longtail", "all"):
         for factor in (10, 50, 100):
-            results = {name: [] for name, _ in LONG_TAIL_METHODS}
+            methods = keep(LONG_TAIL_METHODS)
+            results = {name: [] for name, _ in methods}
             for seed in range(args.seeds):
                 with tempfile.TemporaryDirectory() as tmp:
                     tr, te = long_tail_sets(df, seed, factor, tmp)
-                    for name, extra in LONG_TAIL_METHODS:
+                    for name, extra in methods:
                         if extra is None:
                             results[name].append(posthoc(os.path.join(tmp, "CE", "model.safetensors"), te, 1))
                         else:
@@ -143,11 +150,12 @@ def main():
         if args.part not in (part, "all"):
             continue
         for noise in (0.2, 0.4):
-            results = {name: [] for name, _ in NOISE_METHODS}
+            methods = keep(NOISE_METHODS)
+            results = {name: [] for name, _ in methods}
             for seed in range(args.seeds):
                 with tempfile.TemporaryDirectory() as tmp:
                     tr, te = noisy_sets(df, seed, noise, tmp)
-                    for name, extra in NOISE_METHODS:
+                    for name, extra in methods:
                         results[name].append(train(tr, te, os.path.join(tmp, name.replace(" ", "_")), seed, ["--hidden", "256"] + extra_all + extra))
                 print(f"{part} {noise} seed {seed}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in results.items()), file=sys.stderr)
             table(f"Digits with {int(noise * 100)}% symmetric label noise, clean test set, MLP 64-256-10, {what}, {args.seeds} seeds", results, args.seeds)
