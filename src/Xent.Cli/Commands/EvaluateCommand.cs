@@ -25,7 +25,7 @@ internal static class EvaluateCommand
             int bins = parse.GetValue(eceBins) is var b and >= 1 ? b : throw new InputException($"--ece-bins must be at least 1, got {parse.GetValue(eceBins)}.");
             (Sequential net, ModelInfo info) = LoadModel(parse.GetRequiredValue(model).FullName);
             ModelInput input = ReadForModel(parse.GetRequiredValue(data).FullName, info, parse.GetValue(label) ?? info.LabelColumn ?? "label", null, !parse.GetValue(noHeader));
-            EvaluationResult result = Evaluation.Evaluate(net, input.Data, info.Loss == "nll", bins, LogitOffset(info, parse.GetValue(logitAdjust)));
+            EvaluationResult result = Evaluation.Evaluate(net, input.Data, info.Loss == "nll", bins, LogitOffset(info, parse.GetValue(logitAdjust)), info.LogitScale);
             int overlap = info.CountTrainingRows(input.Table);
             if (overlap > 0)
             {

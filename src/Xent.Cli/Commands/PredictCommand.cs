@@ -51,7 +51,7 @@ internal static class PredictCommand
             // Only the model's input columns (by name) and the id column are read: a label column is never parsed.
             EvaluateCommand.ModelInput input = EvaluateCommand.ReadForModel(parse.GetRequiredValue(data).FullName, info, null, idColumn, !parse.GetValue(noHeader));
             Dataset dataset = input.Data;
-            float[] probabilities = Evaluation.PredictProbabilities(net, dataset, info.Loss == "nll", EvaluateCommand.LogitOffset(info, parse.GetValue(logitAdjust)));
+            float[] probabilities = Evaluation.PredictProbabilities(net, dataset, info.Loss == "nll", EvaluateCommand.LogitOffset(info, parse.GetValue(logitAdjust)), info.LogitScale);
             string csv = Format(info.ClassNames, probabilities, idColumn, input.Table.Ids);
             if (input.UnseenCells > 0)
             {

@@ -52,6 +52,9 @@ public abstract class ClassificationLoss
     /// <summary>Whether the loss reads log-probabilities (the model then ends with log_softmax) rather than logits.</summary>
     public virtual bool ExpectsLogProbabilities => false;
 
+    /// <summary>The factor the loss multiplies the model's outputs by before its softmax (LDAM's s); predictions apply it too, so that probabilities are those the loss trained. Default: 1.</summary>
+    public virtual double OutputScale => 1;
+
     /// <summary>What the mean divides by. Default: the targets' class weights.</summary>
     public virtual LossNormalization Normalization => LossNormalization.ClassWeights;
 

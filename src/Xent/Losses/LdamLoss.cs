@@ -26,6 +26,9 @@ public sealed class LdamLoss(IReadOnlyList<int> classCounts, double maxMargin = 
     public override string Name => "ldam";
 
     /// <inheritdoc />
+    public override double OutputScale => Scale;
+
+    /// <inheritdoc />
     public override IReadOnlyList<KeyValuePair<string, double>> Parameters => [KeyValuePair.Create("max-margin", MaxMargin), KeyValuePair.Create("scale", Scale)];
 
     /// <inheritdoc />

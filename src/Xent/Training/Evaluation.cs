@@ -29,7 +29,8 @@ public static class Evaluation
     /// <param name="outputsAreLogProbabilities">Whether the model ends with log_softmax (NLL models).</param>
     /// <param name="logitOffset">Subtracted from each row's outputs before the softmax (post-hoc logit adjustment: τ·log π), or <see langword="null"/>.</param>
     /// <returns>Rows × classes probabilities.</returns>
-    public static float[] PredictProbabilities(Sequential model, Dataset data, bool outputsAreLogProbabilities, IReadOnlyList<double>? logitOffset = null)
+    /// <param name="logitScale">Multiplies the outputs first (LDAM's s, <see cref="ModelInfo.LogitScale"/>). Default: 1.</param>
+    public static float[] PredictProbabilities(Sequential model, Dataset data, bool outputsAreLogProbabilities, IReadOnlyList<double>? logitOffset = null, double logitScale = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -43,13 +44,13 @@ public static class Evaluation
             for (int i = 0; i < m; i++)
             {
                 Span<float> row = result.AsSpan((start + i) * classes, classes);
-                if (logitOffset is not null)
+                if (logitOffset is not null || logitScale != 1)
                 {
-                    // z − τ·log π, then the softmax (for log-probabilities the same shift before renormalising).
+                    // s·z − τ·log π, then the softmax (for log-probabilities the same shift before renormalising).
                     output.Slice(i * classes, classes).CopyTo(row);
                     for (int k = 0; k < classes; k++)
                     {
-                        row[k] -= (float)logitOffset[k];
+                        row[k] = (float)((row[k] * logitScale) - (logitOffset?[k] ?? 0));
                     }
 
                     Xent.Kernels.StableSoftmax.Row(row, row);
@@ -92,10 +93,11 @@ public static class Evaluation
     /// <param name="eceBins">Bins of the ECE and the reliability diagram. Default: 15.</param>
     /// <param name="logitOffset">Post-hoc logit adjustment (subtracted from the outputs), or <see langword="null"/>.</param>
     /// <returns>The result.</returns>
-    public static EvaluationResult Evaluate(Sequential model, Dataset data, bool outputsAreLogProbabilities, int eceBins = Calibration.DefaultBins, IReadOnlyList<double>? logitOffset = null)
+    /// <param name="logitScale">Multiplies the outputs first (LDAM's s). Default: 1.</param>
+    public static EvaluationResult Evaluate(Sequential model, Dataset data, bool outputsAreLogProbabilities, int eceBins = Calibration.DefaultBins, IReadOnlyList<double>? logitOffset = null, double logitScale = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(eceBins, 1);
-        float[] probabilities = PredictProbabilities(model, data, outputsAreLogProbabilities, logitOffset);
+        float[] probabilities = PredictProbabilities(model, data, outputsAreLogProbabilities, logitOffset, logitScale);
         int classes = model.OutputFeatures;
         var predicted = new int[data.Count];
         for (int i = 0; i < data.Count; i++)

@@ -23,6 +23,9 @@ public sealed record ModelInfo
     /// <summary>The label column's name in the training file (evaluate's default --label), or <see langword="null"/>.</summary>
     public string? LabelColumn { get; init; }
 
+    /// <summary>The factor applied to the outputs before the softmax (the loss's <see cref="Losses.ClassificationLoss.OutputScale"/>, LDAM's s). Default: 1.</summary>
+    public double LogitScale { get; init; } = 1;
+
     /// <summary>Training rows per class, or <see langword="null"/>.</summary>
     public IReadOnlyList<int>? ClassCounts { get; init; }
 
@@ -131,6 +134,11 @@ public static class ModelFile
         if (info.Preprocessor is { } pre)
         {
             metadata["xent.preprocessor"] = pre.ToJson();
+        }
+
+        if (info.LogitScale != 1)
+        {
+            metadata["xent.logit_scale"] = info.LogitScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         }
 
         if (info.LabelColumn is { } label)
@@ -258,6 +266,7 @@ public static class ModelFile
                 Preprocessor = preprocessor,
                 ClassCounts = counts,
                 LabelColumn = m.GetValueOrDefault("xent.label"),
+                LogitScale = m.TryGetValue("xent.logit_scale", out string? ls) ? (double.TryParse(ls, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double logitScale) && logitScale > 0 && double.IsFinite(logitScale) ? logitScale : throw new FormatException($"xent.logit_scale is '{ls}', not a positive number.")) : 1,
                 TrainingRowHashes = rowHashes,
                 Loss = m.GetValueOrDefault("xent.loss", "cross-entropy"),
             };

@@ -175,7 +175,7 @@ public static class TrainingPipeline
         TrainingResult result = Trainer.Fit(model, optimizer, loss, train, validationRows?.Data, trainerOptions, progress, resume, cancellationToken);
         EncodedTable held = testRows ?? validationRows ?? new EncodedTable(train, 0);
         string evaluatedOn = testRows is not null ? "test" : validationRows is not null ? "validation" : "train";
-        EvaluationResult evaluation = Evaluation.Evaluate(model, held.Data, lossFunction.ExpectsLogProbabilities, options.EceBins);
+        EvaluationResult evaluation = Evaluation.Evaluate(model, held.Data, lossFunction.ExpectsLogProbabilities, options.EceBins, logitScale: lossFunction.OutputScale);
         ulong[]? hashes = split.Train.Length <= options.MaxRowHashes ? table.RowHashes(split.Train) : null;
         if (hashes is not null)
         {
@@ -189,6 +189,7 @@ public static class TrainingPipeline
             Preprocessor = preprocessor,
             ClassCounts = counts,
             LabelColumn = table.LabelName,
+            LogitScale = lossFunction.OutputScale,
             TrainingRowHashes = hashes,
             Loss = lossFunction.ToString(),
         };
