@@ -36,7 +36,7 @@ LONG_TAIL_METHODS = [
     ("class-balanced (β = 0.9999)", ["--class-weights", "effective:0.9999"]),
     ("focal γ = 2", ["--loss", "focal:gamma=2"]),
     ("LDAM-DRW", ["--loss", "ldam", "--drw-epoch", "30", "--early-stopping", "0", "--epochs", "60"]),
-    ("LDAM-DRW, cosine head", ["--loss", "ldam", "--head", "cosine", "--drw-epoch", "30", "--early-stopping", "0", "--epochs", "60"]),
+    ("LDAM-DRW (cosine head)", ["--loss", "ldam", "--head", "cosine", "--drw-epoch", "30", "--early-stopping", "0", "--epochs", "60"]),
     ("logit-adjusted loss τ = 1", ["--loss", "logit-adjusted:tau=1"]),
     ("CE + post-hoc LA τ = 1", None),
     ("balanced softmax", ["--loss", "balanced-softmax"]),
