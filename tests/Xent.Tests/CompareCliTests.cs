@@ -24,19 +24,113 @@ public sealed class CompareCliTests : IDisposable
         var (code, output, error) = Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "ce=", "--run", "smooth=--label-smoothing 0.1",
             "--common", "--epochs 15", "--repeats", "2", "--rank-by", "log_loss", "--out", dir);
         Assert.True(code == 0, error);
-        Assert.Contains("Ranked by log_loss", output);
+        Assert.Contains("Ranked by log_loss against ce", output);
         using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
         var runs = summary.RootElement.EnumerateArray().ToList();
         Assert.Equal(2, runs.Count);
-        double first = runs[0].GetProperty("metrics").GetProperty("log_loss").GetProperty("mean").GetDouble();
-        double second = runs[1].GetProperty("metrics").GetProperty("log_loss").GetProperty("mean").GetDouble();
-        Assert.True(first <= second, "lower log loss ranks first");
+        Assert.Equal("ce", runs.Single(r => r.GetProperty("is_baseline").GetBoolean()).GetProperty("run").GetString());
+
+        // smooth ranks apart from the baseline exactly when the paired t-test on log loss says p < 0.05, on the side its mean says.
+        JsonElement smooth = runs.Single(r => r.GetProperty("run").GetString() == "smooth"), ce = runs.Single(r => r.GetProperty("run").GetString() == "ce");
+        JsonElement logLoss = smooth.GetProperty("metrics").GetProperty("log_loss");
+        double p = logLoss.GetProperty("p_value").GetDouble();
+        int expected = p >= 0.05 ? 1 : logLoss.GetProperty("diff_mean").GetDouble() < 0 ? 1 : 2;
+        Assert.Equal(expected, smooth.GetProperty("rank").GetInt32());
+        Assert.Equal(p < 0.05 && logLoss.GetProperty("diff_mean").GetDouble() < 0 ? 2 : 1, ce.GetProperty("rank").GetInt32());
         Assert.Equal(2, runs[0].GetProperty("metrics").GetProperty("accuracy").GetProperty("values").GetArrayLength());
         string loss = File.ReadAllText(Path.Combine(dir, "loss.svg"));
         Assert.Contains("data-series=\"ce train\"", loss);
         Assert.Contains("data-series=\"smooth validation\"", loss);
         Assert.True(File.Exists(Path.Combine(dir, "summary.csv")));
     }
+
+    [Fact]
+    public void Runs_rank_apart_from_the_baseline_only_where_a_paired_t_test_says_so()
+    {
+        // same: the baseline's options (a default spelled out), so identical results; slow: a 1-unit network at a tiny
+        // learning rate, far worse on every repeat.
+        string dir = Path.Combine(_dir, "paired");
+        string[] common = ["compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "ce=", "--run", "same=--batch-size 32", "--run", "slow=--hidden 1 --lr 0.00001",
+            "--common", "--epochs 15", "--repeats", "5", "--quiet"];
+        var (code, output, error) = Run([.. common, "--out", dir]);
+        Assert.True(code == 0, error);
+        string[] lines = output.ReplaceLineEndings("\n").TrimEnd().Split('\n');
+        Assert.Equal(4, lines.Length);
+        Assert.Matches(@"^1\. ce: balanced_accuracy \d\.\d{4} ± \d\.\d{4} \(baseline\)$", lines[0]);
+        Assert.Matches(@"^1\. same: balanced_accuracy \d\.\d{4} ± \d\.\d{4}; 0\.0000 ± 0\.0000 against ce, no significant difference \(p = 1, identical results\)$", lines[1]);
+        Assert.Matches(@"^2\. slow: balanced_accuracy \d\.\d{4} ± \d\.\d{4}; −\d\.\d{4} ± \d\.\d{4} against ce, worse \(p = 0\.0\d+\)$", lines[2]);
+
+        // summary.csv: the verdict, and per metric the paired difference and the p-value (empty for the baseline).
+        string[] csv = File.ReadAllLines(Path.Combine(dir, "summary.csv"));
+        string[] header = csv[0].Split(',');
+        Assert.Equal(["rank", "run", "repeats", "baseline", "verdict"], header[..5]);
+        string[][] rows = [.. csv[1..].Select(l => l.Split(','))];
+        Assert.Equal(["1", "ce", "5", "ce", "baseline"], rows[0][..5]);
+        Assert.Equal(["1", "same", "5", "ce", "no significant difference"], rows[1][..5]);
+        Assert.Equal(["2", "slow", "5", "ce", "worse"], rows[2][..5]);
+        int pColumn = Array.IndexOf(header, "balanced_accuracy_p_value");
+        Assert.Equal(string.Empty, rows[0][pColumn]);
+        Assert.Equal("1", rows[1][pColumn]);
+        Assert.Equal("0", rows[1][Array.IndexOf(header, "balanced_accuracy_diff_mean")]);
+
+        // The p-value is the paired t-test of the runs' values, repeat by repeat.
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+        double[] Values(int run) => [.. summary.RootElement[run].GetProperty("metrics").GetProperty("balanced_accuracy").GetProperty("values").EnumerateArray().Select(v => v.GetDouble())];
+        Xent.Metrics.PairedTTestResult test = Xent.Metrics.PairedTTest.Compute(Values(2), Values(0));
+        Assert.Equal(test.PValue, double.Parse(rows[2][pColumn], CultureInfo.InvariantCulture));
+        Assert.True(test.PValue < 0.05 && test.MeanDifference < 0);
+        Assert.Equal(test.MeanDifference, summary.RootElement[2].GetProperty("metrics").GetProperty("balanced_accuracy").GetProperty("diff_mean").GetDouble());
+        Assert.Equal("worse", summary.RootElement[2].GetProperty("verdict").GetString());
+        Assert.Equal("identical results", summary.RootElement[1].GetProperty("metrics").GetProperty("accuracy").GetProperty("test").GetString());
+        Assert.Equal(JsonValueKind.Null, summary.RootElement[0].GetProperty("metrics").GetProperty("accuracy").GetProperty("p_value").ValueKind);
+
+        // The report says the same, in the same words.
+        string html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.Contains("no significant difference (p = 1, identical results)", html);
+        Assert.Contains($"worse ({CompareCommand.P(test.PValue)})", html);
+        Assert.Contains("paired t-test", html);
+
+        // Against slow as the baseline, ce and same are better with the same p-value; the words follow the baseline.
+        var (code2, output2, _) = Run([.. common, "--baseline", "slow", "--out", Path.Combine(_dir, "paired-slow")]);
+        Assert.Equal(0, code2);
+        string[] lines2 = output2.ReplaceLineEndings("\n").TrimEnd().Split('\n');
+        Assert.StartsWith("1. ce: ", lines2[0]);
+        Assert.EndsWith($"against slow, better ({CompareCommand.P(test.PValue)})", lines2[0]);
+        Assert.StartsWith("1. same: ", lines2[1]);
+        Assert.Matches(@"^2\. slow: .* \(baseline\)$", lines2[2]);
+        Assert.DoesNotContain("better", output);
+        Assert.DoesNotContain("worse", output2);
+    }
+
+    [Fact]
+    public void A_run_can_score_its_models_with_post_hoc_logit_adjustment()
+    {
+        // The same training as ce (same options and seeds); only the decision rule moves towards the rare class.
+        string data = TrainCliTests.WriteImbalanced(Path.Combine(_dir, "cats-dogs.csv"));
+        string dir = Path.Combine(_dir, "posthoc");
+        var (code, _, error) = Run("compare", "--data", data, "--run", "ce=", "--run", "posthoc=--logit-adjust 1", "--common", "--epochs 5 --hidden 16",
+            "--repeats", "3", "--quiet", "--out", dir);
+        Assert.True(code == 0, error);
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+        JsonElement Run_(string name) => summary.RootElement.EnumerateArray().Single(r => r.GetProperty("run").GetString() == name);
+        double DogRecall(string name) => Run_(name).GetProperty("recall").EnumerateArray().Single(c => c.GetProperty("class").GetString() == "dog").GetProperty("mean").GetDouble();
+        Assert.True(DogRecall("posthoc") > DogRecall("ce"), $"dog recall: ce {DogRecall("ce")}, post-hoc {DogRecall("posthoc")}");
+        double[] ce = [.. Run_("ce").GetProperty("metrics").GetProperty("balanced_accuracy").GetProperty("values").EnumerateArray().Select(v => v.GetDouble())];
+        double[] adjusted = [.. Run_("posthoc").GetProperty("metrics").GetProperty("balanced_accuracy").GetProperty("values").EnumerateArray().Select(v => v.GetDouble())];
+        Assert.All(Enumerable.Range(0, 3), r => Assert.True(adjusted[r] >= ce[r], $"repeat {r}: {adjusted[r]} < {ce[r]}"));
+        Assert.Contains("post-hoc logit adjustment τ = 1", File.ReadAllText(Path.Combine(dir, "report.html")));
+    }
+
+    [Theory]
+    [InlineData(0.42, "p = 0.42")]
+    [InlineData(0.0496, "p = 0.0496")]
+    [InlineData(0.04996, "p = 0.04996")]
+    [InlineData(0.0500001, "p = 0.05")]
+    [InlineData(0.0123456, "p = 0.012")]
+    [InlineData(0.0004, "p < 0.001")]
+    [InlineData(0.0, "p = 0")]
+    [InlineData(1.0, "p = 1")]
+    public void P_values_print_on_the_same_side_of_0_05_as_their_value(double p, string text) => Assert.Equal(text, CompareCommand.P(p));
 
     /// <summary>
     /// Checks every chart of a compare report: each series belongs to one run (its name, or the name and " train" or
@@ -84,11 +178,10 @@ public sealed class CompareCliTests : IDisposable
         Assert.True(code == 0, error);
         string[] lines = File.ReadAllLines(Path.Combine(dir, "summary.csv"));
         string[] header = lines[0].Split(',');
-        Assert.Equal(["rank", "run", "repeats"], header[..3]);
+        Assert.Equal(["rank", "run", "repeats", "baseline", "verdict"], header[..5]);
         foreach (string metric in CompareCommand.Metrics)
         {
-            Assert.Contains(metric + "_mean", header);
-            Assert.Contains(metric + "_std", header);
+            Assert.Equal([metric + "_mean", metric + "_std", metric + "_diff_mean", metric + "_diff_std", metric + "_p_value"], header.Skip(Array.IndexOf(header, metric + "_mean")).Take(5));
         }
 
         Assert.Equal(["recall_setosa_mean", "recall_setosa_std"], header[^6..^4]);
@@ -98,15 +191,27 @@ public sealed class CompareCliTests : IDisposable
         {
             string[] cells = lines[r].Split(',');
             Assert.Equal(header.Length, cells.Length);
-            Assert.Equal(r.ToString(CultureInfo.InvariantCulture), cells[0]);
+            JsonElement run = summary.RootElement[r - 1];
+            Assert.Equal(run.GetProperty("rank").GetInt32().ToString(CultureInfo.InvariantCulture), cells[0]);
             Assert.Contains(cells[1], names);
             Assert.Equal("2", cells[2]);
-            double[] numbers = [.. cells[3..].Select(c => double.Parse(c, NumberStyles.Float, CultureInfo.InvariantCulture))];
-            JsonElement run = summary.RootElement[r - 1];
+            Assert.Equal("ce", cells[3]);
+            Assert.Equal(run.GetProperty("verdict").GetString(), cells[4]);
+            double Number(string column) => double.Parse(cells[Array.IndexOf(header, column)], NumberStyles.Float, CultureInfo.InvariantCulture);
             Assert.Equal(cells[1], run.GetProperty("run").GetString());
-            Assert.Equal(run.GetProperty("metrics").GetProperty("roc_auc").GetProperty("mean").GetDouble(), numbers[Array.IndexOf(header, "roc_auc_mean") - 3]);
-            Assert.Equal(run.GetProperty("metrics").GetProperty("accuracy").GetProperty("std").GetDouble(), numbers[Array.IndexOf(header, "accuracy_std") - 3]);
-            Assert.InRange(numbers[Array.IndexOf(header, "average_precision_mean") - 3], 0, 1);
+            Assert.Equal(run.GetProperty("metrics").GetProperty("roc_auc").GetProperty("mean").GetDouble(), Number("roc_auc_mean"));
+            Assert.Equal(run.GetProperty("metrics").GetProperty("accuracy").GetProperty("std").GetDouble(), Number("accuracy_std"));
+            Assert.InRange(Number("average_precision_mean"), 0, 1);
+            if (cells[1] == "ce")
+            {
+                Assert.Equal("baseline", cells[4]);
+                Assert.All(CompareCommand.Metrics, m => Assert.Equal(string.Empty, cells[Array.IndexOf(header, m + "_p_value")]));
+            }
+            else
+            {
+                Assert.Equal(run.GetProperty("metrics").GetProperty("macro_f1").GetProperty("diff_mean").GetDouble(), Number("macro_f1_diff_mean"));
+                Assert.InRange(Number("log_loss_p_value"), 0, 1);
+            }
         }
 
         AssertOneColourPerRun(dir, names);
@@ -121,15 +226,16 @@ public sealed class CompareCliTests : IDisposable
         Assert.True(code == 0, error);
         string[] lines = output.ReplaceLineEndings("\n").TrimEnd().Split('\n');
         Assert.Equal(3, lines.Length);
-        Assert.Matches(@"^1\. (ce|smooth): roc_auc \d\.\d{4} ± \d\.\d{4}$", lines[0]);
-        Assert.Matches(@"^2\. (ce|smooth): roc_auc \d\.\d{4} ± \d\.\d{4}$", lines[1]);
+        Assert.Matches(@"^1\. ce: roc_auc \d\.\d{4} ± \d\.\d{4} \(baseline\)$", lines[0]);
+        Assert.Matches(@"^[12]\. smooth: roc_auc \d\.\d{4} ± \d\.\d{4}; [+−]?\d\.\d{4} ± \d\.\d{4} against ce, (better|worse|no significant difference) \(p [=<] [\d.]+\)$", lines[1]);
         Assert.Equal($"Report: {Path.Combine(dir, "report.html")}", lines[2]);
         Assert.True(File.Exists(Path.Combine(dir, "summary.csv")));
 
         // Without --quiet: progress for every repeat, and the tables.
         var (_, loud, _) = Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "ce=", "--common", "--epochs 3", "--repeats", "2", "--out", Path.Combine(_dir, "loud"));
         Assert.Contains("ce #2 epoch 3/3", loud);
-        Assert.Contains("Ranked by balanced_accuracy", loud);
+        Assert.Contains("Ranked by balanced_accuracy against ce", loud);
+        Assert.Contains("no test (one repeat)", Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "ce=", "--run", "b=--hidden 8", "--common", "--epochs 2", "--repeats", "1", "--quiet", "--out", Path.Combine(_dir, "one")).Out);
         Assert.Contains("Per-class recall", loud);
     }
 
@@ -170,6 +276,8 @@ public sealed class CompareCliTests : IDisposable
     [InlineData("x=--hidden 0", "Run 'x': --hidden")]
     [InlineData("x=--seed 3", "set the seed with compare --seed")]
     [InlineData("x=--frobnicate", "Run 'x':")]
+    [InlineData("x=--logit-adjust", "Run 'x': --logit-adjust needs a value")]
+    [InlineData("x=--logit-adjust NaN", "Run 'x': --logit-adjust must be a finite number")]
     public void Bad_runs_exit_2_and_name_the_run(string run, string message)
     {
         var (code, _, error) = Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", run, "--out", Path.Combine(_dir, "bad"));
@@ -223,6 +331,14 @@ public class OptionValidationTests
         var (code, _, error) = Cli.Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "a=", "--rank-by", "f2", "--out", Path.Combine(Path.GetTempPath(), "xent-never-written"));
         Assert.Equal(2, code);
         Assert.Contains("--rank-by: unknown metric 'f2'", error);
+    }
+
+    [Fact]
+    public void A_baseline_that_is_not_a_run_exits_2()
+    {
+        var (code, _, error) = Cli.Run("compare", "--data", DataTests.RepoFile("data", "iris.csv"), "--run", "a=", "--run", "b=--hidden 8", "--baseline", "c", "--out", Path.Combine(Path.GetTempPath(), "xent-never-written"));
+        Assert.Equal(2, code);
+        Assert.Contains("--baseline 'c' is not a run; the runs are a, b.", error);
     }
 
     [Fact]
