@@ -56,21 +56,28 @@ public sealed class LogitAdjustedLoss(IReadOnlyList<int> classCounts, double tau
         ReadOnlySpan<T> x = TensorArgs.Flat(input, nameof(input));
         int s = lengths.Length <= 2 ? 1 : x.Length / Math.Max(1, (int)lengths[0] * c);
         T[] buffer = System.Buffers.ArrayPool<T>.Shared.Rent(x.Length);
+        T[] offsets = System.Buffers.ArrayPool<T>.Shared.Rent(c);
         try
         {
             Span<T> shifted = buffer.AsSpan(0, x.Length);
+            Span<T> o = offsets.AsSpan(0, c);
+            for (int k = 0; k < c; k++)
+            {
+                o[k] = T.CreateTruncating(offset[k]);
+            }
+
             int block = c * s;
             for (int start = 0; start < x.Length; start += block)
             {
+                if (s == 1)
+                {
+                    TensorPrimitives.Add(x.Slice(start, c), o, shifted.Slice(start, c));
+                    continue;
+                }
+
                 for (int k = 0; k < c; k++)
                 {
-                    T o = T.CreateTruncating(offset[k]);
-                    Span<T> dst = shifted.Slice(start + (k * s), s);
-                    ReadOnlySpan<T> src = x.Slice(start + (k * s), s);
-                    for (int j = 0; j < s; j++)
-                    {
-                        dst[j] = src[j] + o;
-                    }
+                    TensorPrimitives.Add(x.Slice(start + (k * s), s), o[k], shifted.Slice(start + (k * s), s));
                 }
             }
 
@@ -80,6 +87,7 @@ public sealed class LogitAdjustedLoss(IReadOnlyList<int> classCounts, double tau
         finally
         {
             System.Buffers.ArrayPool<T>.Shared.Return(buffer);
+            System.Buffers.ArrayPool<T>.Shared.Return(offsets);
         }
     }
 
