@@ -15,6 +15,7 @@ docs/experiments.md. Usage, after `dotnet build -c Release src/Xent.Cli`:
 Needs Debian's python3-pandas, python3-sklearn and python3-scipy.
 """
 import argparse
+import gzip
 import json
 import os
 import re
@@ -51,6 +52,21 @@ NOISE_METHODS = [
 ]
 
 
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+def load_fashion(part):
+    """Debian's dataset-fashion-mnist IDX files as a DataFrame: 784 pixel columns (0..255) and the label."""
+    prefix = "train" if part == "train" else "t10k"
+    with gzip.open(os.path.join(FASHION, f"{prefix}-images-idx3-ubyte.gz")) as f:
+        images = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 784)
+    with gzip.open(os.path.join(FASHION, f"{prefix}-labels-idx1-ubyte.gz")) as f:
+        labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
+    df = pd.DataFrame(images, columns=[f"p{i}" for i in range(784)])
+    df["label"] = labels
+    return df
+
+
 def run(args):
     r = subprocess.run(XENT + args, capture_output=True, text=True)
     if r.returncode != 0:
@@ -69,13 +85,19 @@ def posthoc(model, test_csv, tau):
     return float(re.search(r"balanced accuracy ([0-9.]+)", out).group(1))
 
 
-def long_tail_sets(df, seed, factor, tmp):
+def long_tail_sets(df, seed, factor, tmp, test_df=None, per_class_test=50, n_head=None):
     rng = np.random.default_rng(seed)
     test_parts, pool_parts = [], []
     for c, rows in df.groupby("label"):
         idx = rng.permutation(len(rows))
-        test_parts.append(rows.iloc[idx[:50]])
-        pool_parts.append(rows.iloc[idx[50:]])
+        if test_df is None:
+            test_parts.append(rows.iloc[idx[:per_class_test]])
+            pool_parts.append(rows.iloc[idx[per_class_test:]])
+        else:
+            pool_parts.append(rows.iloc[idx[:n_head]])
+    if test_df is not None:
+        for c, rows in test_df.groupby("label"):
+            test_parts.append(rows.iloc[rng.permutation(len(rows))[:per_class_test]])
     order = rng.permutation(10)
     n_max = min(len(p) for p in pool_parts)
     lt = []
@@ -90,8 +112,12 @@ def long_tail_sets(df, seed, factor, tmp):
     return tr, te
 
 
-def noisy_sets(df, seed, noise, tmp):
-    train, test = train_test_split(df, test_size=0.2, stratify=df["label"], random_state=seed)
+def noisy_sets(df, seed, noise, tmp, test_df=None, n_train=None):
+    if test_df is None:
+        train, test = train_test_split(df, test_size=0.2, stratify=df["label"], random_state=seed)
+    else:
+        train = df.groupby("label", group_keys=False).apply(lambda g: g.sample(n_train // 10, random_state=seed))
+        test = test_df.groupby("label", group_keys=False).apply(lambda g: g.sample(200, random_state=seed))
     rng = np.random.default_rng(seed)
     y = train["label"].to_numpy().copy()
     flip = rng.random(len(y)) < noise
@@ -124,9 +150,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--part", default="all")
+    ap.add_argument("--dataset", default="digits", choices=["digits", "fashion-mnist"])
     ap.add_argument("--methods", default="", help="comma-separated names to run (CE always runs, as the baseline)")
     args = ap.parse_args()
-    df = pd.read_csv(os.path.join(ROOT, "data/digits.csv"))
+    if args.dataset == "digits":
+        df, test_df, lt_kw, noise_kw, name, hidden = pd.read_csv(os.path.join(ROOT, "data/digits.csv")), None, {}, {}, "digits", "256"
+    else:
+        # Subsets small enough for 10 seeds on 2 cores: a head of 600 training images a class, a balanced test set of
+        # 100 a class from the official test images; 6,000 noisy training images and 200 clean test images a class.
+        df, test_df = load_fashion("train"), load_fashion("test")
+        lt_kw = {"test_df": test_df, "per_class_test": 100, "n_head": 600}
+        noise_kw = {"test_df": test_df, "n_train": 6000}
+        name, hidden = "Fashion-MNIST", "256"
     wanted = [m for m in args.methods.split(",") if m]
 
     def keep(methods):
@@ -137,14 +172,14 @@ def main():
             results = {name: [] for name, _ in methods}
             for seed in range(args.seeds):
                 with tempfile.TemporaryDirectory() as tmp:
-                    tr, te = long_tail_sets(df, seed, factor, tmp)
+                    tr, te = long_tail_sets(df, seed, factor, tmp, **lt_kw)
                     for name, extra in methods:
                         if extra is None:
                             results[name].append(posthoc(os.path.join(tmp, "CE", "model.safetensors"), te, 1))
                         else:
                             results[name].append(train(tr, te, os.path.join(tmp, name), seed, extra))
                 print(f"IF {factor} seed {seed}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in results.items()), file=sys.stderr)
-            table(f"Long-tailed digits, IF = {factor}, balanced test set (50 per class), {args.seeds} seeds", results, args.seeds)
+            table(f"Long-tailed {name}, IF = {factor}, balanced test set ({lt_kw.get('per_class_test', 50)} per class), {args.seeds} seeds", results, args.seeds)
     for part, extra_all, what in (("noise", [], "Xent's defaults (early stopping on the noisy validation split)"),
                                   ("noise-long", ["--early-stopping", "0", "--epochs", "150"], "150 epochs without early stopping (the memorising regime of the papers)")):
         if args.part not in (part, "all"):
@@ -154,11 +189,11 @@ def main():
             results = {name: [] for name, _ in methods}
             for seed in range(args.seeds):
                 with tempfile.TemporaryDirectory() as tmp:
-                    tr, te = noisy_sets(df, seed, noise, tmp)
+                    tr, te = noisy_sets(df, seed, noise, tmp, **noise_kw)
                     for name, extra in methods:
-                        results[name].append(train(tr, te, os.path.join(tmp, name.replace(" ", "_")), seed, ["--hidden", "256"] + extra_all + extra))
+                        results[name].append(train(tr, te, os.path.join(tmp, name.replace(" ", "_")), seed, ["--hidden", hidden] + extra_all + extra))
                 print(f"{part} {noise} seed {seed}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in results.items()), file=sys.stderr)
-            table(f"Digits with {int(noise * 100)}% symmetric label noise, clean test set, MLP 64-256-10, {what}, {args.seeds} seeds", results, args.seeds)
+            table(f"{name} with {int(noise * 100)}% symmetric label noise, clean test set, MLP with 256 hidden units, {what}, {args.seeds} seeds", results, args.seeds)
 
 
 if __name__ == "__main__":
