@@ -38,4 +38,16 @@ public sealed class FocalLoss(double gamma = 2) : ClassificationLoss
 
         return -modulation * logPt;
     }
+
+    /// <inheritdoc />
+    protected override bool HasSoftmaxForm => true;
+
+    /// <inheritdoc />
+    protected override void SoftmaxForm(double logPy, out double loss, out double scale)
+    {
+        double pt = Math.Exp(logPy), q = 1 - pt, modulation = Math.Pow(q, Gamma);
+        loss = -modulation * logPy;
+        // dℓ/dz = (δ − p)·F with F = γ(1 − p_t)^(γ−1)·p_t·log p_t − (1 − p_t)^γ, so g = −F.
+        scale = -((q > 0 && Gamma != 0 ? Gamma * Math.Pow(q, Gamma - 1) * pt * logPy : 0) - modulation);
+    }
 }

@@ -31,4 +31,15 @@ public sealed class GceLoss(double q = 0.7) : ClassificationLoss
 
         return (1 - pq) / Q;
     }
+
+    /// <inheritdoc />
+    protected override bool HasSoftmaxForm => true;
+
+    /// <inheritdoc />
+    protected override void SoftmaxForm(double logPy, out double loss, out double scale)
+    {
+        double pq = Math.Exp(Q * logPy);
+        loss = (1 - pq) / Q;
+        scale = pq;
+    }
 }

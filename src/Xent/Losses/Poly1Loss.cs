@@ -28,4 +28,15 @@ public sealed class Poly1Loss(double epsilon = 1) : ClassificationLoss
 
         return lse - logits[target] + (Epsilon * (1 - py));
     }
+
+    /// <inheritdoc />
+    protected override bool HasSoftmaxForm => true;
+
+    /// <inheritdoc />
+    protected override void SoftmaxForm(double logPy, out double loss, out double scale)
+    {
+        double py = Math.Exp(logPy);
+        loss = -logPy + (Epsilon * (1 - py));
+        scale = 1 + (Epsilon * py);
+    }
 }

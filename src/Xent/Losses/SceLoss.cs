@@ -39,4 +39,15 @@ public sealed class SceLoss(double alpha = 0.1, double beta = 1, double a = -4) 
 
         return (Alpha * (lse - logits[target])) - (Beta * A * (1 - py));
     }
+
+    /// <inheritdoc />
+    protected override bool HasSoftmaxForm => true;
+
+    /// <inheritdoc />
+    protected override void SoftmaxForm(double logPy, out double loss, out double scale)
+    {
+        double py = Math.Exp(logPy);
+        loss = (-Alpha * logPy) - (Beta * A * (1 - py));
+        scale = Alpha - (Beta * A * py);
+    }
 }
