@@ -346,17 +346,9 @@ public static class CsvTableReader
         var firstText = new (long Line, string Text)[f];
         using (CsvReader csv = Open(stream))
         {
-            bool first = true;
-            while (CsvDatasetReader.Read(csv, source))
+            bool headerPending = options.HasHeader;
+            while (NextDataRow(csv, source, layout, ref headerPending))
             {
-                if (first && options.HasHeader)
-                {
-                    first = false;
-                    continue;
-                }
-
-                first = false;
-                CheckRow(csv, source, layout);
                 for (int k = 0; k < f; k++)
                 {
                     // A column with more than a few text cells is text: stop looking at it.
@@ -403,6 +395,24 @@ public static class CsvTableReader
         return kinds;
     }
 
+    /// <summary>Moves to the next data row (past the header, once), checked for its field count, length and UTF-8.</summary>
+    private static bool NextDataRow(CsvReader csv, string source, Layout layout, ref bool headerPending)
+    {
+        while (CsvDatasetReader.Read(csv, source))
+        {
+            if (headerPending)
+            {
+                headerPending = false;
+                continue;
+            }
+
+            CheckRow(csv, source, layout);
+            return true;
+        }
+
+        return false;
+    }
+
     private static void CheckRow(CsvReader csv, string source, Layout layout)
     {
         long line = csv.LineNumber;
@@ -443,17 +453,9 @@ public static class CsvTableReader
         try
         {
             using CsvReader csv = Open(stream);
-            bool first = true;
-            while (CsvDatasetReader.Read(csv, source))
+            bool headerPending = options.HasHeader;
+            while (NextDataRow(csv, source, layout, ref headerPending))
             {
-                if (first && options.HasHeader)
-                {
-                    first = false;
-                    continue;
-                }
-
-                first = false;
-                CheckRow(csv, source, layout);
                 long line = csv.LineNumber;
                 if (rows == maxRows)
                 {
