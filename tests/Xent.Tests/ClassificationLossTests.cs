@@ -361,4 +361,22 @@ public sealed class ClassificationLossTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("focal:gamma=2")]
+    [InlineData("gce:q=0.7")]
+    [InlineData("sce")]
+    [InlineData("poly1:epsilon=1")]
+    public void In_place_gives_the_same_gradient(string spec)
+    {
+        ClassificationLoss loss = LossCatalog.Create(spec);
+        float[] x = [.. Enumerable.Range(0, 40).Select(i => (float)Math.Sin(i * 1.3) * 3)];
+        int[] y = [.. Enumerable.Range(0, 8).Select(i => i % 5)];
+        var gradient = new float[x.Length];
+        double expected = loss.Compute<float>(new ReadOnlyTensorSpan<float>(x, [8, 5]), new ReadOnlyTensorSpan<int>(y, [8]), gradient: gradient).Value;
+        float[] inPlace = [.. x];
+        double value = loss.Compute<float>(new ReadOnlyTensorSpan<float>(inPlace, [8, 5]), new ReadOnlyTensorSpan<int>(y, [8]), gradient: inPlace).Value;
+        Assert.Equal(expected, value);
+        Assert.Equal(gradient, inPlace);
+    }
 }

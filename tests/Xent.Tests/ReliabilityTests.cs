@@ -324,6 +324,29 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void Force_on_a_folder_without_a_previous_run_keeps_files_that_share_xents_names()
+    {
+        string dir = Path.Combine(_dir, "users-own");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "config.json"), "{\"mine\": true}");
+        File.WriteAllText(Path.Combine(dir, "notes.tmp-123"), "mine too");
+        Assert.Equal(2, Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "2").Code);
+        Assert.True(File.Exists(Path.Combine(dir, "notes.tmp-123")), "a refused run touches nothing");
+
+        // A refused --force run (a column with no values) costs nothing either.
+        string empty = Path.Combine(_dir, "empty-col.csv");
+        File.WriteAllText(empty, "a,b,label\n1,,x\n2,,y\n3,,x\n4,,y\n5,,x\n6,,y\n7,,x\n8,,y\n9,,x\n10,,y\n");
+        string run = Path.Combine(_dir, "kept");
+        Assert.Equal(0, Cli.Run("train", "--data", Iris, "--out", run, "--epochs", "2").Code);
+        var (code, _, error) = Cli.Run("train", "--data", empty, "--out", run, "--epochs", "2", "--force");
+        Assert.Equal(2, code);
+        Assert.Contains("no values in the training rows", error);
+        Assert.True(File.Exists(Path.Combine(run, "model.safetensors")));
+
+        Assert.Equal(2, Cli.Run("train", "--data", Iris, "--out", Path.Combine(_dir, "drw"), "--epochs", "5", "--drw-epoch", "5").Code);
+    }
+
+    [Fact]
     public void Checkpoint_every_never_writes_no_checkpoint_and_refuses_resume()
     {
         string dir = Path.Combine(_dir, "never");

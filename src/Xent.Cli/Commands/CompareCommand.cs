@@ -526,7 +526,7 @@ internal static class CompareCommand
         };
 
         // With an offset the outputs go through a softmax whatever the loss (log-probabilities shift the same way).
-        return result with { Evaluation = Evaluation.Evaluate(result.Model, held, false, result.Evaluation.EceBins, offset) };
+        return result with { Evaluation = Evaluation.Evaluate(result.Model, held, false, result.Evaluation.EceBins, offset, result.Info.LogitScale) };
     }
 
     /// <summary>

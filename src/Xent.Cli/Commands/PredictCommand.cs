@@ -36,6 +36,11 @@ internal static class PredictCommand
                 throw new InputException($"--out {outPath}: that is the --data file; write the predictions to another file.");
             }
 
+            if (outPath is not null && Directory.Exists(outPath))
+            {
+                throw new InputException($"--out {outPath}: a folder of that name exists; --out names the predictions file.");
+            }
+
             if (outPath is not null && Path.GetDirectoryName(Path.GetFullPath(outPath)) is { } folder && !Directory.Exists(folder))
             {
                 throw new InputException($"--out {outPath}: the folder {folder} does not exist.");

@@ -129,6 +129,10 @@ internal sealed class TrainOptionSet
         }
 
         int? drw = parse.GetValue(DrwEpoch) is int d ? NonNegative(d, "--drw-epoch") : null;
+        if (drw >= epochs)
+        {
+            throw new InputException($"--drw-epoch {drw} is not before the last epoch (--epochs {epochs}, counted from 0): the re-weighting would never start.");
+        }
 
         return new PipelineOptions
         {

@@ -285,12 +285,12 @@ public static class CsvTableReader
             return true;
         }
 
-        if (cell.Length > 16)
+        if (cell.Length > 64)
         {
             return false;
         }
 
-        Span<char> chars = stackalloc char[16];
+        Span<char> chars = stackalloc char[64];
         if (!Encoding.UTF8.TryGetChars(cell, chars, out int n))
         {
             return false;

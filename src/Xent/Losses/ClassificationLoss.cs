@@ -219,10 +219,11 @@ public abstract class ClassificationLoss
 
                 ReadOnlySpan<T> row = x.Slice(n * c, c);
                 T max = TensorPrimitives.Max(row);
+                double zy = double.CreateTruncating(row[yi] - max); // before e is written: the gradient may be the input (in place)
                 TensorPrimitives.Subtract(row, max, e);
                 TensorPrimitives.Exp(e, e);
                 double total = double.CreateTruncating(TensorPrimitives.Sum<T>(e));
-                double logPy = double.CreateTruncating(row[yi] - max) - Math.Log(total);
+                double logPy = zy - Math.Log(total);
                 SoftmaxForm(logPy, out double loss, out double g);
                 double weight = weights.IsEmpty ? 1.0 : weights[yi];
                 sum += weight * loss;

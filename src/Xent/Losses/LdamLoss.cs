@@ -39,7 +39,8 @@ public sealed class LdamLoss(IReadOnlyList<int> classCounts, double maxMargin = 
             throw new ArgumentException($"The loss was made for {_margin.Length} classes; the input has {logits.Length}.", nameof(logits));
         }
 
-        Span<double> z = logits.Length <= 256 ? stackalloc double[logits.Length] : new double[logits.Length];
+        double[]? pooled = logits.Length <= 256 ? null : System.Buffers.ArrayPool<double>.Shared.Rent(logits.Length);
+        Span<double> z = pooled is null ? stackalloc double[logits.Length] : pooled.AsSpan(0, logits.Length);
         for (int k = 0; k < logits.Length; k++)
         {
             z[k] = Scale * (logits[k] - (k == target ? _margin[k] : 0));
@@ -49,6 +50,11 @@ public sealed class LdamLoss(IReadOnlyList<int> classCounts, double maxMargin = 
         for (int k = 0; k < logits.Length; k++)
         {
             gradient[k] *= Scale;
+        }
+
+        if (pooled is not null)
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(pooled);
         }
 
         return loss;

@@ -99,13 +99,20 @@ public sealed class LogitAdjustedLoss(IReadOnlyList<int> classCounts, double tau
             throw new ArgumentException($"The loss was made for {offset.Length} classes; the input has {logits.Length}.", nameof(logits));
         }
 
-        Span<double> shifted = logits.Length <= 256 ? stackalloc double[logits.Length] : new double[logits.Length];
+        double[]? pooled = logits.Length <= 256 ? null : System.Buffers.ArrayPool<double>.Shared.Rent(logits.Length);
+        Span<double> shifted = pooled is null ? stackalloc double[logits.Length] : pooled.AsSpan(0, logits.Length);
         for (int k = 0; k < logits.Length; k++)
         {
             shifted[k] = logits[k] + offset[k];
         }
 
-        return CrossEntropyOf(shifted, target, gradient);
+        double loss = CrossEntropyOf(shifted, target, gradient);
+        if (pooled is not null)
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(pooled);
+        }
+
+        return loss;
     }
 
     private static double[] Offsets(IReadOnlyList<int> counts, double tau)

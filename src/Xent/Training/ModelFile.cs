@@ -299,6 +299,11 @@ public static class ModelFile
             }
         }
 
+        if (info.ClassCounts is { } storedCounts && (storedCounts.Count != outputs || storedCounts.Any(k => k < 0)))
+        {
+            throw new InvalidDataException($"{name}: corrupt model metadata: xent.class_counts lists {storedCounts.Count} counts for {outputs} classes (or a negative one).");
+        }
+
         string? twice = info.FeatureNames.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key
             ?? info.ClassNames.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
         if (twice is not null)

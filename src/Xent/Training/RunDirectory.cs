@@ -107,13 +107,16 @@ public sealed class RunDirectory : IDisposable
         var run = new RunDirectory(full, lockPath, owner);
         try
         {
-            run.Recover();
-            switch (mode)
+            // Refuse before touching anything: a folder that is not empty is left as it is.
+            if (mode == RunDirectoryMode.New && Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) is var n && n != LockFileName && n != StagingName && !IsTemporary(n)))
             {
-                case RunDirectoryMode.Resume when !File.Exists(run.CheckpointPath):
-                    throw new RunFolderException($"--resume: there is no checkpoint at {run.CheckpointPath} (a run stopped before its first checkpoint, or one with --checkpoint-every never, cannot resume); start afresh with --force.");
-                case RunDirectoryMode.New when Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) != LockFileName):
-                    throw new RunFolderException($"{option} {path}: the folder is not empty; choose another, pass --force to replace the run in it (its files go, other files stay), or --resume to continue it from its checkpoint.");
+                throw new RunFolderException($"{option} {path}: the folder is not empty; choose another, pass --force to replace the run in it (its files go, other files stay), or --resume to continue it from its checkpoint.");
+            }
+
+            run.Recover();
+            if (mode == RunDirectoryMode.Resume && !File.Exists(run.CheckpointPath))
+            {
+                throw new RunFolderException($"--resume: there is no checkpoint at {run.CheckpointPath} (a run stopped before its first checkpoint, or one with --checkpoint-every never, cannot resume); start afresh with --force.");
             }
 
             return run;
@@ -130,7 +133,10 @@ public sealed class RunDirectory : IDisposable
     {
         string manifest = System.IO.Path.Combine(Path, ManifestName);
         IEnumerable<string> published = File.Exists(manifest) ? File.ReadAllLines(manifest) : [];
-        foreach (string name in published.Concat(RunFiles).Concat(PublishedNames).Append(ManifestName))
+        // Without a manifest or a checkpoint, nothing shows that Xent wrote the usual names here: leave them.
+        bool previousRun = File.Exists(manifest) || File.Exists(CheckpointPath) || File.Exists(System.IO.Path.Combine(Path, HistoryLog.BatchFile));
+        IEnumerable<string> names = previousRun ? published.Concat(RunFiles).Concat(PublishedNames) : published;
+        foreach (string name in names.Append(ManifestName))
         {
             if (IsPlainName(name))
             {
@@ -284,8 +290,26 @@ public sealed class RunDirectory : IDisposable
                     throw new RunFolderException($"{option} {path}: the folder is in use by another xent run{(starting ? string.Empty : $" (process {OwnerPid(text)})")}; wait for it to finish or choose another folder.");
                 }
 
-                // The owner is gone: take the lock over.
-                File.Delete(lockPath);
+                // The owner is gone: take the lock over. Renaming it away is atomic, so of two runs that both found it
+                // stale only one moves it; the other finds it gone, and then the new owner's lock, on its next try.
+                string stale = lockPath + ".stale-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+                try
+                {
+                    File.Move(lockPath, stale);
+                    if (File.ReadAllText(stale) != text && !File.Exists(lockPath))
+                    {
+                        // Between our read and the rename another run took the lock over: give it back.
+                        File.Move(stale, lockPath);
+                    }
+                    else
+                    {
+                        File.Delete(stale);
+                    }
+                }
+                catch (FileNotFoundException)
+                {
+                    // Another run took it over first.
+                }
             }
         }
 

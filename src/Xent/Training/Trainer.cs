@@ -124,7 +124,8 @@ public static class Trainer
     /// <param name="model">The model.</param>
     /// <param name="data">The rows.</param>
     /// <returns>Loss and accuracy.</returns>
-    public static (double Loss, double Accuracy) Validate(Sequential model, Dataset data)
+    /// <param name="outputScale">Multiplies the outputs before the cross-entropy (LDAM's s, so that the validation loss is that of the probabilities the model predicts). Default: 1.</param>
+    public static (double Loss, double Accuracy) Validate(Sequential model, Dataset data, double outputScale = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -138,7 +139,18 @@ public static class Trainer
             ReadOnlySpan<float> output = model.Forward(data.Features.AsSpan(start * d, m * d), m, training: false);
             ReadOnlySpan<int> y = data.Labels.AsSpan(start, m);
             // Cross-entropy of log-probabilities equals their NLL, so this is the log loss for either kind of model.
-            lossSum += CrossEntropy.Compute(new ReadOnlyTensorSpan<float>(output, [m, classes]), new ReadOnlyTensorSpan<int>(y, [m]), SumOptions).Value;
+            if (outputScale != 1)
+            {
+                float[] scaled = System.Buffers.ArrayPool<float>.Shared.Rent(output.Length);
+                TensorPrimitives.Multiply(output, (float)outputScale, scaled.AsSpan(0, output.Length));
+                lossSum += CrossEntropy.Compute(new ReadOnlyTensorSpan<float>(scaled.AsSpan(0, output.Length), [m, classes], default), new ReadOnlyTensorSpan<int>(y, [m]), SumOptions).Value;
+                System.Buffers.ArrayPool<float>.Shared.Return(scaled);
+            }
+            else
+            {
+                lossSum += CrossEntropy.Compute(new ReadOnlyTensorSpan<float>(output, [m, classes]), new ReadOnlyTensorSpan<int>(y, [m]), SumOptions).Value;
+            }
+
             correct += CountCorrect(output, y, classes);
         }
 

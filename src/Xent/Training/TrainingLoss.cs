@@ -51,6 +51,7 @@ public static class LossKindNames
 public sealed class TrainingLoss
 {
     private ClassificationLossOptions _options;
+    private readonly ClassificationLossOptions _initial;
     private readonly ClassificationLossOptions? _deferred;
     private readonly IDiagnosticSink? _diagnostics;
     private bool _checked;
@@ -92,7 +93,7 @@ public sealed class TrainingLoss
         DeferredWeight = deferredWeight;
         DeferredFromEpoch = deferredFromEpoch;
         _diagnostics = diagnostics;
-        _options = new ClassificationLossOptions { Weight = weight, ZLoss = zLoss };
+        _options = _initial = new ClassificationLossOptions { Weight = weight, ZLoss = zLoss };
         _deferred = deferredWeight is null ? null : new ClassificationLossOptions { Weight = deferredWeight, ZLoss = zLoss };
     }
 
@@ -128,7 +129,7 @@ public sealed class TrainingLoss
     {
         if (_deferred is not null)
         {
-            _options = epoch >= DeferredFromEpoch ? _deferred : new ClassificationLossOptions { Weight = Weight, ZLoss = ZLoss };
+            _options = epoch >= DeferredFromEpoch ? _deferred : _initial;
         }
     }
 

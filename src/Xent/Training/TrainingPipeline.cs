@@ -239,9 +239,19 @@ public static class TrainingPipeline
             throw new ArgumentException($"The class weights ({string.Join(", ", weights)}) must be finite, non-negative and not all zero; otherwise every loss is NaN.", nameof(options));
         }
 
-        // The encoded width is known only after fitting; bound it by the columns' distinct values.
-        long width = table.Columns.Sum(c => c is CategoricalColumn k ? k.Values.Count + 1L : 2L);
-        CheckModelSize((int)Math.Min(int.MaxValue, width), options.Hidden, table.ClassCount);
+        if (options.Head is not ("linear" or "cosine"))
+        {
+            throw new ArgumentException($"The head must be linear or cosine, not '{options.Head}'.", nameof(options));
+        }
+
+        // Fitting the column pipeline is cheap and finds columns without values in the training rows.
+        Preprocessor preprocessor = Preprocessor.Fit(table, split.Train, options.Standardize, options.MissingTokens);
+        CheckModelSize(preprocessor.OutputWidth, options.Hidden, table.ClassCount);
+        if (options.Trainer.DropLast && split.Train.Length < options.Trainer.BatchSize)
+        {
+            throw new ArgumentException($"With drop-last, the {split.Train.Length} training rows do not fill one batch of {options.Trainer.BatchSize}; use a smaller --batch-size.", nameof(options));
+        }
+
         return split;
     }
 

@@ -34,7 +34,6 @@ internal sealed class TrainingRun : IDisposable
     private readonly string? _historyDirectory;
     private readonly TrainingHistory _history = new();
     private TrainingState _state = new();
-    private XentRandom? _dropoutRandom;
     private HistoryLog? _log;
     private float[][]? _best;
 
@@ -50,7 +49,6 @@ internal sealed class TrainingRun : IDisposable
         _x = new float[_batchSize * _features];
         _y = new int[_batchSize];
         _gradient = new float[_batchSize * _classes];
-        _dropoutRandom = Dropouts(model).FirstOrDefault()?.Random;
         _historyDirectory = options.HistoryDirectory ?? (options.CheckpointPath is { } cp ? Path.GetDirectoryName(Path.GetFullPath(cp)) : null);
     }
 
@@ -63,13 +61,23 @@ internal sealed class TrainingRun : IDisposable
             _state = Checkpoint.Load(cp, _model, _optimizer, settings, out _best);
             if (_state.DropoutState is { } ds)
             {
-                var random = XentRandom.FromState(ds);
-                foreach (Dropout d in Dropouts(_model))
+                // One state of 4 words per distinct generator, in layer order; layers that shared one share it again.
+                XentRandom[] generators = DropoutGenerators();
+                if (ds.Length != 4 * generators.Length)
                 {
-                    d.Random = random;
+                    throw new InvalidDataException($"{Path.GetFileName(cp)}: the checkpoint holds {ds.Length / 4} dropout generator states; this model has {generators.Length}.");
                 }
 
-                _dropoutRandom = random;
+                var restored = new Dictionary<XentRandom, XentRandom>(ReferenceEqualityComparer.Instance);
+                for (int i = 0; i < generators.Length; i++)
+                {
+                    restored[generators[i]] = XentRandom.FromState(ds[(4 * i)..((4 * i) + 4)]);
+                }
+
+                foreach (Dropout d in Dropouts(_model))
+                {
+                    d.Random = restored[d.Random];
+                }
             }
 
             _log = _historyDirectory is null ? null : HistoryLog.Resume(_historyDirectory, _state, _history);
@@ -171,7 +179,7 @@ internal sealed class TrainingRun : IDisposable
         double valLoss = double.NaN, valAccuracy = double.NaN;
         if (_validation is not null && _options.ValidateEverySteps > 0 && _state.GlobalStep % _options.ValidateEverySteps == 0)
         {
-            (valLoss, valAccuracy) = Trainer.Validate(_model, _validation);
+            (valLoss, valAccuracy) = Trainer.Validate(_model, _validation, _loss.Loss.OutputScale);
         }
 
         var record = new BatchRecord(epoch, _state.Step, _state.GlobalStep, r.Value, (double)correct / m, rate, valLoss, valAccuracy);
@@ -183,7 +191,7 @@ internal sealed class TrainingRun : IDisposable
 
     private void EndEpoch(int epoch, double rate)
     {
-        (double valLoss, double valAccuracy) = _validation is null ? (double.NaN, double.NaN) : Trainer.Validate(_model, _validation);
+        (double valLoss, double valAccuracy) = _validation is null ? (double.NaN, double.NaN) : Trainer.Validate(_model, _validation, _loss.Loss.OutputScale);
         var record = new EpochRecord(epoch, _state.EpochLossSum / _state.EpochRows, _state.EpochCorrect / _state.EpochRows, valLoss, valAccuracy, rate);
         _history.Epochs.Add(record);
         _log?.Append(record);
@@ -234,7 +242,8 @@ internal sealed class TrainingRun : IDisposable
         }
 
         _state.OptimizerSteps = _optimizer.Steps;
-        _state.DropoutState = _dropoutRandom?.GetState();
+        XentRandom[] generators = DropoutGenerators();
+        _state.DropoutState = generators.Length == 0 ? null : [.. generators.SelectMany(g => g.GetState())];
         _state.HasBest = _best is not null;
         // With early stopping the best weights are always written (the current ones until there is a best), so the
         // checkpoint's size does not change as training goes.
@@ -274,6 +283,9 @@ internal sealed class TrainingRun : IDisposable
     }
 
     private static string Describe(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
+
+    /// <summary>The distinct dropout generators, in layer order.</summary>
+    private XentRandom[] DropoutGenerators() => [.. Dropouts(_model).Select(d => d.Random).Distinct(ReferenceEqualityComparer.Instance).Cast<XentRandom>()];
 
     private static IEnumerable<Dropout> Dropouts(Module module) => module switch
     {
