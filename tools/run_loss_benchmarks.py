@@ -154,14 +154,14 @@ def main():
     ap.add_argument("--methods", default="", help="comma-separated names to run (CE always runs, as the baseline)")
     args = ap.parse_args()
     if args.dataset == "digits":
-        df, test_df, lt_kw, noise_kw, name, hidden = pd.read_csv(os.path.join(ROOT, "data/digits.csv")), None, {}, {}, "digits", "256"
+        df, test_df, lt_kw, noise_kw, dataset, hidden = pd.read_csv(os.path.join(ROOT, "data/digits.csv")), None, {}, {}, "digits", "256"
     else:
         # Subsets small enough for 10 seeds on 2 cores: a head of 600 training images a class, a balanced test set of
         # 100 a class from the official test images; 6,000 noisy training images and 200 clean test images a class.
         df, test_df = load_fashion("train"), load_fashion("test")
         lt_kw = {"test_df": test_df, "per_class_test": 100, "n_head": 600}
         noise_kw = {"test_df": test_df, "n_train": 6000}
-        name, hidden = "Fashion-MNIST", "256"
+        dataset, hidden = "Fashion-MNIST", "256"
     wanted = [m for m in args.methods.split(",") if m]
 
     def keep(methods):
@@ -179,7 +179,7 @@ def main():
                         else:
                             results[name].append(train(tr, te, os.path.join(tmp, name), seed, extra))
                 print(f"IF {factor} seed {seed}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in results.items()), file=sys.stderr)
-            table(f"Long-tailed {name}, IF = {factor}, balanced test set ({lt_kw.get('per_class_test', 50)} per class), {args.seeds} seeds", results, args.seeds)
+            table(f"Long-tailed {dataset}, IF = {factor}, balanced test set ({lt_kw.get('per_class_test', 50)} per class), {args.seeds} seeds", results, args.seeds)
     for part, extra_all, what in (("noise", [], "Xent's defaults (early stopping on the noisy validation split)"),
                                   ("noise-long", ["--early-stopping", "0", "--epochs", "150"], "150 epochs without early stopping (the memorising regime of the papers)")):
         if args.part not in (part, "all"):
@@ -193,7 +193,7 @@ def main():
                     for name, extra in methods:
                         results[name].append(train(tr, te, os.path.join(tmp, name.replace(" ", "_")), seed, ["--hidden", hidden] + extra_all + extra))
                 print(f"{part} {noise} seed {seed}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in results.items()), file=sys.stderr)
-            table(f"{name} with {int(noise * 100)}% symmetric label noise, clean test set, MLP with 256 hidden units, {what}, {args.seeds} seeds", results, args.seeds)
+            table(f"{dataset} with {int(noise * 100)}% symmetric label noise, clean test set, MLP with 256 hidden units, {what}, {args.seeds} seeds", results, args.seeds)
 
 
 if __name__ == "__main__":
