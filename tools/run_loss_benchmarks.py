@@ -151,6 +151,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--part", default="all")
     ap.add_argument("--dataset", default="digits", choices=["digits", "fashion-mnist"])
+    ap.add_argument("--noise-levels", default="0.2,0.4", help="comma-separated noise rates for the noise parts")
     ap.add_argument("--methods", default="", help="comma-separated names to run (CE always runs, as the baseline)")
     args = ap.parse_args()
     if args.dataset == "digits":
@@ -184,7 +185,7 @@ def main():
                                   ("noise-long", ["--early-stopping", "0", "--epochs", "150"], "150 epochs without early stopping (the memorising regime of the papers)")):
         if args.part not in (part, "all"):
             continue
-        for noise in (0.2, 0.4):
+        for noise in [float(v) for v in args.noise_levels.split(",")]:
             methods = keep(NOISE_METHODS)
             results = {name: [] for name, _ in methods}
             for seed in range(args.seeds):
