@@ -240,8 +240,8 @@ public sealed class ClassificationLossTests
         float[] x = [.. Enumerable.Range(0, n * c).Select(i => (float)Math.Sin(i))];
         int[] y = [.. Enumerable.Range(0, n).Select(i => i % c)];
         var grad = new float[x.Length];
-        var options = new ClassificationLossOptions { Weight = [.. Enumerable.Repeat(1.0, c)], ZLoss = 1e-3 };
-        foreach (ClassificationLoss loss in new ClassificationLoss[] { new FocalLoss(2), new LogitAdjustedLoss([.. Enumerable.Range(1, c)]), new LdamLoss([.. Enumerable.Range(1, c)]), new GceLoss(), new SceLoss(), new Poly1Loss() })
+        foreach (var options in new[] { new ClassificationLossOptions { Weight = [.. Enumerable.Repeat(1.0, c)], ZLoss = 1e-3 }, new ClassificationLossOptions { Weight = [.. Enumerable.Repeat(1.0, c)] } })
+        foreach (ClassificationLoss loss in new ClassificationLoss[] { new FocalLoss(2), new LogitAdjustedLoss([.. Enumerable.Range(1, c)]), new BalancedSoftmaxLoss([.. Enumerable.Range(1, c)]), new LdamLoss([.. Enumerable.Range(1, c)]), new GceLoss(), new SceLoss(), new Poly1Loss() })
         {
             loss.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, c]), new ReadOnlyTensorSpan<int>(y, [n]), options, gradient: grad);
             long before = GC.GetAllocatedBytesForCurrentThread();
