@@ -130,6 +130,15 @@ public sealed class MixedDataTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_lists_a_column_without_values_instead_of_failing()
+    {
+        string path = Write("empty-column.csv", "a,b,label\n1,,x\n2,,y\n3,,x\n");
+        var (code, output, error) = Cli.Run("inspect", "--data", path);
+        Assert.True(code == 0, error);
+        Assert.Contains("column 'b' has no values at all", output);
+    }
+
+    [Fact]
     public void A_column_with_too_many_categories_suggests_drop()
     {
         var sb = new StringBuilder("name,label\n");

@@ -31,6 +31,23 @@ internal static class InspectCommand
             {
                 context.Console.MarkupLine("[yellow]" + Markup.Escape($"warning: column '{c.Name}' has {c.Values.Count} distinct values in {table.Count} rows: an id, a date or free text? train refuses more than 1000 categories and warns above half the rows; leave it out with --drop {c.Name}.") + "[/]");
             }
+            // Columns without any value cannot be encoded: list them, and inspect the rest.
+            FeatureColumn[] empty = [.. table.Columns.Where(c => c.MissingCount() == c.Count)];
+            foreach (FeatureColumn c in empty)
+            {
+                context.Console.MarkupLine("[yellow]" + Markup.Escape($"warning: column '{c.Name}' has no values at all; training would refuse it: leave it out with --drop {c.Name}.") + "[/]");
+            }
+
+            if (empty.Length == table.Columns.Count)
+            {
+                throw new InputException("No column has any values to inspect.");
+            }
+
+            if (empty.Length > 0)
+            {
+                table = new DataTable([.. table.Columns.Except(empty)], table.Labels, table.ClassNames);
+            }
+
             Preprocessor encoder;
             try
             {
