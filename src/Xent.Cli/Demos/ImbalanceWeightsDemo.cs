@@ -44,17 +44,7 @@ internal static class ImbalanceWeightsDemo
         Arm none = new("none", []), balanced = new("balanced weights", []), adjusted = new("logit-adjusted loss τ=1", []), posthoc = new("post-hoc adjustment τ=1", []);
         for (int seed = 0; seed < Seeds; seed++)
         {
-            PipelineOptions Options(string weights, string loss) => new()
-            {
-                ClassWeights = ClassWeights.Parse(weights),
-                Loss = loss,
-                Hidden = [16],
-                Optimizer = OptimizerKind.Sgd,
-                LearningRate = 0.1,
-                ValidationFraction = 0,
-                TestFraction = 0,
-                Trainer = new TrainerOptions { Epochs = 20, BatchSize = 32, Seed = (ulong)seed },
-            };
+            PipelineOptions Options(string weights, string loss) => ArmOptions(weights, loss, hidden: 16, OptimizerKind.Sgd, learningRate: 0.1, epochs: 20, seed);
             PipelineResult plain = TrainingPipeline.Run(train, Options("none", "cross-entropy"), test: test);
             none.Repeats.Add(plain.Evaluation.Metrics);
             posthoc.Repeats.Add(PostHoc(plain, test));
@@ -72,6 +62,19 @@ internal static class ImbalanceWeightsDemo
         context.Chart("imbalance-pets-recall", TrainingCharts.MeanRecall([.. arms.Select(a => (a.Label, (IReadOnlyList<ClassificationMetrics>)a.Repeats))], pets.ClassNames));
     }
 
+    /// <summary>One arm's options: a one-hidden-layer MLP trained on every row (no validation or test split), batch 32.</summary>
+    private static PipelineOptions ArmOptions(string weights, string loss, int hidden, OptimizerKind optimizer, double learningRate, int epochs, int seed) => new()
+    {
+        ClassWeights = ClassWeights.Parse(weights),
+        Loss = loss,
+        Hidden = [hidden],
+        Optimizer = optimizer,
+        LearningRate = learningRate,
+        ValidationFraction = 0,
+        TestFraction = 0,
+        Trainer = new TrainerOptions { Epochs = epochs, BatchSize = 32, Seed = (ulong)seed },
+    };
+
     private static void LongTailedDigits(DemoContext context)
     {
         Dataset digits = CsvDatasetReader.Read(DemoData.Path("digits.csv"));
@@ -85,17 +88,7 @@ internal static class ImbalanceWeightsDemo
             Dataset trainRows = digits.Subset([.. tailRows.Select(i => split.Train[i])]);
             counts ??= trainRows.ClassCounts();
             DataTable train = DataTable.FromDataset(trainRows), test = DataTable.FromDataset(digits.Subset(split.Test));
-            PipelineOptions Options(string weights, string loss) => new()
-            {
-                ClassWeights = ClassWeights.Parse(weights),
-                Loss = loss,
-                Hidden = [64],
-                Optimizer = OptimizerKind.Adam,
-                LearningRate = 0.001,
-                ValidationFraction = 0,
-                TestFraction = 0,
-                Trainer = new TrainerOptions { Epochs = 40, BatchSize = 32, Seed = (ulong)seed },
-            };
+            PipelineOptions Options(string weights, string loss) => ArmOptions(weights, loss, hidden: 64, OptimizerKind.Adam, learningRate: 0.001, epochs: 40, seed);
             PipelineResult plain = TrainingPipeline.Run(train, Options("none", "cross-entropy"), test: test);
             none.Repeats.Add(plain.Evaluation.Metrics);
             posthoc.Repeats.Add(PostHoc(plain, test));
