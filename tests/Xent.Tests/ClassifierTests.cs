@@ -1,0 +1,117 @@
+using Xent.Data;
+using Xent.Training;
+
+namespace Xent.Tests;
+
+/// <summary>Issue 11, part 1: a Predict API that carries the model's column pipeline.</summary>
+[Collection(nameof(ParallelismCollection))]
+public sealed class ClassifierTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xent-classifier-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private const string Csv = "size,island,flag,label\n1.5,Biscoe,yes,small\n2.5,Dream,no,big\nNA,Dream,yes,big\n0.5,,no,small\n3.5,Biscoe,yes,big\n0.2,Torgersen,no,small\n2.9,Dream,yes,big\n1.1,Torgersen,,small\n3.3,Biscoe,no,big\n0.7,Dream,yes,small\n";
+
+    private string TrainModel()
+    {
+        string data = Path.Combine(_dir, "train.csv");
+        File.WriteAllText(data, Csv);
+        string run = Path.Combine(_dir, "run");
+        var (code, _, error) = Cli.Run("train", "--data", data, "--out", run, "--epochs", "30", "--early-stopping", "0", "--val-fraction", "0", "--test-fraction", "0");
+        Assert.True(code == 0, error);
+        return Path.Combine(run, "model.safetensors");
+    }
+
+    [Fact]
+    public void Predictions_from_raw_rows_equal_the_pipelines_on_the_same_file()
+    {
+        string model = TrainModel();
+        var classifier = Classifier.Load(model);
+        Assert.Equal(["size", "island", "flag"], classifier.FeatureNames);
+        (Xent.Nn.Sequential net, ModelInfo info) = ModelFile.Load(model);
+        DataTable table = CsvTableReader.Read(Path.Combine(_dir, "train.csv"), new TableReadOptions { Schema = info.Preprocessor!.Schema, ClassNames = info.ClassNames });
+        float[] expected = Evaluation.PredictProbabilities(net, info.Preprocessor.Transform(table).Data, false);
+
+        string[] lines = Csv.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..];
+        IReadOnlyDictionary<string, object?>[] rows = [.. lines.Select(l => l.Split(',')).Select(f => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
+        {
+            ["size"] = f[0] == "NA" ? null : double.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture),
+            ["island"] = f[1],
+            ["flag"] = f[2].Length == 0 ? null : f[2] == "yes",
+            ["ignored"] = 42,
+        })];
+        float[] got = classifier.PredictProbabilities(rows);
+        Assert.Equal(expected.Length, got.Length);
+        for (int i = 0; i < got.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - got[i]) < 1e-6, $"probability {i}: {got[i]} vs {expected[i]}");
+        }
+
+        Prediction one = classifier.Predict(rows[1]);
+        Assert.Equal(classifier.ClassNames[one.ClassIndex], one.Class);
+        Assert.Equal(got[2..4], one.Probabilities);
+
+        // An unseen category encodes as zeros and still predicts.
+        Assert.Equal(2, classifier.Predict(new Dictionary<string, object?> { ["size"] = "2.0", ["island"] = "Atlantis", ["flag"] = "NA" }).Probabilities.Count);
+    }
+
+    [Fact]
+    public void Bad_rows_are_ArgumentExceptions_naming_the_feature()
+    {
+        string model = TrainModel();
+        var classifier = Classifier.Load(model);
+        var e = Assert.Throws<ArgumentException>(() => classifier.Predict(new Dictionary<string, object?> { ["size"] = 1.0, ["flag"] = true }));
+        Assert.Contains("'island'", e.Message);
+        e = Assert.Throws<ArgumentException>(() => classifier.Predict(new Dictionary<string, object?> { ["size"] = "big", ["island"] = "Dream", ["flag"] = true }));
+        Assert.Contains("'size' is numeric", e.Message);
+        Assert.Throws<ArgumentException>(() => classifier.PredictProbabilities(new float[3], 2, new float[4]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Classifier.Load(model, logitAdjustment: double.NaN));
+    }
+
+    [Fact]
+    public void The_span_path_allocates_nothing_and_concurrent_callers_agree()
+    {
+        var classifier = Classifier.Load(TrainModel(), logitAdjustment: 1);
+        float[] encoded = classifier.Encode([new Dictionary<string, object?> { ["size"] = 1.0, ["island"] = "Dream", ["flag"] = false }, new Dictionary<string, object?> { ["size"] = 3.0, ["island"] = "Biscoe", ["flag"] = true }]);
+        var destination = new float[4];
+        classifier.PredictProbabilities(encoded, 2, destination);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        classifier.PredictProbabilities(encoded, 2, destination);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        float[] reference = [.. destination];
+        var results = new float[8][];
+        Parallel.For(0, 8, t =>
+        {
+            var d = new float[4];
+            for (int i = 0; i < 200; i++)
+            {
+                classifier.PredictProbabilities(encoded, 2, d);
+            }
+
+            results[t] = d;
+        });
+        Assert.All(results, r => Assert.Equal(reference, r));
+    }
+
+    [Fact]
+    public void The_readme_example_runs()
+    {
+        string modelPath = TrainModel();
+
+        // --- README: "Use a trained model from C#" ---
+        var classifier = Xent.Training.Classifier.Load(modelPath);
+        Xent.Training.Prediction p = classifier.Predict(new Dictionary<string, object?>
+        {
+            ["size"] = 2.7,
+            ["island"] = "Dream",
+            ["flag"] = null, // missing: imputed as in training
+        });
+        string line = $"{p.Class} ({p.Probabilities[p.ClassIndex]:P1})";
+        // --- end of the README example ---
+
+        Assert.Equal("big", p.Class); // every training row with size above 2 is big
+        Assert.StartsWith("big (", line);
+    }
+}
