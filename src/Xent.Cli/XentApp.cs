@@ -20,6 +20,7 @@ internal static class XentApp
             TrainCommand.Create(context),
             EvaluateCommand.Create(context),
             PredictCommand.Create(context),
+            ExportCommand.Create(context),
             InspectCommand.Create(context),
             CompareCommand.Create(context),
         };
