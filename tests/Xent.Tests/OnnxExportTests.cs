@@ -67,6 +67,7 @@ public sealed class OnnxExportTests : IDisposable
         }
 
         Assert.Contains(session.ModelMetadata.CustomMetadataMap, kv => kv.Key == "xent.classes" && kv.Value.Contains("big"));
+        Assert.Contains(session.ModelMetadata.CustomMetadataMap, kv => kv.Key == "xent.settings" && kv.Value.Contains("\"epochs\": 20"));
     }
 
     [Fact]

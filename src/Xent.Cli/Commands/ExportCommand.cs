@@ -30,10 +30,14 @@ internal static class ExportCommand
                 throw new InputException($"--onnx {path}: the file exists; pass --force to overwrite it.");
             }
 
-            (Sequential net, ModelInfo info) = EvaluateCommand.LoadModel(parse.GetRequiredValue(model).FullName);
+            string modelPath = parse.GetRequiredValue(model).FullName;
+            (Sequential net, ModelInfo info) = EvaluateCommand.LoadModel(modelPath);
+            // The training settings travel into the metadata when the run's config.json sits beside the model.
+            string config = Path.Combine(Path.GetDirectoryName(modelPath) ?? ".", "config.json");
+            string? settings = File.Exists(config) ? File.ReadAllText(config) : null;
             try
             {
-                OnnxExport.Write(path, net, info, new OnnxExportOptions { Logits = parse.GetValue(logits), SingleInput = parse.GetValue(single) });
+                OnnxExport.Write(path, net, info, new OnnxExportOptions { Logits = parse.GetValue(logits), SingleInput = parse.GetValue(single), Settings = settings });
             }
             catch (Exception e) when (e is NotSupportedException or ArgumentException)
             {
