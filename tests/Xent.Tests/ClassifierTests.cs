@@ -114,4 +114,33 @@ public sealed class ClassifierTests : IDisposable
         Assert.Equal("big", p.Class); // every training row with size above 2 is big
         Assert.StartsWith("big (", line);
     }
+
+    [Fact]
+    public void Predict_streams_a_file_in_chunks_with_rows_numbered_throughout()
+    {
+        string model = TrainModel();
+        var sb = new System.Text.StringBuilder("id,size,island,flag\n");
+        string[] islands = ["Biscoe", "Dream", "Torgersen", ""];
+        int n = Xent.Cli.Commands.PredictCommand.ChunkRows * 2 + 17;
+        for (int i = 0; i < n; i++)
+        {
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"r{i},{(i % 13 == 0 ? "NA" : (i % 40 / 10.0).ToString(System.Globalization.CultureInfo.InvariantCulture))},{islands[i % 4]},{(i % 2 == 0 ? "yes" : "no")}\n");
+        }
+
+        string data = Path.Combine(_dir, "many.csv");
+        File.WriteAllText(data, sb.ToString());
+        string output = Path.Combine(_dir, "predictions.csv");
+        var (code, _, error) = Cli.Run("predict", "--model", model, "--data", data, "--id", "id", "--out", output);
+        Assert.True(code == 0, error);
+        string[] lines = File.ReadAllLines(output);
+        Assert.Equal(n + 1, lines.Length);
+        Assert.StartsWith($"r{n - 1},{n},", lines[^1]);
+
+        var classifier = Classifier.Load(model);
+        DataTable table = CsvTableReader.Read(data, new TableReadOptions { Label = null, Schema = classifier.Info.Preprocessor!.Schema, ClassNames = classifier.ClassNames });
+        float[] expected = Evaluation.PredictProbabilities(ModelFile.Load(model).Model, classifier.Info.Preprocessor.Transform(table).Data, false);
+        int row = Xent.Cli.Commands.PredictCommand.ChunkRows + 5;
+        string[] fields = lines[row + 1].Split(',');
+        Assert.Equal(expected[row * 2].ToString("G6", System.Globalization.CultureInfo.InvariantCulture), fields[3]);
+    }
 }

@@ -93,17 +93,22 @@ internal static class EvaluateCommand
     /// spellings) and encodes it with the model's preprocessor (or, for older models, its standardiser).
     /// </summary>
     internal static ModelInput ReadForModel(string path, ModelInfo info, string? label, string? idColumn, bool hasHeader)
+        => Encode(DataOptionSet.ReadTable(path, ReadOptions(info, label, idColumn, hasHeader)), info, path);
+
+    /// <summary>How a file must be read for a model: its input columns by name, their kinds, its missing-value spellings.</summary>
+    internal static TableReadOptions ReadOptions(ModelInfo info, string? label, string? idColumn, bool hasHeader) => new()
     {
-        IReadOnlyList<KeyValuePair<string, ColumnKind>> schema = info.Preprocessor?.Schema ?? [.. info.FeatureNames.Select(n => KeyValuePair.Create(n, ColumnKind.Numeric))];
-        DataTable table = DataOptionSet.ReadTable(path, new TableReadOptions
-        {
-            Label = label,
-            HasHeader = hasHeader,
-            Schema = schema,
-            ClassNames = info.ClassNames,
-            IdColumn = idColumn,
-            MissingTokens = info.Preprocessor?.MissingTokens ?? TableReadOptions.DefaultMissingTokens,
-        });
+        Label = label,
+        HasHeader = hasHeader,
+        Schema = info.Preprocessor?.Schema ?? [.. info.FeatureNames.Select(n => KeyValuePair.Create(n, ColumnKind.Numeric))],
+        ClassNames = info.ClassNames,
+        IdColumn = idColumn,
+        MissingTokens = info.Preprocessor?.MissingTokens ?? TableReadOptions.DefaultMissingTokens,
+    };
+
+    /// <summary>Encodes rows read with <see cref="ReadOptions"/> with the model's preprocessor (or, for older models, its standardiser).</summary>
+    internal static ModelInput Encode(DataTable table, ModelInfo info, string path)
+    {
         if (info.Preprocessor is { } pre)
         {
             EncodedTable encoded = pre.Transform(table);

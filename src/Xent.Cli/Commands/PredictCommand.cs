@@ -53,24 +53,48 @@ internal static class PredictCommand
             }
 
             (Sequential net, ModelInfo info) = EvaluateCommand.LoadModel(parse.GetRequiredValue(model).FullName);
-            // Only the model's input columns (by name) and the id column are read: a label column is never parsed.
-            EvaluateCommand.ModelInput input = EvaluateCommand.ReadForModel(parse.GetRequiredValue(data).FullName, info, null, idColumn, !parse.GetValue(noHeader));
-            Dataset dataset = input.Data;
-            float[] probabilities = Evaluation.PredictProbabilities(net, dataset, info.Loss == "nll", EvaluateCommand.LogitOffset(info, parse.GetValue(logitAdjust)), info.LogitScale);
-            string csv = Format(info.ClassNames, probabilities, idColumn, input.Table.Ids);
-            if (input.UnseenCells > 0)
+            string dataPath = parse.GetRequiredValue(data).FullName;
+            if (!File.Exists(dataPath))
             {
-                context.Error.WriteLine($"{input.UnseenCells} cells hold a category the training rows do not have (encoded as all zeros).");
+                throw new InputException(Directory.Exists(dataPath) ? $"{dataPath}: a folder, not a CSV file." : $"{dataPath}: file not found.");
+            }
+
+            double[]? offset = EvaluateCommand.LogitOffset(info, parse.GetValue(logitAdjust));
+            TableReadOptions read = EvaluateCommand.ReadOptions(info, null, idColumn, !parse.GetValue(noHeader));
+            long rows = 0, unseen = 0;
+
+            // The file is read, encoded and predicted in chunks, so memory does not grow with the row count. Only the
+            // model's input columns (by name) and the id column are read: a label column is never parsed.
+            void WriteAll(TextWriter writer)
+            {
+                writer.Write(Format(info.ClassNames, [], idColumn, null));
+                foreach (DataTable chunk in CsvTableReader.ReadChunks(dataPath, read, ChunkRows))
+                {
+                    EvaluateCommand.ModelInput input = EvaluateCommand.Encode(chunk, info, dataPath);
+                    float[] probabilities = Evaluation.PredictProbabilities(net, input.Data, info.Loss == "nll", offset, info.LogitScale);
+                    writer.Write(Format(info.ClassNames, probabilities, idColumn, chunk.Ids, firstRow: rows + 1, header: false));
+                    rows += chunk.Count;
+                    unseen += input.UnseenCells;
+                }
             }
 
             if (outPath is null)
             {
-                context.Out.Write(csv);
+                WriteAll(context.Out);
             }
             else
             {
-                AtomicFile.WriteAllText(outPath, csv);
-                context.Error.WriteLine($"Wrote {dataset.Count} predictions to {outPath}");
+                AtomicFile.Write(outPath, stream =>
+                {
+                    using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+                    WriteAll(writer);
+                });
+                context.Error.WriteLine($"Wrote {rows} predictions to {outPath}");
+            }
+
+            if (unseen > 0)
+            {
+                context.Error.WriteLine($"{unseen} cells hold a category the training rows do not have (encoded as all zeros).");
             }
 
             return ExitCodes.Success;
@@ -78,24 +102,31 @@ internal static class PredictCommand
         return command;
     }
 
+    /// <summary>Rows per chunk when predicting a file.</summary>
+    internal const int ChunkRows = 8192;
+
     /// <summary>The predictions as CSV: [id,] row, predicted, p_&lt;class&gt;…, every field escaped (RFC 4180).</summary>
-    internal static string Format(IReadOnlyList<string> classNames, float[] probabilities, string? idColumn, IReadOnlyList<string>? ids)
+    internal static string Format(IReadOnlyList<string> classNames, float[] probabilities, string? idColumn, IReadOnlyList<string>? ids, long firstRow = 1, bool header = true)
     {
         int classes = classNames.Count;
         int rows = probabilities.Length / classes;
         var csv = new StringBuilder();
-        if (idColumn is not null)
+        if (header)
         {
-            csv.AppendEscaped(idColumn).Append(',');
+            if (idColumn is not null)
+            {
+                csv.AppendEscaped(idColumn).Append(',');
+            }
+
+            csv.Append("row,predicted");
+            foreach (string c in classNames)
+            {
+                csv.Append(',').AppendEscaped("p_" + c);
+            }
+
+            csv.Append('\n');
         }
 
-        csv.Append("row,predicted");
-        foreach (string c in classNames)
-        {
-            csv.Append(',').AppendEscaped("p_" + c);
-        }
-
-        csv.Append('\n');
         for (int i = 0; i < rows; i++)
         {
             ReadOnlySpan<float> p = probabilities.AsSpan(i * classes, classes);
@@ -104,7 +135,7 @@ internal static class PredictCommand
                 csv.AppendEscaped(ids![i]).Append(',');
             }
 
-            csv.Append(i + 1).Append(',').AppendEscaped(classNames[TensorPrimitives.IndexOfMax(p)]);
+            csv.Append(firstRow + i).Append(',').AppendEscaped(classNames[TensorPrimitives.IndexOfMax(p)]);
             foreach (float v in p)
             {
                 csv.Append(',').Append(v.ToString("G6", CultureInfo.InvariantCulture));

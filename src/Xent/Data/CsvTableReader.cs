@@ -110,6 +110,62 @@ public static class CsvTableReader
         return table;
     }
 
+    /// <summary>
+    /// Reads a file in chunks of at most <paramref name="chunkRows"/> rows, for work whose memory must not grow with the
+    /// file (prediction over millions of rows). The columns' kinds must be known: <see cref="TableReadOptions.Schema"/>
+    /// is required. Each chunk's categorical columns list only the values of that chunk.
+    /// </summary>
+    /// <param name="path">The CSV file.</param>
+    /// <param name="options">The options, with a schema.</param>
+    /// <param name="chunkRows">Rows per chunk, at least 1.</param>
+    /// <returns>The chunks, in file order.</returns>
+    /// <exception cref="ArgumentException">No schema is given, or the chunk size is below 1.</exception>
+    /// <exception cref="DataFormatException">The file is malformed (raised as the chunk holding the problem is read).</exception>
+    public static IEnumerable<DataTable> ReadChunks(string path, TableReadOptions options, int chunkRows)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkRows, 1);
+        if (options.Schema is null)
+        {
+            throw new ArgumentException("Reading in chunks needs the columns' kinds (a schema).", nameof(options));
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException(Directory.Exists(path) ? $"{path}: a folder, not a CSV file." : $"{path}: file not found.", path);
+        }
+
+        return Chunks(path, options, chunkRows);
+    }
+
+    private static IEnumerable<DataTable> Chunks(string path, TableReadOptions options, int chunkRows)
+    {
+        string source = Path.GetFileName(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        Layout layout = ReadLayout(stream, source, options);
+        stream.Position = 0;
+        using CsvReader csv = Open(stream);
+        bool headerPending = options.HasHeader;
+        bool first = true;
+        while (FillChunk(csv, source, options, layout, ref headerPending, chunkRows, first) is { } table)
+        {
+            first = false;
+            yield return table;
+        }
+    }
+
+    private static DataTable? FillChunk(CsvReader csv, string source, TableReadOptions options, Layout layout, ref bool headerPending, int chunkRows, bool first)
+    {
+        DataTable? table = FillFrom(csv, source, options, layout, layout.Kinds!, ref headerPending, chunkRows, first);
+        if (table is not null)
+        {
+            table.LabelName = layout.Label >= 0 ? layout.Header[layout.Label] : null;
+        }
+
+        return table;
+    }
+
     /// <summary>Copies the header and the given data rows (0-based, in file order) of a CSV byte for byte into a new file, written atomically.</summary>
     /// <param name="path">The source CSV.</param>
     /// <param name="destination">The new file.</param>
@@ -427,6 +483,14 @@ public static class CsvTableReader
     /// <summary>Pass 2: the values.</summary>
     private static DataTable Fill(Stream stream, string source, TableReadOptions options, Layout layout, ColumnKind[] kinds)
     {
+        using CsvReader csv = Open(stream);
+        bool headerPending = options.HasHeader;
+        return FillFrom(csv, source, options, layout, kinds, ref headerPending, long.MaxValue, first: true)!;
+    }
+
+    /// <summary>Reads up to <paramref name="chunk"/> data rows from an open reader; <see langword="null"/> at the end (after the first chunk).</summary>
+    private static DataTable? FillFrom(CsvReader csv, string source, TableReadOptions options, Layout layout, ColumnKind[] kinds, ref bool headerPending, long chunk, bool first)
+    {
         int f = layout.Features.Length;
         var numbers = new ChunkedList<float>?[f];
         var codes = new ChunkedList<int>?[f];
@@ -452,9 +516,7 @@ public static class CsvTableReader
         long maxRows = Array.MaxLength / Math.Max(1, f);
         try
         {
-            using CsvReader csv = Open(stream);
-            bool headerPending = options.HasHeader;
-            while (NextDataRow(csv, source, layout, ref headerPending))
+            while (rows < chunk && NextDataRow(csv, source, layout, ref headerPending))
             {
                 long line = csv.LineNumber;
                 if (rows == maxRows)
@@ -547,7 +609,7 @@ public static class CsvTableReader
 
         if (rows == 0)
         {
-            throw new DataFormatException(source, 0, 0, options.HasHeader ? "the file has a header but no data rows." : "the file has no data rows.");
+            return first ? throw new DataFormatException(source, 0, 0, options.HasHeader ? "the file has a header but no data rows." : "the file has no data rows.") : null;
         }
 
         var columns = new FeatureColumn[f];
