@@ -166,4 +166,23 @@ public class SegmentHeadShapeTests
         model.Backward(gradient);
         Assert.Contains(model.Parameters[0].Gradient, g => g != 0);
     }
+
+    [Fact]
+    public void Inference_on_a_few_rows_agrees_with_the_gemm_path()
+    {
+        var random = new XentRandom(3);
+        var layer = new Linear(37, 11, random);
+        float[] x = [.. Enumerable.Range(0, 8 * 37).Select(_ => random.NextSingle(-1, 1))];
+        var batched = new float[8 * 11];
+        layer.Forward(x, batched, 8, training: false); // 8 rows: the GEMM
+        var single = new float[11];
+        for (int r = 0; r < 8; r++)
+        {
+            layer.Forward(x.AsSpan(r * 37, 37), single, 1, training: false); // 1 row: dot products
+            for (int j = 0; j < 11; j++)
+            {
+                Assert.Equal(batched[(r * 11) + j], single[j], 5);
+            }
+        }
+    }
 }

@@ -36,6 +36,9 @@ public sealed class Linear : Module
         }
     }
 
+    /// <summary>The most rows that inference computes as dot products instead of a GEMM.</summary>
+    internal const int SmallBatch = 4;
+
     /// <inheritdoc />
     public override int InputFeatures { get; }
 
@@ -61,6 +64,23 @@ public sealed class Linear : Module
     {
         CheckForward(input, output, batch);
         int n = OutputFeatures;
+        if (!training && batch <= SmallBatch)
+        {
+            // Inference on a few rows: one dot product per output, without packing W for the GEMM (at batch 1 the
+            // packing costs more than the product).
+            for (int r = 0; r < batch; r++)
+            {
+                ReadOnlySpan<float> x = input.Slice(r * InputFeatures, InputFeatures);
+                Span<float> y = output.Slice(r * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    y[j] = TensorPrimitives.Dot(x, Weight.Value.AsSpan(j * InputFeatures, InputFeatures)) + Bias.Value[j];
+                }
+            }
+
+            return;
+        }
+
         Sgemm.Multiply(Transpose.No, Transpose.Yes, batch, n, InputFeatures, 1f, input, InputFeatures, Weight.Value, InputFeatures, 0f, output, n);
         for (int r = 0; r < batch; r++)
         {
