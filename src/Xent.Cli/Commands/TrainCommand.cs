@@ -143,6 +143,16 @@ internal static class TrainCommand
             console.WriteLine($"Missing values (imputed; an indicator column is added where training rows miss them): {string.Join(", ", missing)}");
         }
 
+        if (pipeline.Head == "cosine" && !pipeline.Loss.StartsWith("ldam", StringComparison.Ordinal))
+        {
+            console.MarkupLine("[yellow]" + Markup.Escape($"warning: --head cosine outputs cosines in [−1, 1], and --loss {pipeline.Loss} does not scale them, so its probabilities stay close to uniform; the cosine head is meant for --loss ldam (which scales by s).") + "[/]");
+        }
+
+        if (pipeline.Trainer.Schedule is Xent.Optim.CosineSchedule cosine && pipeline.Trainer.EarlyStopping is not null && cosine.TMax == pipeline.Trainer.Epochs)
+        {
+            console.WriteLine($"note: --schedule cosine decays over all {pipeline.Trainer.Epochs} epochs (--epochs), but early stopping usually ends sooner; set its length with cosine:T_MAX.");
+        }
+
         foreach (string warning in table.Warnings)
         {
             console.MarkupLine("[yellow]" + Markup.Escape("warning: " + warning) + "[/]");
