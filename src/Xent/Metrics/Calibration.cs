@@ -104,7 +104,8 @@ public static class Calibration
         return ece;
     }
 
-    private static void Check(ReadOnlySpan<int> truth, ReadOnlySpan<float> probabilities, int classes)
+    /// <summary>Checks that the probabilities hold one row per true class and that every class is in range.</summary>
+    internal static void Check(ReadOnlySpan<int> truth, ReadOnlySpan<float> probabilities, int classes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
         if (probabilities.Length != (long)truth.Length * classes)

@@ -75,7 +75,7 @@ public sealed record RankingMetrics
     public static RankingMetrics Compute(ReadOnlySpan<int> truth, ReadOnlySpan<float> probabilities, int classes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
-        ScoreCounts.Check(truth, probabilities, classes);
+        Calibration.Check(truth, probabilities, classes);
         var auc = new double[classes];
         var ap = new double[classes];
         if (classes == 2)

@@ -101,7 +101,7 @@ internal sealed class ScoreCounts
 
     public static ScoreCounts Count(ReadOnlySpan<int> truth, ReadOnlySpan<float> probabilities, int classes, int positiveClass)
     {
-        Check(truth, probabilities, classes);
+        Calibration.Check(truth, probabilities, classes);
         ArgumentOutOfRangeException.ThrowIfNegative(positiveClass);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(positiveClass, classes);
         int rows = truth.Length;
@@ -147,22 +147,5 @@ internal sealed class ScoreCounts
         }
 
         return new ScoreCounts([.. thresholds], [.. tps], [.. fps], positives, rows - positives, true);
-    }
-
-    internal static void Check(ReadOnlySpan<int> truth, ReadOnlySpan<float> probabilities, int classes)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
-        if (probabilities.Length != (long)truth.Length * classes)
-        {
-            throw new ArgumentException($"{truth.Length} rows × {classes} classes need {(long)truth.Length * classes} probabilities, got {probabilities.Length}.", nameof(probabilities));
-        }
-
-        foreach (int y in truth)
-        {
-            if ((uint)y >= (uint)classes)
-            {
-                throw new ArgumentException($"True class {y} is outside [0, {classes}).", nameof(truth));
-            }
-        }
     }
 }
