@@ -56,18 +56,18 @@ internal static class TrainCommand
                 MissingTokens = read.MissingTokens,
                 Trainer = pipeline.Trainer with { CheckpointPath = checkpoints ? dir.CheckpointPath : null, CheckpointEverySteps = every, HistoryDirectory = dir.Path },
             };
-            try
-            {
-                // Every check that needs no training, before anything of a previous run is replaced.
-                TrainingPipeline.Check(table, pipeline, validation, test);
-            }
-            catch (ArgumentException e)
-            {
-                throw new InputException(e.Message, e);
-            }
-
             if (mode == RunDirectoryMode.Overwrite)
             {
+                // Every check that needs no training, before anything of the previous run is replaced.
+                try
+                {
+                    TrainingPipeline.Check(table, pipeline, validation, test);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new InputException(e.Message, e);
+                }
+
                 dir.ClearPreviousRun();
             }
 

@@ -135,9 +135,8 @@ public static class TrainingPipeline
     /// <returns>The result.</returns>
     public static PipelineResult Run(DataTable table, PipelineOptions options, IProgress<TrainingProgress>? progress = null, IDiagnosticSink? diagnostics = null, bool resume = false, CancellationToken cancellationToken = default, DataTable? validation = null, DataTable? test = null)
     {
-        SplitIndices split = Check(table, options, validation, test);
+        (SplitIndices split, Preprocessor preprocessor) = Plan(table, options, validation, test);
         ulong seed = options.Trainer.Seed;
-        Preprocessor preprocessor = Preprocessor.Fit(table, split.Train, options.Standardize, options.MissingTokens);
         Dataset train = preprocessor.Transform(table, split.Train).Data;
         EncodedTable? Encode(DataTable? given, int[] rows) => given is not null ? preprocessor.Transform(given) : rows.Length > 0 ? preprocessor.Transform(table, rows) : null;
         EncodedTable? validationRows = Encode(validation, split.Validation);
@@ -208,6 +207,10 @@ public static class TrainingPipeline
     /// <param name="test">A separate test table, or null.</param>
     /// <returns>The split the run will use.</returns>
     public static SplitIndices Check(DataTable table, PipelineOptions options, DataTable? validation = null, DataTable? test = null)
+        => Plan(table, options, validation, test).Split;
+
+    /// <summary>The checks of <see cref="Check"/>, returning the split and the column pipeline fitted on its training rows, which <c>Run</c> then uses.</summary>
+    private static (SplitIndices Split, Preprocessor Preprocessor) Plan(DataTable table, PipelineOptions options, DataTable? validation, DataTable? test)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(options);
@@ -252,7 +255,7 @@ public static class TrainingPipeline
             throw new ArgumentException($"With drop-last, the {split.Train.Length} training rows do not fill one batch of {options.Trainer.BatchSize}; use a smaller --batch-size.", nameof(options));
         }
 
-        return split;
+        return (split, preprocessor);
     }
 
     /// <summary>The loss the options name, built from the training class counts (label smoothing goes to cross-entropy).</summary>
