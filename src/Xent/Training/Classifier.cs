@@ -143,20 +143,7 @@ public sealed class Classifier
                 ReadOnlySpan<float> output = model.Forward(encoded.Slice(start * d, m * d), m, training: false);
                 for (int i = 0; i < m; i++)
                 {
-                    Span<float> row = destination.Slice((start + i) * c, c);
-                    output.Slice(i * c, c).CopyTo(row);
-                    if (_logProbabilities && _offset is null)
-                    {
-                        System.Numerics.Tensors.TensorPrimitives.Exp(row, row);
-                        continue;
-                    }
-
-                    for (int k = 0; k < c; k++)
-                    {
-                        row[k] = (float)((row[k] * _scale) - (_offset?[k] ?? 0));
-                    }
-
-                    Kernels.StableSoftmax.Row(row, row);
+                    Evaluation.ToProbabilities(output.Slice(i * c, c), destination.Slice((start + i) * c, c), _logProbabilities, _offset, _scale);
                 }
             }
         }

@@ -43,30 +43,37 @@ public static class Evaluation
             ReadOnlySpan<float> output = model.Forward(data.Features.AsSpan(start * d, m * d), m, training: false);
             for (int i = 0; i < m; i++)
             {
-                Span<float> row = result.AsSpan((start + i) * classes, classes);
-                if (logitOffset is not null || logitScale != 1)
-                {
-                    // s·z − τ·log π, then the softmax (for log-probabilities the same shift before renormalising).
-                    output.Slice(i * classes, classes).CopyTo(row);
-                    for (int k = 0; k < classes; k++)
-                    {
-                        row[k] = (float)((row[k] * logitScale) - (logitOffset?[k] ?? 0));
-                    }
-
-                    Xent.Kernels.StableSoftmax.Row(row, row);
-                }
-                else if (outputsAreLogProbabilities)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Exp(output.Slice(i * classes, classes), row);
-                }
-                else
-                {
-                    Xent.Kernels.StableSoftmax.Row(output.Slice(i * classes, classes), row);
-                }
+                ToProbabilities(output.Slice(i * classes, classes), result.AsSpan((start + i) * classes, classes), outputsAreLogProbabilities, logitOffset, logitScale);
             }
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// One row of model outputs as probabilities: s·z − offset then a shifted softmax when a scale or an offset is
+    /// given (for log-probabilities the same shift before renormalising); else exp for log-probabilities, or the softmax.
+    /// </summary>
+    internal static void ToProbabilities(ReadOnlySpan<float> output, Span<float> row, bool outputsAreLogProbabilities, IReadOnlyList<double>? logitOffset, double logitScale)
+    {
+        if (logitOffset is not null || logitScale != 1)
+        {
+            output.CopyTo(row);
+            for (int k = 0; k < row.Length; k++)
+            {
+                row[k] = (float)((row[k] * logitScale) - (logitOffset?[k] ?? 0));
+            }
+
+            Xent.Kernels.StableSoftmax.Row(row, row);
+        }
+        else if (outputsAreLogProbabilities)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Exp(output, row);
+        }
+        else
+        {
+            Xent.Kernels.StableSoftmax.Row(output, row);
+        }
     }
 
     /// <summary>The post-hoc logit adjustment τ·log π_c from training class counts (Menon et al., 2021).</summary>
