@@ -109,6 +109,9 @@ internal static class CrossEntropySuite
 /// <summary>One benchmark line: a case, its time, and its same-run baseline.</summary>
 internal sealed record Row(string Case, string Shape, double Milliseconds, string Baseline, double BaselineMilliseconds, string Note = "")
 {
+    /// <summary>The median of per-pair ratios when case and baseline were timed in alternation (<see cref="Measure.Paired"/>).</summary>
+    public double? PairedRatio { get; init; }
+
     /// <summary>Case time ÷ baseline time: below 1 is faster than the baseline.</summary>
-    public double Ratio => Milliseconds / BaselineMilliseconds;
+    public double Ratio => PairedRatio ?? (Milliseconds / BaselineMilliseconds);
 }

@@ -367,9 +367,11 @@ public sealed class ClassificationLossTests
     [InlineData("gce:q=0.7")]
     [InlineData("sce")]
     [InlineData("poly1:epsilon=1")]
+    [InlineData("logit-adjusted:tau=1")]
+    [InlineData("balanced-softmax")]
     public void In_place_gives_the_same_gradient(string spec)
     {
-        ClassificationLoss loss = LossCatalog.Create(spec);
+        ClassificationLoss loss = LossCatalog.Create(spec, [5, 4, 3, 2, 1]);
         float[] x = [.. Enumerable.Range(0, 40).Select(i => (float)Math.Sin(i * 1.3) * 3)];
         int[] y = [.. Enumerable.Range(0, 8).Select(i => i % 5)];
         var gradient = new float[x.Length];

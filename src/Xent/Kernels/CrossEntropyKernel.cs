@@ -113,6 +113,47 @@ internal static unsafe class CrossEntropyKernel
         }
     }
 
+    /// <summary>
+    /// Runs the positions of one block on the calling thread (no parallel split), for callers that split the work
+    /// into blocks of their own and finish each block while it is in cache.
+    /// </summary>
+    /// <param name="logits">(n, C, S) logits.</param>
+    /// <param name="n">Rows.</param>
+    /// <param name="c">C.</param>
+    /// <param name="s">S.</param>
+    /// <param name="targets">Class indices (n·S).</param>
+    /// <param name="weight">Per-class weights (C) or empty.</param>
+    /// <param name="weightSum">Σ weight (C when unweighted).</param>
+    /// <param name="ignoreIndex">Target value to skip.</param>
+    /// <param name="losses">Per-position losses (n·S) or empty.</param>
+    /// <param name="gradient">Gradient (n·C·S) or empty.</param>
+    /// <param name="kappa">Scale of the gradient.</param>
+    /// <returns>The sum of the per-position losses.</returns>
+    internal static double RunBlock<T>(
+        ReadOnlySpan<T> logits, int n, int c, int s, ReadOnlySpan<int> targets, ReadOnlySpan<T> weight, double weightSum,
+        int ignoreIndex, Span<T> losses, Span<T> gradient, double kappa)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* px = logits)
+        fixed (int* pt = targets)
+        fixed (T* pw = weight)
+        fixed (T* pl = losses)
+        fixed (T* pg = gradient)
+        {
+            var job = new Job<T>
+            {
+                Logits = px, N = n, C = c, S = s, Targets = pt,
+                Weight = weight.IsEmpty ? null : pw,
+                WeightSum = weightSum,
+                IgnoreIndex = ignoreIndex,
+                Losses = losses.IsEmpty ? null : pl,
+                Gradient = gradient.IsEmpty ? null : pg,
+                Kappa = kappa,
+            };
+            return RunRange(job, 0, (long)n * s);
+        }
+    }
+
     private static double RunPinned<T>(
         ReadOnlySpan<T> logits, int n, int c, int s, ReadOnlySpan<int> targets, ReadOnlySpan<T> probabilities, ReadOnlySpan<T> weight,
         int ignoreIndex, double smoothing, Span<T> losses, Span<T> gradient, double kappa, double weightSum, long positions, T[]? chunkWeights)

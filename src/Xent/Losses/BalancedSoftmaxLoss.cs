@@ -23,10 +23,7 @@ public sealed class BalancedSoftmaxLoss(IReadOnlyList<int> classCounts) : Classi
         => LogitAdjustedLoss.ShiftedCrossEntropy(logits, _offset, target, gradient);
 
     /// <inheritdoc />
-    public override LossResult Compute<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> target, ClassificationLossOptions? options = null, Span<T> losses = default, Span<T> gradient = default, double gradientScale = 1.0)
-        => LogitAdjustedLoss.ShiftedCompute(this, _offset, _cache, input, target, options, losses, gradient, gradientScale);
-
-    private readonly OptionsCache<CrossEntropyOptions> _cache = new();
+    protected internal override ReadOnlySpan<double> LogitOffset => _offset;
 
     private static double[] Offsets(IReadOnlyList<int> counts)
     {

@@ -107,9 +107,9 @@ public abstract class ClassificationLoss
         double denominator = Normalization == LossNormalization.Positions ? count : totalWeight;
         double kappa = options.Reduction == Reduction.Mean ? gradientScale / denominator : gradientScale;
         int c = layout.C, s = layout.S;
-        if (s == 1 && options.ZLoss == 0 && HasSoftmaxForm)
+        if (BlockedLoss.Applies(this, layout, options))
         {
-            return SoftmaxRows(x, y, layout, options, classWeights.Span, losses, gradient, kappa, denominator, count);
+            return BlockedLoss.Run(this, x, y, layout, options, classWeights.Span, losses, gradient, kappa, denominator, count);
         }
 
         double[] rented = ArrayPool<double>.Shared.Rent(2 * c);
@@ -177,76 +177,25 @@ public abstract class ClassificationLoss
         }
     }
 
-    /// <summary>Whether <see cref="SoftmaxForm"/> describes this loss (then rows run on a vectorised path).</summary>
-    protected virtual bool HasSoftmaxForm => false;
+    /// <summary>Whether <see cref="SoftmaxForm"/> describes this loss (then it runs on <see cref="BlockedLoss"/>'s fused path).</summary>
+    protected internal virtual bool HasSoftmaxForm => false;
 
     /// <summary>
     /// For losses of the softmax family, whose value depends on the target's log-probability only and whose gradient
-    /// is g·(softmax(z) − e_y): ℓ and g from log p_y. Losses that override it (with <see cref="HasSoftmaxForm"/>) run on
-    /// a vectorised row path: one max, one exp pass and one scaling pass per row, as cross-entropy's row kernel.
+    /// is g·(softmax(z) − e_y): ℓ and g from log p_y, for a tile of positions at once (vectorise it). Losses that
+    /// override it (with <see cref="HasSoftmaxForm"/>) run on the fused cross-entropy kernel: it gives log p_y and
+    /// softmax − e_y, and the gradient is scaled by g while it is in cache.
     /// </summary>
-    /// <param name="logPy">log p_y.</param>
-    /// <param name="loss">ℓ.</param>
-    /// <param name="scale">g.</param>
-    protected virtual void SoftmaxForm(double logPy, out double loss, out double scale) => throw new NotSupportedException($"{Name} has no softmax form.");
+    /// <param name="logPy">log p_y of each position.</param>
+    /// <param name="loss">Receives ℓ of each position.</param>
+    /// <param name="scale">Receives g of each position.</param>
+    protected internal virtual void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale) => throw new NotSupportedException($"{Name} has no softmax form.");
 
-    private LossResult SoftmaxRows<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> y, IndexTargetLayout layout, ClassificationLossOptions options, ReadOnlySpan<double> weights, Span<T> losses, Span<T> gradient, double kappa, double denominator, long count)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        int c = layout.C;
-        T[] rented = ArrayPool<T>.Shared.Rent(c);
-        try
-        {
-            double sum = 0;
-            for (int n = 0; n < layout.N; n++)
-            {
-                int yi = y[n];
-                Span<T> e = gradient.IsEmpty ? rented.AsSpan(0, c) : gradient.Slice(n * c, c);
-                if (yi == options.IgnoreIndex)
-                {
-                    if (!losses.IsEmpty)
-                    {
-                        losses[n] = T.Zero;
-                    }
-
-                    if (!gradient.IsEmpty)
-                    {
-                        e.Clear();
-                    }
-
-                    continue;
-                }
-
-                ReadOnlySpan<T> row = x.Slice(n * c, c);
-                T max = TensorPrimitives.Max(row);
-                double zy = double.CreateTruncating(row[yi] - max); // before e is written: the gradient may be the input (in place)
-                TensorPrimitives.Subtract(row, max, e);
-                TensorPrimitives.Exp(e, e);
-                double total = double.CreateTruncating(TensorPrimitives.Sum<T>(e));
-                double logPy = zy - Math.Log(total);
-                SoftmaxForm(logPy, out double loss, out double g);
-                double weight = weights.IsEmpty ? 1.0 : weights[yi];
-                sum += weight * loss;
-                if (!losses.IsEmpty)
-                {
-                    losses[n] = T.CreateTruncating(weight * loss);
-                }
-
-                if (!gradient.IsEmpty)
-                {
-                    double factor = kappa * weight * g;
-                    TensorPrimitives.Multiply(e, T.CreateTruncating(factor / total), e);
-                    e[yi] -= T.CreateTruncating(factor);
-                }
-            }
-
-            return CrossEntropy.Result(options.Reduction, sum, denominator, count, layout.Positions);
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(rented);
-        }
-    }
+    /// <summary>
+    /// A per-class offset the loss adds to the logits before cross-entropy (logit adjustment's τ·log π, balanced
+    /// softmax's log n_c), or empty. Losses with one run on the fused cross-entropy kernel, block by block.
+    /// </summary>
+    protected internal virtual ReadOnlySpan<double> LogitOffset => default;
 
     /// <summary>The name with its parameters, as the CLI reads it: <c>focal:gamma=2</c>.</summary>
     /// <returns>The text.</returns>

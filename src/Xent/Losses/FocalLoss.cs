@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Xent.Losses;
 
 /// <summary>
@@ -40,14 +42,29 @@ public sealed class FocalLoss(double gamma = 2) : ClassificationLoss
     }
 
     /// <inheritdoc />
-    protected override bool HasSoftmaxForm => true;
+    protected internal override bool HasSoftmaxForm => true;
 
     /// <inheritdoc />
-    protected override void SoftmaxForm(double logPy, out double loss, out double scale)
+    protected internal override void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale)
     {
-        double pt = Math.Exp(logPy), q = 1 - pt, modulation = Math.Pow(q, Gamma);
-        loss = -modulation * logPy;
-        // dℓ/dz = (δ − p)·F with F = γ(1 − p_t)^(γ−1)·p_t·log p_t − (1 − p_t)^γ, so g = −F.
-        scale = -((q > 0 && Gamma != 0 ? Gamma * Math.Pow(q, Gamma - 1) * pt * logPy : 0) - modulation);
+        // p_t = exp(log p_t); q = 1 − p_t (clamped at 0); (1 − p_t)^γ = exp(γ·log q), vectorised over the tile.
+        int length = logPy.Length;
+        Span<double> pt = stackalloc double[length], modulation = stackalloc double[length], lower = stackalloc double[length];
+        TensorPrimitives.Exp(logPy, pt);
+        TensorPrimitives.Subtract(1.0, pt, loss);
+        TensorPrimitives.Max(loss, 0.0, loss); // q
+        TensorPrimitives.Log(loss, lower);
+        TensorPrimitives.Multiply(lower, Gamma, modulation);
+        TensorPrimitives.Exp(modulation, modulation);
+        TensorPrimitives.Multiply(lower, Gamma - 1, lower);
+        TensorPrimitives.Exp(lower, lower);
+        for (int i = 0; i < length; i++)
+        {
+            double q = loss[i], l = logPy[i], m = Gamma == 0 ? 1 : modulation[i];
+            // dℓ/dz = (δ − p)·F with F = γ(1 − p_t)^(γ−1)·p_t·log p_t − (1 − p_t)^γ, so g = −F; the first term is 0 at p_t = 1.
+            double term = q > 0 && Gamma != 0 ? Gamma * lower[i] * pt[i] * l : 0;
+            loss[i] = -m * l;
+            scale[i] = m - term;
+        }
     }
 }

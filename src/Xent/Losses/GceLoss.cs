@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Xent.Losses;
 
 /// <summary>
@@ -33,13 +35,17 @@ public sealed class GceLoss(double q = 0.7) : ClassificationLoss
     }
 
     /// <inheritdoc />
-    protected override bool HasSoftmaxForm => true;
+    protected internal override bool HasSoftmaxForm => true;
 
     /// <inheritdoc />
-    protected override void SoftmaxForm(double logPy, out double loss, out double scale)
+    protected internal override void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale)
     {
-        double pq = Math.Exp(Q * logPy);
-        loss = (1 - pq) / Q;
-        scale = pq;
+        // p_y^q = exp(q·log p_y); ℓ = (1 − p_y^q)/q; g = p_y^q.
+        TensorPrimitives.Multiply(logPy, Q, scale);
+        TensorPrimitives.Exp(scale, scale);
+        for (int i = 0; i < logPy.Length; i++)
+        {
+            loss[i] = (1 - scale[i]) / Q;
+        }
     }
 }

@@ -28,68 +28,11 @@ public sealed class LogitAdjustedLoss(IReadOnlyList<int> classCounts, double tau
     public IReadOnlyList<double> Offset => _offset;
 
     /// <inheritdoc />
-    public override double Position(ReadOnlySpan<double> logits, int target, Span<double> gradient)
-        => ShiftedCrossEntropy(logits, _offset, target, gradient);
+    protected internal override ReadOnlySpan<double> LogitOffset => _offset;
 
     /// <inheritdoc />
-    public override LossResult Compute<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> target, ClassificationLossOptions? options = null, Span<T> losses = default, Span<T> gradient = default, double gradientScale = 1.0)
-        => ShiftedCompute(this, _offset, _cache, input, target, options, losses, gradient, gradientScale);
-
-    private readonly OptionsCache<CrossEntropyOptions> _cache = new();
-
-    /// <summary>
-    /// CE of z + offset on the fused cross-entropy kernel: the shifted logits go into a pooled buffer (the gradient with
-    /// respect to z equals that with respect to the shifted logits). With a z-loss term, the generic path.
-    /// </summary>
-    internal static LossResult ShiftedCompute<T>(ClassificationLoss loss, double[] offset, OptionsCache<CrossEntropyOptions> cache, ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> target, ClassificationLossOptions? options, Span<T> losses, Span<T> gradient, double gradientScale)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        options ??= ClassificationLossOptions.Default;
-        ReadOnlySpan<nint> lengths = input.Lengths;
-        int c = lengths.Length == 1 ? (int)lengths[0] : lengths.Length == 0 ? 0 : (int)lengths[1];
-        if (options.ZLoss != 0 || c != offset.Length)
-        {
-            // The generic path, which also reports a class-count mismatch with PyTorch's shape checks first.
-            return loss.ComputeGeneric(input, target, options, losses, gradient, gradientScale);
-        }
-
-        ReadOnlySpan<T> x = TensorArgs.Flat(input, nameof(input));
-        int s = lengths.Length <= 2 ? 1 : x.Length / Math.Max(1, (int)lengths[0] * c);
-        T[] buffer = System.Buffers.ArrayPool<T>.Shared.Rent(x.Length);
-        T[] offsets = System.Buffers.ArrayPool<T>.Shared.Rent(c);
-        try
-        {
-            Span<T> shifted = buffer.AsSpan(0, x.Length);
-            Span<T> o = offsets.AsSpan(0, c);
-            for (int k = 0; k < c; k++)
-            {
-                o[k] = T.CreateTruncating(offset[k]);
-            }
-
-            int block = c * s;
-            for (int start = 0; start < x.Length; start += block)
-            {
-                if (s == 1)
-                {
-                    TensorPrimitives.Add(x.Slice(start, c), o, shifted.Slice(start, c));
-                    continue;
-                }
-
-                for (int k = 0; k < c; k++)
-                {
-                    TensorPrimitives.Add(x.Slice(start + (k * s), s), o[k], shifted.Slice(start + (k * s), s));
-                }
-            }
-
-            CrossEntropyOptions ce = cache.For(options, 0, static (o, _) => new CrossEntropyOptions { Weight = o.Weight, IgnoreIndex = o.IgnoreIndex, Reduction = o.Reduction });
-            return CrossEntropy.Compute(new ReadOnlyTensorSpan<T>(shifted, lengths, default), target, ce, losses, gradient, gradientScale);
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<T>.Shared.Return(buffer);
-            System.Buffers.ArrayPool<T>.Shared.Return(offsets);
-        }
-    }
+    public override double Position(ReadOnlySpan<double> logits, int target, Span<double> gradient)
+        => ShiftedCrossEntropy(logits, _offset, target, gradient);
 
     /// <summary>CE of z + offset: the gradient with respect to z equals that with respect to the shifted logits.</summary>
     internal static double ShiftedCrossEntropy(ReadOnlySpan<double> logits, ReadOnlySpan<double> offset, int target, Span<double> gradient)

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Xent.Losses;
 
 /// <summary>Poly-1 (Leng et al., ICLR 2022): ℓ = CE + ε·(1 − p_y).</summary>
@@ -30,13 +32,17 @@ public sealed class Poly1Loss(double epsilon = 1) : ClassificationLoss
     }
 
     /// <inheritdoc />
-    protected override bool HasSoftmaxForm => true;
+    protected internal override bool HasSoftmaxForm => true;
 
     /// <inheritdoc />
-    protected override void SoftmaxForm(double logPy, out double loss, out double scale)
+    protected internal override void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale)
     {
-        double py = Math.Exp(logPy);
-        loss = -logPy + (Epsilon * (1 - py));
-        scale = 1 + (Epsilon * py);
+        TensorPrimitives.Exp(logPy, scale); // p_y
+        for (int i = 0; i < logPy.Length; i++)
+        {
+            double py = scale[i];
+            loss[i] = -logPy[i] + (Epsilon * (1 - py));
+            scale[i] = 1 + (Epsilon * py);
+        }
     }
 }

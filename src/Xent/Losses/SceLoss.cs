@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Xent.Losses;
 
 /// <summary>
@@ -41,13 +43,17 @@ public sealed class SceLoss(double alpha = 0.1, double beta = 1, double a = -4) 
     }
 
     /// <inheritdoc />
-    protected override bool HasSoftmaxForm => true;
+    protected internal override bool HasSoftmaxForm => true;
 
     /// <inheritdoc />
-    protected override void SoftmaxForm(double logPy, out double loss, out double scale)
+    protected internal override void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale)
     {
-        double py = Math.Exp(logPy);
-        loss = (-Alpha * logPy) - (Beta * A * (1 - py));
-        scale = Alpha - (Beta * A * py);
+        TensorPrimitives.Exp(logPy, scale); // p_y
+        for (int i = 0; i < logPy.Length; i++)
+        {
+            double py = scale[i];
+            loss[i] = (-Alpha * logPy[i]) - (Beta * A * (1 - py));
+            scale[i] = Alpha - (Beta * A * py);
+        }
     }
 }
