@@ -14,7 +14,7 @@ public sealed class BlockedLossTests
     public static TheoryData<string, int[]> Cases()
     {
         var data = new TheoryData<string, int[]>();
-        string[] specs = ["focal:gamma=2", "focal:gamma=0.5", "gce:q=0.7", "sce", "poly1:epsilon=1", "logit-adjusted:tau=1", "balanced-softmax"];
+        string[] specs = ["focal:gamma=2", "focal:gamma=0.5", "gce:q=0.7", "sce", "poly1:epsilon=1", "logit-adjusted:tau=1", "balanced-softmax", "ldam", "ldam:max-margin=0.3,scale=10"];
         int[][] shapes = [[3000, 10], [37, 3], [50, 17], [9, 1100], [5, 4, 300], [700, 2], [3, 33, 7]];
         foreach (string spec in specs)
         {
@@ -77,6 +77,7 @@ public sealed class BlockedLossTests
     [InlineData("gce:q=0.7", 600, 1000)]
     [InlineData("balanced-softmax", 30000, 10)]
     [InlineData("logit-adjusted:tau=1", 600, 1000)]
+    [InlineData("ldam", 30000, 10)]
     public void Results_do_not_depend_on_the_thread_count(string spec, int n, int c)
     {
         ClassificationLoss loss = LossCatalog.Create(spec, [.. Enumerable.Range(0, c).Select(k => 1 + k)]);

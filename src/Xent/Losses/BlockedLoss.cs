@@ -34,8 +34,17 @@ internal static unsafe class BlockedLoss
 
     /// <summary>Whether <paramref name="loss"/> can take this path for this call.</summary>
     public static bool Applies(ClassificationLoss loss, IndexTargetLayout layout, ClassificationLossOptions options)
-        => options.ZLoss == 0 && layout.C > 0 && (loss.HasSoftmaxForm || loss.LogitOffset.Length == layout.C)
-           && (long)layout.C * layout.S <= int.MaxValue / 2;
+    {
+        if (options.ZLoss != 0 || layout.C == 0 || (long)layout.C * layout.S > int.MaxValue / 2)
+        {
+            return false;
+        }
+
+        int offset = loss.LogitOffset.Length, margin = loss.TargetMargin.Length;
+        bool scaled = margin != 0 || loss.OutputScale != 1;
+        return (offset == 0 || offset == layout.C) && (margin == 0 || margin == layout.C)
+            && (loss.HasSoftmaxForm ? !scaled : offset != 0 || scaled);
+    }
 
     /// <summary>Runs the loss over all positions; the caller has validated shapes, targets and destinations.</summary>
     public static LossResult Run<T>(
@@ -56,9 +65,12 @@ internal static unsafe class BlockedLoss
         T[] weightT = ArrayPool<T>.Shared.Rent(c);
         double[] partials = ArrayPool<double>.Shared.Rent(blocks);
         double[] offsets = ArrayPool<double>.Shared.Rent(c);
-        ReadOnlySpan<double> offset = loss.LogitOffset;
+        double[] margins = ArrayPool<double>.Shared.Rent(c);
+        ReadOnlySpan<double> offset = loss.LogitOffset, margin = loss.TargetMargin;
+        double scale = loss.OutputScale;
+        bool inDouble = scale != 1 || !margin.IsEmpty;
         // 2-D input: the offsets repeated for a whole block's rows, so that shifting a block is one vector add.
-        int patternLength = offset.IsEmpty || s != 1 ? 0 : Math.Min(rowsPerBlock, n) * c;
+        int patternLength = offset.IsEmpty || s != 1 || inDouble ? 0 : Math.Min(rowsPerBlock, n) * c;
         T[] pattern = ArrayPool<T>.Shared.Rent(patternLength);
         try
         {
@@ -70,6 +82,7 @@ internal static unsafe class BlockedLoss
             }
 
             offset.CopyTo(offsets);
+            margin.CopyTo(margins);
             for (int i = 0; i < patternLength; i++)
             {
                 pattern[i] = T.CreateTruncating(offset[i % c]);
@@ -83,13 +96,15 @@ internal static unsafe class BlockedLoss
             fixed (double* pd = weights)
             fixed (double* po = offsets)
             fixed (T* pp = pattern)
+            fixed (double* pm = margins)
             {
                 var job = new Job<T>
                 {
                     Loss = loss, X = px, Y = py, N = n, C = c, S = s, RowsPerBlock = rowsPerBlock,
                     Losses = losses.IsEmpty ? null : pl, Gradient = gradient.IsEmpty ? null : pg,
                     Weight = weights.IsEmpty ? null : pw, WeightDouble = weights.IsEmpty ? null : pd, WeightSum = weights.IsEmpty ? c : weightSum,
-                    Offset = offset.IsEmpty ? null : po, OffsetPattern = patternLength == 0 ? null : pp, IgnoreIndex = options.IgnoreIndex, Kappa = kappa,
+                    Offset = offset.IsEmpty ? null : po, OffsetPattern = patternLength == 0 ? null : pp,
+                    Margin = margin.IsEmpty ? null : pm, Scale = scale, InDouble = inDouble, IgnoreIndex = options.IgnoreIndex, Kappa = kappa,
                 };
                 long elements = (long)n * rowElements;
                 if (blocks == 1 || Parallelism.MaxDegree == 1 || elements < Parallelism.ParallelThreshold)
@@ -121,6 +136,7 @@ internal static unsafe class BlockedLoss
             ArrayPool<T>.Shared.Return(weightT);
             ArrayPool<double>.Shared.Return(partials);
             ArrayPool<double>.Shared.Return(offsets);
+            ArrayPool<double>.Shared.Return(margins);
             ArrayPool<T>.Shared.Return(pattern);
         }
     }
@@ -139,6 +155,9 @@ internal static unsafe class BlockedLoss
         public double WeightSum;
         public double* Offset;
         public T* OffsetPattern;
+        public double* Margin;
+        public double Scale;
+        public bool InDouble;
         public double Kappa;
     }
 
@@ -167,6 +186,11 @@ internal static unsafe class BlockedLoss
         var x = new ReadOnlySpan<T>(job.X + x0, elements);
         var y = new ReadOnlySpan<int>(job.Y + p0, positions);
         Span<T> g = job.Gradient == null ? default : new Span<T>(job.Gradient + x0, elements);
+        if (job.InDouble)
+        {
+            return RunScaledBlock(job, x, y, g, rows, p0);
+        }
+
         T[]? shifted = null;
         T[]? perPosition = null;
         try
@@ -209,6 +233,79 @@ internal static unsafe class BlockedLoss
             if (perPosition is not null)
             {
                 ArrayPool<T>.Shared.Return(perPosition);
+            }
+        }
+    }
+
+    /// <summary>
+    /// CE(s·(z + offset − Δ_y·e_y), y) in double (the scale would cost float's precision: at s = 30 a float logit
+    /// carries an absolute error of ~2e-6): the block is converted into a cache-resident double scratch, run through
+    /// the kernel, and its gradient (× s) and losses converted back.
+    /// </summary>
+    private static double RunScaledBlock<T>(in Job<T> job, ReadOnlySpan<T> x, ReadOnlySpan<int> y, Span<T> g, int rows, long p0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = job.C, s = job.S, elements = x.Length, positions = y.Length;
+        double scale = job.Scale;
+        double[] z = ArrayPool<double>.Shared.Rent(elements);
+        double[]? gradient = g.IsEmpty ? null : ArrayPool<double>.Shared.Rent(elements);
+        double[]? losses = job.Losses == null ? null : ArrayPool<double>.Shared.Rent(positions);
+        try
+        {
+            Span<double> t = z.AsSpan(0, elements);
+            TensorPrimitives.ConvertTruncating<T, double>(x, t);
+            if (job.Offset != null)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int k = 0; k < c; k++)
+                    {
+                        Span<double> segment = t.Slice((r * c * s) + (k * s), s);
+                        TensorPrimitives.Add(segment, job.Offset[k], segment);
+                    }
+                }
+            }
+
+            if (job.Margin != null)
+            {
+                for (int i = 0; i < positions; i++)
+                {
+                    int yi = y[i];
+                    if ((uint)yi < (uint)c)
+                    {
+                        t[(i / s * c * s) + (yi * s) + (i % s)] -= job.Margin[yi];
+                    }
+                }
+            }
+
+            TensorPrimitives.Multiply(t, scale, t);
+            ReadOnlySpan<double> w = job.WeightDouble == null ? default : new ReadOnlySpan<double>(job.WeightDouble, c);
+            Span<double> dl = losses is null ? default : losses.AsSpan(0, positions);
+            Span<double> dg = gradient is null ? default : gradient.AsSpan(0, elements);
+            double sum = CrossEntropyKernel.RunBlock<double>(t, rows, c, s, y, w, job.WeightSum, job.IgnoreIndex, dl, dg, job.Kappa * scale);
+            if (!dg.IsEmpty)
+            {
+                TensorPrimitives.ConvertTruncating<double, T>(dg, g);
+            }
+
+            if (!dl.IsEmpty)
+            {
+                TensorPrimitives.ConvertTruncating<double, T>(dl, new Span<T>(job.Losses + p0, positions));
+            }
+
+            return sum;
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(z);
+            if (gradient is not null)
+            {
+                ArrayPool<double>.Shared.Return(gradient);
+            }
+
+            if (losses is not null)
+            {
+                ArrayPool<double>.Shared.Return(losses);
             }
         }
     }

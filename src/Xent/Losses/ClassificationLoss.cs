@@ -197,6 +197,13 @@ public abstract class ClassificationLoss
     /// </summary>
     protected internal virtual ReadOnlySpan<double> LogitOffset => default;
 
+    /// <summary>
+    /// A per-class margin Δ the loss subtracts from the target's logit before scaling by <see cref="OutputScale"/>
+    /// and cross-entropy: CE(s·(z − Δ_y·e_y), y) (LDAM's margins), or empty. Such losses, and those with a scale,
+    /// run on the fused kernel in double, block by block.
+    /// </summary>
+    protected internal virtual ReadOnlySpan<double> TargetMargin => default;
+
     /// <summary>The name with its parameters, as the CLI reads it: <c>focal:gamma=2</c>.</summary>
     /// <returns>The text.</returns>
     public override string ToString() => Parameters.Count == 0 ? Name

@@ -53,11 +53,26 @@ public sealed class FocalLoss(double gamma = 2) : ClassificationLoss
         TensorPrimitives.Exp(logPy, pt);
         TensorPrimitives.Subtract(1.0, pt, loss);
         TensorPrimitives.Max(loss, 0.0, loss); // q
-        TensorPrimitives.Log(loss, lower);
-        TensorPrimitives.Multiply(lower, Gamma, modulation);
-        TensorPrimitives.Exp(modulation, modulation);
-        TensorPrimitives.Multiply(lower, Gamma - 1, lower);
-        TensorPrimitives.Exp(lower, lower);
+        if (Gamma == Math.Floor(Gamma) && Gamma <= 4)
+        {
+            // Integer γ (2 is the usual one): the powers by multiplication, exact and without log or exp.
+            lower.Fill(1); // q^(γ−1)
+            for (int e = 1; e < Gamma; e++)
+            {
+                TensorPrimitives.Multiply(lower, loss, lower);
+            }
+
+            TensorPrimitives.Multiply(lower, loss, modulation);
+        }
+        else
+        {
+            TensorPrimitives.Log(loss, lower);
+            TensorPrimitives.Multiply(lower, Gamma, modulation);
+            TensorPrimitives.Exp(modulation, modulation);
+            TensorPrimitives.Multiply(lower, Gamma - 1, lower);
+            TensorPrimitives.Exp(lower, lower);
+        }
+
         for (int i = 0; i < length; i++)
         {
             double q = loss[i], l = logPy[i], m = Gamma == 0 ? 1 : modulation[i];

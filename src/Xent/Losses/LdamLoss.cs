@@ -68,75 +68,7 @@ public sealed class LdamLoss(IReadOnlyList<int> classCounts, double maxMargin = 
     /// is the gradient. With a z-loss term, or a class count other than the loss's, the generic path.
     /// </summary>
     /// <inheritdoc />
-    public override LossResult Compute<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> target, ClassificationLossOptions? options = null, Span<T> losses = default, Span<T> gradient = default, double gradientScale = 1.0)
-    {
-        options ??= ClassificationLossOptions.Default;
-        ReadOnlySpan<nint> lengths = input.Lengths;
-        int c = lengths.Length == 1 ? (int)lengths[0] : lengths.Length == 0 ? 0 : (int)lengths[1];
-        ReadOnlySpan<T> x = input.IsEmpty ? default : TensorArgs.Flat(input, nameof(input));
-        ReadOnlySpan<int> y = target.IsEmpty ? default : TensorArgs.Flat(target, nameof(target));
-        int n = lengths.Length == 1 ? 1 : lengths.Length == 0 ? 0 : (int)lengths[0];
-        int s = n * c == 0 ? 1 : x.Length / (n * c);
-        if (options.ZLoss != 0 || c != _margin.Length || y.Length != n * s || x.Length == 0)
-        {
-            return ComputeGeneric(input, target, options, losses, gradient, gradientScale); // also reports shape errors
-        }
-
-        double[] buffer = System.Buffers.ArrayPool<double>.Shared.Rent(x.Length);
-        double[]? grad = gradient.IsEmpty ? null : System.Buffers.ArrayPool<double>.Shared.Rent(x.Length);
-        double[]? perPosition = losses.IsEmpty ? null : System.Buffers.ArrayPool<double>.Shared.Rent(losses.Length);
-        try
-        {
-            Span<double> z = buffer.AsSpan(0, x.Length);
-            for (int i = 0; i < x.Length; i++)
-            {
-                z[i] = Scale * double.CreateTruncating(x[i]);
-            }
-
-            for (int i = 0; i < n; i++)
-            {
-                for (int j = 0; j < s; j++)
-                {
-                    int yi = y[(i * s) + j];
-                    if ((uint)yi < (uint)c)
-                    {
-                        z[(i * c * s) + (yi * s) + j] -= Scale * _margin[yi];
-                    }
-                }
-            }
-
-            CrossEntropyOptions ce = _cache.For(options, 0, static (o, _) => new CrossEntropyOptions { Weight = o.Weight, IgnoreIndex = o.IgnoreIndex, Reduction = o.Reduction });
-            Span<double> g = grad is null ? default : grad.AsSpan(0, x.Length);
-            Span<double> l = perPosition is null ? default : perPosition.AsSpan(0, losses.Length);
-            LossResult result = CrossEntropy.Compute(new ReadOnlyTensorSpan<double>(z, lengths, default), target, ce, l, g, gradientScale * Scale);
-            for (int i = 0; i < g.Length; i++)
-            {
-                gradient[i] = T.CreateTruncating(g[i]);
-            }
-
-            for (int i = 0; i < l.Length; i++)
-            {
-                losses[i] = T.CreateTruncating(l[i]);
-            }
-
-            return result;
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<double>.Shared.Return(buffer);
-            if (grad is not null)
-            {
-                System.Buffers.ArrayPool<double>.Shared.Return(grad);
-            }
-
-            if (perPosition is not null)
-            {
-                System.Buffers.ArrayPool<double>.Shared.Return(perPosition);
-            }
-        }
-    }
-
-    private readonly OptionsCache<CrossEntropyOptions> _cache = new();
+    protected internal override ReadOnlySpan<double> TargetMargin => _margin;
 
     private static double[] Margins(IReadOnlyList<int> counts, double maxMargin)
     {
