@@ -49,6 +49,10 @@ for (int i = 0; i < args.Length; i++)
 
 string machine = MachineInfo.Describe(threads);
 Console.WriteLine($"Machine: {machine}");
+if (suite is "gemm" or "all" or "step")
+{
+    Console.WriteLine($"GEMM baseline: {OpenBlas.Describe()}. To compare with the kernel OpenBLAS would pick for this CPU, unset both for the benchmark command alone: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE dotnet run -c Release --project bench/Xent.Benchmarks -- gemm");
+}
 Console.WriteLine($"Suite: {suite}; each figure is the median of {Math.Max(7, Measure.Runs)} runs after {Measure.WarmUps} warm-ups; ratio = case time / baseline time in the same run.");
 var rows = new List<Row>();
 double peak = suite is "gemm" or "all" ? GemmSuite.PeakGflops(threads) : double.NaN;
@@ -82,6 +86,11 @@ foreach (Row row in cases)
 
 var table = new StringBuilder();
 table.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}").AppendLine();
+if (suite is "gemm" or "all" or "step")
+{
+    table.AppendLine(CultureInfo.InvariantCulture, $"GEMM baseline: {OpenBlas.Describe()}").AppendLine();
+}
+
 table.AppendLine("| case | shape | time ratio (lower is faster) | baseline | case ms | baseline ms | note |");
 table.AppendLine("|---|---|---|---|---|---|---|");
 foreach (Row row in rows)
