@@ -185,4 +185,45 @@ public class SegmentHeadShapeTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_inference_plan_equals_the_models_forward(bool cosineHead)
+    {
+        var random = new XentRandom(8);
+        Sequential model = Mlp.Create(30, [40, 20], 5, random, dropout: 0.3f, logSoftmax: true, cosineHead: cosineHead);
+        var plan = new InferencePlan(model, InferencePlan.Pack(model));
+        foreach (int batch in new[] { 1, 3, 5, 64, 600 })
+        {
+            float[] x = [.. Enumerable.Range(0, batch * 30).Select(_ => random.NextSingle(-2, 2))];
+            float[] got = plan.Forward(x, batch).ToArray();
+            ReadOnlySpan<float> expected = model.Forward(x, batch, training: false);
+            if (batch > Linear.SmallBatch)
+            {
+                Assert.True(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(expected).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(got)), $"batch {batch}");
+            }
+            else
+            {
+                for (int i = 0; i < got.Length; i++)
+                {
+                    Assert.Equal(expected[i], got[i], 5);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void The_inference_plan_keeps_the_weights_it_was_packed_with()
+    {
+        var random = new XentRandom(9);
+        Sequential model = Mlp.Create(6, [8], 3, random);
+        var plan = new InferencePlan(model, InferencePlan.Pack(model));
+        float[] x = [.. Enumerable.Range(0, 6 * 6).Select(_ => random.NextSingle(-1, 1))];
+        float[] before = plan.Forward(x, 6).ToArray();
+        Array.Clear(((Linear)model.Layers[0]).Weight.Value);
+        Array.Clear(((Linear)model.Layers[0]).Bias.Value);
+        Assert.Equal(before, plan.Forward(x, 6).ToArray());
+        Assert.NotEqual(before, new InferencePlan(model, InferencePlan.Pack(model)).Forward(x, 6).ToArray());
+    }
 }

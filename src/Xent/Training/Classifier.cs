@@ -21,7 +21,9 @@ public sealed class Classifier
 {
     private readonly LayerSpec _spec;
     private readonly IReadOnlyList<Parameter> _weights;
-    private readonly ConcurrentBag<Sequential> _replicas = [];
+    private readonly PackedLinear?[] _packed;
+    private readonly ConcurrentBag<InferencePlan> _replicas = [];
+    private InferencePlan? _cached;
     private readonly double[]? _offset;
     private readonly bool _logProbabilities;
     private readonly double _scale;
@@ -30,7 +32,8 @@ public sealed class Classifier
     {
         _spec = model.Spec;
         _weights = model.Parameters;
-        _replicas.Add(model);
+        _packed = InferencePlan.Pack(model);
+        _cached = new InferencePlan(model, _packed);
         Info = info;
         _logProbabilities = info.Loss == "nll";
         _scale = info.LogitScale;
@@ -133,14 +136,14 @@ public sealed class Classifier
             throw new ArgumentException($"The destination holds {destination.Length} values; {rows} rows of {c} classes need {(long)rows * c}.", nameof(destination));
         }
 
-        Sequential model = Rent();
+        InferencePlan model = Rent();
         try
         {
             const int chunk = 512;
             for (int start = 0; start < rows; start += chunk)
             {
                 int m = Math.Min(chunk, rows - start);
-                ReadOnlySpan<float> output = model.Forward(encoded.Slice(start * d, m * d), m, training: false);
+                ReadOnlySpan<float> output = model.Forward(encoded.Slice(start * d, m * d), m);
                 for (int i = 0; i < m; i++)
                 {
                     Evaluation.ToProbabilities(output.Slice(i * c, c), destination.Slice((start + i) * c, c), _logProbabilities, _offset, _scale);
@@ -149,7 +152,10 @@ public sealed class Classifier
         }
         finally
         {
-            _replicas.Add(model);
+            if (Interlocked.CompareExchange(ref _cached, model, null) is not null)
+            {
+                _replicas.Add(model);
+            }
         }
     }
 
@@ -274,10 +280,18 @@ public sealed class Classifier
         return text;
     }
 
-    /// <summary>A model replica for one call: the pool's, or a new one built from the spec with the same weights.</summary>
-    private Sequential Rent()
+    /// <summary>
+    /// A model replica for one call: the cached one (a single caller at a time takes it without touching the pool), the
+    /// pool's, or a new one built from the spec with the same weights. The packed weights are shared by all replicas.
+    /// </summary>
+    private InferencePlan Rent()
     {
-        if (_replicas.TryTake(out Sequential? model))
+        if (Interlocked.Exchange(ref _cached, null) is { } cached)
+        {
+            return cached;
+        }
+
+        if (_replicas.TryTake(out InferencePlan? model))
         {
             return model;
         }
@@ -289,6 +303,6 @@ public sealed class Classifier
             _weights[i].Value.CopyTo(replica.Parameters[i].Value, 0);
         }
 
-        return replica;
+        return new InferencePlan(replica, _packed);
     }
 }
