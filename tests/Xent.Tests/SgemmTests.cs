@@ -109,7 +109,7 @@ public class SgemmTests
 
     public static IEnumerable<object[]> PackedShapes()
     {
-        int[] rows = [1, 2, 3, 4, 5, 6, 7, 13, 64, 100];
+        int[] rows = [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 13, 64, 100];
         int[][] nk = [[1, 1], [10, 256], [33, 257], [256, 784], [17, 5], [70, 600]];
         foreach (int m in rows)
         {

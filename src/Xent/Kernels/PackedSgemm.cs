@@ -5,7 +5,8 @@ namespace Xent.Kernels;
 
 /// <summary>
 /// A matrix op(B) (k×n) packed once for <see cref="Sgemm.MultiplyPacked"/>: panels of <see cref="PanelWidth"/>
-/// columns, each holding all k rows contiguously (zero-padded past n), 64-byte aligned. Inference multiplies the same
+/// columns (two SIMD vectors, or one when n fits in one), each holding all k rows contiguously (zero-padded past n),
+/// 64-byte aligned. Inference multiplies the same
 /// weights by every batch; packing them once saves the per-call packing of <see cref="Sgemm.Multiply"/>.
 /// </summary>
 /// <remarks>The packed copy does not follow later changes to the source matrix: pack again after changing it.</remarks>
@@ -36,7 +37,7 @@ public sealed class PackedMatrix
     /// <summary>Columns of op(B): the columns of the product.</summary>
     public int N { get; }
 
-    /// <summary>Columns per panel (32 with Vector512, 16 otherwise).</summary>
+    /// <summary>Columns per panel: two vectors (32 with Vector512, 16 otherwise), or one vector when n fits in one.</summary>
     internal int PanelWidth { get; }
 
     /// <summary>The number of panels.</summary>
@@ -57,7 +58,7 @@ public sealed class PackedMatrix
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         (int rows, int cols) = transB == Transpose.No ? (k, n) : (n, k);
         Sgemm.CheckOperand(b, rows, cols, ldb, nameof(b), nameof(ldb));
-        var packed = new PackedMatrix(k, n, Sgemm.PanelWidth);
+        var packed = new PackedMatrix(k, n, Sgemm.PanelWidthFor(n));
         Span<float> data = packed.Data;
         int nr = packed.PanelWidth;
         for (int panel = 0; panel < packed.Panels; panel++)

@@ -6,10 +6,20 @@ namespace Xent.Kernels;
 public static partial class Sgemm
 {
     /// <summary>Packed GEMMs below this many flops run on the calling thread.</summary>
-    private const long PackedParallelFlops = 1L << 21;
+    private static readonly long PackedParallelFlops = long.Parse(Environment.GetEnvironmentVariable("XENT_PPF") ?? "2097152");
 
-    /// <summary>The columns of a packed panel (and of a microkernel tile).</summary>
-    internal static int PanelWidth => NR;
+    /// <summary>The rows of a packed microkernel tile: 8 with Vector512 (32 registers), 6 otherwise.</summary>
+    private static int PackedRows => Vector512.IsHardwareAccelerated ? 8 : MR;
+
+    /// <summary>
+    /// The columns of a packed panel (and of a microkernel tile) for a product n wide: two vectors, or one vector when
+    /// n fits in one (a narrow output layer), so that the tile does not multiply a panel of zeros.
+    /// </summary>
+    internal static int PanelWidthFor(int n)
+    {
+        int w = Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256.IsHardwareAccelerated ? Vector256<float>.Count : NR;
+        return n <= w ? w : 2 * w;
+    }
 
     /// <summary>
     /// Computes C = A·op(B) (+ bias on every row) (then max(0, ·)), with op(B) packed once by <see cref="PackedMatrix.Pack"/>:
@@ -55,7 +65,7 @@ public static partial class Sgemm
             {
                 var job = new PackedJob(m, b.K, b.N, b.PanelWidth, b.Panels, pa, lda, pb, bias.IsEmpty ? null : pbias, relu, pc, ldc);
                 int degree = Parallelism.MaxDegree;
-                if (degree > 1 && 2L * m * b.N * b.K >= PackedParallelFlops)
+                if (degree > 1 && !WorkerPool.InParallelRegion && 2L * m * b.N * b.K >= PackedParallelFlops)
                 {
                     // Work items are (row chunk, panel group) pairs; each element is still computed whole by one
                     // thread in the same order, so the split never changes a result.
@@ -122,28 +132,54 @@ public static partial class Sgemm
     private static unsafe void RunPacked<TV>(in PackedJob job, int rowStart, int rowEnd, int panelStart, int panelEnd)
         where TV : struct, IFloatVector<TV>
     {
-        int nr = job.Nr;
-        float* tile = stackalloc float[MR * 2 * Vector512<float>.Count];
+        int nr = job.Nr, w = TV.Count;
+        float* tile = stackalloc float[8 * 2 * Vector512<float>.Count];
         long lda = job.Lda, panelSize = (long)job.K * nr;
-        int i = rowStart;
-        for (; rowEnd - i >= 3; i += MR)
+        float** rowsOf = stackalloc float*[8];
+        if (nr == w)
         {
-            // Up to six rows; missing rows repeat the last one (computed, not stored).
-            int rows = Math.Min(MR, rowEnd - i);
-            float* a0 = job.A + (i * lda);
-            float* a1 = a0 + (Math.Min(1, rows - 1) * lda), a2 = a0 + (Math.Min(2, rows - 1) * lda);
-            float* a3 = a0 + (Math.Min(3, rows - 1) * lda), a4 = a0 + (Math.Min(4, rows - 1) * lda), a5 = a0 + (Math.Min(5, rows - 1) * lda);
+            // One narrow panel (an output layer): eight rows of one vector, missing rows repeating the last one.
+            for (int i = rowStart; i < rowEnd; i += 8)
+            {
+                int rows = Math.Min(8, rowEnd - i);
+                Rows(job.A + (i * lda), lda, rows, 8, rowsOf);
+                for (int panel = panelStart; panel < panelEnd; panel++)
+                {
+                    NarrowTile<TV>(rowsOf, job.B + (panel * panelSize), job.K, tile);
+                    Store<TV>(job, tile, rows, i, panel);
+                }
+            }
+
+            return;
+        }
+
+        int mr = PackedRows;
+        int i0 = rowStart;
+        for (; rowEnd - i0 > 3; i0 += mr)
+        {
+            // Up to mr rows; missing rows repeat the last one (computed, not stored).
+            int rows = Math.Min(mr, rowEnd - i0);
+            Rows(job.A + (i0 * lda), lda, rows, mr, rowsOf);
             for (int panel = panelStart; panel < panelEnd; panel++)
             {
-                Tile<TV>(a0, a1, a2, a3, a4, a5, job.B + (panel * panelSize), job.K, tile);
-                Store<TV>(job, tile, rows, i, panel);
+                float* b = job.B + (panel * panelSize);
+                if (mr == 8)
+                {
+                    Tile8<TV>(rowsOf, b, job.K, tile);
+                }
+                else
+                {
+                    Tile<TV>(rowsOf[0], rowsOf[1], rowsOf[2], rowsOf[3], rowsOf[4], rowsOf[5], b, job.K, tile);
+                }
+
+                Store<TV>(job, tile, rows, i0, panel);
             }
         }
 
-        // One or two rows left (or a batch that small): one row against four panels at a time.
-        for (; i < rowEnd; i++)
+        // Three rows or fewer left (or a batch that small): one row against four panels at a time.
+        for (; i0 < rowEnd; i0++)
         {
-            float* a = job.A + (i * lda);
+            float* a = job.A + (i0 * lda);
             for (int panel = panelStart; panel < panelEnd; panel += 4)
             {
                 int count = Math.Min(4, panelEnd - panel);
@@ -151,11 +187,111 @@ public static partial class Sgemm
                 RowTile<TV>(a, b0, b0 + (Math.Min(1, count - 1) * panelSize), b0 + (Math.Min(2, count - 1) * panelSize), b0 + (Math.Min(3, count - 1) * panelSize), job.K, tile);
                 for (int q = 0; q < count; q++)
                 {
-                    Store<TV>(job, tile + (q * nr), 1, i, panel + q);
+                    Store<TV>(job, tile + (q * nr), 1, i0, panel + q);
                 }
             }
         }
     }
+
+    /// <summary>Pointers to <paramref name="count"/> rows from <paramref name="a"/>; those past <paramref name="rows"/> repeat the last row.</summary>
+    private static unsafe void Rows(float* a, long lda, int rows, int count, float** pointers)
+    {
+        for (int r = 0; r < count; r++)
+        {
+            pointers[r] = a + (Math.Min(r, rows - 1) * lda);
+        }
+    }
+
+    /// <summary>tile[8×nr] = a[0..8, 0..k]·panel, summed over k in blocks of KC (each from zero, added in order). Vector512 only (24 registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile8<TV>(float** rows, float* b, int k, float* tile)
+        where TV : struct, IFloatVector<TV>
+    {
+        int w = TV.Count, nr = 2 * w;
+        float* a0 = rows[0], a1 = rows[1], a2 = rows[2], a3 = rows[3], a4 = rows[4], a5 = rows[5], a6 = rows[6], a7 = rows[7];
+        for (int pc = 0; pc < k; pc += KC)
+        {
+            int end = Math.Min(pc + KC, k);
+            TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            TV c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+            float* bp = b + ((long)pc * nr);
+            for (int p = pc; p < end; p++, bp += nr)
+            {
+                TV b0 = TV.Load(ref *bp), b1 = TV.Load(ref bp[w]);
+                TV x = TV.Create(a0[p]);
+                c00 = TV.FusedMultiplyAdd(x, b0, c00);
+                c01 = TV.FusedMultiplyAdd(x, b1, c01);
+                x = TV.Create(a1[p]);
+                c10 = TV.FusedMultiplyAdd(x, b0, c10);
+                c11 = TV.FusedMultiplyAdd(x, b1, c11);
+                x = TV.Create(a2[p]);
+                c20 = TV.FusedMultiplyAdd(x, b0, c20);
+                c21 = TV.FusedMultiplyAdd(x, b1, c21);
+                x = TV.Create(a3[p]);
+                c30 = TV.FusedMultiplyAdd(x, b0, c30);
+                c31 = TV.FusedMultiplyAdd(x, b1, c31);
+                x = TV.Create(a4[p]);
+                c40 = TV.FusedMultiplyAdd(x, b0, c40);
+                c41 = TV.FusedMultiplyAdd(x, b1, c41);
+                x = TV.Create(a5[p]);
+                c50 = TV.FusedMultiplyAdd(x, b0, c50);
+                c51 = TV.FusedMultiplyAdd(x, b1, c51);
+                x = TV.Create(a6[p]);
+                c60 = TV.FusedMultiplyAdd(x, b0, c60);
+                c61 = TV.FusedMultiplyAdd(x, b1, c61);
+                x = TV.Create(a7[p]);
+                c70 = TV.FusedMultiplyAdd(x, b0, c70);
+                c71 = TV.FusedMultiplyAdd(x, b1, c71);
+            }
+
+            bool first = pc == 0;
+            Put(c00, tile, first); Put(c01, tile + w, first);
+            Put(c10, tile + nr, first); Put(c11, tile + nr + w, first);
+            Put(c20, tile + (2 * nr), first); Put(c21, tile + (2 * nr) + w, first);
+            Put(c30, tile + (3 * nr), first); Put(c31, tile + (3 * nr) + w, first);
+            Put(c40, tile + (4 * nr), first); Put(c41, tile + (4 * nr) + w, first);
+            Put(c50, tile + (5 * nr), first); Put(c51, tile + (5 * nr) + w, first);
+            Put(c60, tile + (6 * nr), first); Put(c61, tile + (6 * nr) + w, first);
+            Put(c70, tile + (7 * nr), first); Put(c71, tile + (7 * nr) + w, first);
+        }
+    }
+
+    /// <summary>tile[8×w] = a[0..8, 0..k]·panel for a one-vector panel, summed as <see cref="Tile8"/> sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void NarrowTile<TV>(float** rows, float* b, int k, float* tile)
+        where TV : struct, IFloatVector<TV>
+    {
+        int w = TV.Count;
+        float* a0 = rows[0], a1 = rows[1], a2 = rows[2], a3 = rows[3], a4 = rows[4], a5 = rows[5], a6 = rows[6], a7 = rows[7];
+        for (int pc = 0; pc < k; pc += KC)
+        {
+            int end = Math.Min(pc + KC, k);
+            TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            float* bp = b + ((long)pc * w);
+            for (int p = pc; p < end; p++, bp += w)
+            {
+                TV b0 = TV.Load(ref *bp);
+                c0 = TV.FusedMultiplyAdd(TV.Create(a0[p]), b0, c0);
+                c1 = TV.FusedMultiplyAdd(TV.Create(a1[p]), b0, c1);
+                c2 = TV.FusedMultiplyAdd(TV.Create(a2[p]), b0, c2);
+                c3 = TV.FusedMultiplyAdd(TV.Create(a3[p]), b0, c3);
+                c4 = TV.FusedMultiplyAdd(TV.Create(a4[p]), b0, c4);
+                c5 = TV.FusedMultiplyAdd(TV.Create(a5[p]), b0, c5);
+                c6 = TV.FusedMultiplyAdd(TV.Create(a6[p]), b0, c6);
+                c7 = TV.FusedMultiplyAdd(TV.Create(a7[p]), b0, c7);
+            }
+
+            bool first = pc == 0;
+            Put(c0, tile, first); Put(c1, tile + w, first); Put(c2, tile + (2 * w), first); Put(c3, tile + (3 * w), first);
+            Put(c4, tile + (4 * w), first); Put(c5, tile + (5 * w), first); Put(c6, tile + (6 * w), first); Put(c7, tile + (7 * w), first);
+        }
+    }
+
+    /// <summary>The first k block's sum is stored; each later one is added to it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Put<TV>(TV block, float* total, bool first)
+        where TV : struct, IFloatVector<TV>
+        => TV.Store(first ? block : TV.Add(TV.Load(ref *total), block), ref *total);
 
     /// <summary>tile[6×nr] = a[0..6, 0..k]·panel, summed over k in blocks of KC (each from zero, added in order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -47,6 +47,9 @@ internal sealed class InferencePlan
     /// <summary>Features per sample coming out.</summary>
     public int OutputFeatures { get; }
 
+    /// <summary>The multiply-adds of the packed layers per sample, times two: what decides whether a batch is worth splitting across threads.</summary>
+    public long FlopsPerRow => _packed.Sum(p => p is null ? 0L : 2L * p.Weight.K * p.Weight.N);
+
     /// <summary>Packs the weights of the model's top-level linear layers (a snapshot: the model's later changes are not seen).</summary>
     /// <param name="model">The model.</param>
     /// <returns>One entry per layer: the packed weight and a copy of the bias of a linear layer, <see langword="null"/> for any other.</returns>
