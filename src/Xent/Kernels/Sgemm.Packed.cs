@@ -6,7 +6,7 @@ namespace Xent.Kernels;
 public static partial class Sgemm
 {
     /// <summary>Packed GEMMs below this many flops run on the calling thread.</summary>
-    private static readonly long PackedParallelFlops = long.Parse(Environment.GetEnvironmentVariable("XENT_PPF") ?? "2097152");
+    private const long PackedParallelFlops = 1L << 21;
 
     /// <summary>The rows of a packed microkernel tile: 8 with Vector512 (32 registers), 6 otherwise.</summary>
     private static int PackedRows => Vector512.IsHardwareAccelerated ? 8 : MR;

@@ -18,6 +18,11 @@ public sealed record Prediction(string Class, int ClassIndex, IReadOnlyList<floa
 /// raw rows of named values go in and class probabilities come out. It is safe for concurrent callers (each call
 /// borrows one of a pool of model replicas), and the span path allocates nothing per call once warm.
 /// </summary>
+/// <remarks>
+/// The weights of the linear layers are packed once, at load, for the inference GEMM (<see cref="Sgemm.MultiplyPacked"/>,
+/// bias and ReLU fused), and shared by the replicas. A large batch is cut into row chunks that run the whole network on
+/// one thread each, over <see cref="Parallelism.MaxDegree"/> threads; the probabilities are the same for any thread count.
+/// </remarks>
 public sealed class Classifier
 {
     private readonly LayerSpec _spec;
