@@ -284,8 +284,7 @@ internal static unsafe class BlockedLoss
             {
                 ReadOnlySpan<float> row = x.Slice((laneRows + r) * c, c);
                 Span<float> tr = t.Slice(r * c, c);
-                TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), tr);
-                TensorPrimitives.Multiply(tr, scale, tr);
+                ShiftAndScale(row, TensorPrimitives.Max(row), scale, tr);
                 int yi = y[laneRows + r];
                 if (!margin.IsEmpty && (uint)yi < (uint)c)
                 {
@@ -300,6 +299,35 @@ internal static unsafe class BlockedLoss
         finally
         {
             ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>(z − m)·s in one pass: the difference is rounded first, so the error is relative to it.</summary>
+    private static void ShiftAndScale(ReadOnlySpan<float> z, float m, float s, Span<float> destination)
+    {
+        int i = 0;
+        ref float source = ref MemoryMarshal.GetReference(z);
+        ref float target = ref MemoryMarshal.GetReference(destination);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> mv = Vector512.Create(m), sv = Vector512.Create(s);
+            for (; i + 16 <= z.Length; i += 16)
+            {
+                ((Vector512.LoadUnsafe(ref source, (nuint)i) - mv) * sv).StoreUnsafe(ref target, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> mv = Vector256.Create(m), sv = Vector256.Create(s);
+            for (; i + 8 <= z.Length; i += 8)
+            {
+                ((Vector256.LoadUnsafe(ref source, (nuint)i) - mv) * sv).StoreUnsafe(ref target, (nuint)i);
+            }
+        }
+
+        for (; i < z.Length; i++)
+        {
+            destination[i] = (z[i] - m) * s;
         }
     }
 
