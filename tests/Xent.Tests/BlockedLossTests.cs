@@ -131,6 +131,26 @@ public sealed class BlockedLossTests
         }
     }
 
+    [Theory]
+    [InlineData("ldam", 32, 10)]
+    [InlineData("ldam", 5, 40)]
+    [InlineData("focal:gamma=2", 32, 10)]
+    [InlineData("logit-adjusted:tau=1", 32, 10)]
+    public void A_nan_logit_gives_a_nan_loss_and_gradient(string spec, int n, int c)
+    {
+        ClassificationLoss loss = LossCatalog.Create(spec, [.. Enumerable.Range(0, c).Select(k => 1 + k)]);
+        float[] x = [.. Enumerable.Range(0, n * c).Select(i => (float)Math.Sin(i) * 3)];
+        x[(2 * c) + 1] = float.NaN;
+        int[] y = [.. Enumerable.Range(0, n).Select(i => i % c)];
+        var gradient = new float[x.Length];
+        var losses = new float[n];
+        double value = loss.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, c]), new ReadOnlyTensorSpan<int>(y, [n]), null, losses, gradient).Value;
+        Assert.True(double.IsNaN(value), $"{spec}: loss {value}");
+        Assert.True(float.IsNaN(losses[2]), $"{spec}: row 2's loss {losses[2]}");
+        Assert.True(float.IsNaN(gradient[2 * c]), $"{spec}: row 2's gradient {gradient[2 * c]}");
+        Assert.False(float.IsNaN(losses[3]), $"{spec}: row 3's loss {losses[3]}");
+    }
+
     /// <summary>Σ w·ℓ ÷ the loss's denominator, from <see cref="ClassificationLoss.Position"/> at every position.</summary>
     private static (double[] Losses, double[] Gradient, double Mean) Reference(ClassificationLoss loss, double[] x, int[] y, double[] weight, int n, int c, int s)
     {

@@ -14,6 +14,9 @@ namespace Xent.Kernels;
 /// </remarks>
 internal static class LaneKernel
 {
+    /// <summary>ln of the smallest normal float (exp below it is subnormal).</summary>
+    private const float SmallestNormalExponent = -87.33654f;
+
     /// <summary>Settings shared by every vector of one call.</summary>
     internal readonly struct Settings
     {
@@ -71,7 +74,7 @@ internal static class LaneKernel
 
         TV s = zero, t = zero, xy = zero, wy = weighted ? zero : TV.Create(1f);
         bool scaled = settings.Scale != 1f, margined = !margin.IsEmpty;
-        TV scaleV = TV.Create(settings.Scale);
+        TV scaleV = TV.Create(settings.Scale), lowest = TV.Create(SmallestNormalExponent);
         for (int k = 0; k < c; k++)
         {
             TV d = TV.Subtract(TV.Load(ref Unsafe.Add(ref x, k * stride)), m);
@@ -86,7 +89,19 @@ internal static class LaneKernel
                 d = TV.Select(isY, TV.Subtract(d, TV.Create(margin[k])), d);
             }
 
-            TV e = TV.Exp(d);
+            TV e;
+            if (scaled)
+            {
+                // Scaled logits reach far below exp's normal range (s = 30 turns a gap of 3 into −90): below it, 0, not a
+                // subnormal, whose arithmetic is microcoded on many CPUs (it made LDAM 1.7x slower). NaN still propagates.
+                TV dc = TV.Max(d, lowest);
+                e = TV.Select(TV.Equal(dc, lowest), zero, TV.Exp(dc));
+            }
+            else
+            {
+                e = TV.Exp(d);
+            }
+
             s = TV.Add(s, e);
             if (wantGradient)
             {

@@ -284,11 +284,14 @@ internal static unsafe class BlockedLoss
             {
                 ReadOnlySpan<float> row = x.Slice((laneRows + r) * c, c);
                 Span<float> tr = t.Slice(r * c, c);
-                ShiftAndScale(row, TensorPrimitives.Max(row), scale, tr);
+                float max = TensorPrimitives.Max(row);
+                ShiftAndScale(row, max, scale, tr);
                 int yi = y[laneRows + r];
-                if (!margin.IsEmpty && (uint)yi < (uint)c)
+                if ((uint)yi < (uint)c)
                 {
-                    tr[yi] -= margin[yi];
+                    // The target keeps its exact value (its loss term is −t_y); the others were floored at ln of the
+                    // smallest normal float, where their exp no longer counts and subnormal arithmetic would be slow.
+                    tr[yi] = ((row[yi] - max) * scale) - (margin.IsEmpty ? 0f : margin[yi]);
                 }
             }
 
@@ -302,7 +305,13 @@ internal static unsafe class BlockedLoss
         }
     }
 
-    /// <summary>(z − m)·s in one pass: the difference is rounded first, so the error is relative to it.</summary>
+    /// <summary>ln of the smallest normal float: exp below it is subnormal, slow on many CPUs, and adds nothing here.</summary>
+    private const float SmallestNormalExponent = -87.33654f;
+
+    /// <summary>
+    /// max((z − m)·s, ln of the smallest normal float) in one pass: the difference is rounded first, so the error is
+    /// relative to it; the floor keeps the kernel's exps normal (LDAM's s = 30 turns a gap of 3 into −90).
+    /// </summary>
     private static void ShiftAndScale(ReadOnlySpan<float> z, float m, float s, Span<float> destination)
     {
         int i = 0;
@@ -310,24 +319,24 @@ internal static unsafe class BlockedLoss
         ref float target = ref MemoryMarshal.GetReference(destination);
         if (Vector512.IsHardwareAccelerated)
         {
-            Vector512<float> mv = Vector512.Create(m), sv = Vector512.Create(s);
+            Vector512<float> mv = Vector512.Create(m), sv = Vector512.Create(s), floor = Vector512.Create(SmallestNormalExponent);
             for (; i + 16 <= z.Length; i += 16)
             {
-                ((Vector512.LoadUnsafe(ref source, (nuint)i) - mv) * sv).StoreUnsafe(ref target, (nuint)i);
+                Vector512.Max((Vector512.LoadUnsafe(ref source, (nuint)i) - mv) * sv, floor).StoreUnsafe(ref target, (nuint)i);
             }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Vector256<float> mv = Vector256.Create(m), sv = Vector256.Create(s);
+            Vector256<float> mv = Vector256.Create(m), sv = Vector256.Create(s), floor = Vector256.Create(SmallestNormalExponent);
             for (; i + 8 <= z.Length; i += 8)
             {
-                ((Vector256.LoadUnsafe(ref source, (nuint)i) - mv) * sv).StoreUnsafe(ref target, (nuint)i);
+                Vector256.Max((Vector256.LoadUnsafe(ref source, (nuint)i) - mv) * sv, floor).StoreUnsafe(ref target, (nuint)i);
             }
         }
 
         for (; i < z.Length; i++)
         {
-            destination[i] = (z[i] - m) * s;
+            destination[i] = Math.Max((z[i] - m) * s, SmallestNormalExponent);
         }
     }
 
