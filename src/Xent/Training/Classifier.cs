@@ -29,7 +29,7 @@ public sealed class Classifier
     private Classifier(Sequential model, ModelInfo info, double? logitAdjustment)
     {
         _spec = model.Spec;
-        _weights = model.Parameters;
+        _weights = model.StateTensors;
         _replicas.Add(model);
         Info = info;
         _logProbabilities = info.Loss == "nll";
@@ -284,9 +284,10 @@ public sealed class Classifier
 
         var replica = (Sequential)_spec.Build(new Kernels.XentRandom(0));
         replica.NameParameters();
+        IReadOnlyList<Parameter> state = replica.StateTensors;
         for (int i = 0; i < _weights.Count; i++)
         {
-            _weights[i].Value.CopyTo(replica.Parameters[i].Value, 0);
+            _weights[i].Value.CopyTo(state[i].Value, 0);
         }
 
         return replica;
