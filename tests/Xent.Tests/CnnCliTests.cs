@@ -100,6 +100,25 @@ public sealed class CnnCliTests : IDisposable
         Assert.Contains("--input-shape 2x4x8 does not match the images of --data, which are 1x8x8", badOut + badErr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Predictions_run_BatchNorm_in_evaluation_mode_even_for_one_row()
+    {
+        string train = WriteCsv("bn.csv", 80, 6);
+        string output = Path.Combine(_dir, "bn");
+        var (code, stdout, stderr) = Cli.Run("train", "--data", train, "--out", output, "--model", "linear(8),batchnorm,relu,linear", "--epochs", "2", "--batch-size", "16", "--drop-last");
+        Assert.True(code == 0, stdout + stderr);
+        string one = Path.Combine(_dir, "one.csv");
+        File.WriteAllLines(one, File.ReadLines(train).Take(2));
+        var (predictCode, predictOut, predictErr) = Cli.Run("predict", "--model", Path.Combine(output, "model.safetensors"), "--data", one);
+        Assert.True(predictCode == 0, predictOut + predictErr);
+        Assert.Equal(2, predictOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var classifier = Classifier.Load(Path.Combine(output, "model.safetensors"));
+        var probabilities = new float[2];
+        float[] row = [.. Enumerable.Range(0, 64).Select(i => i % 9 == 0 ? 1f : 0f)];
+        classifier.PredictProbabilities(row, 1, probabilities);
+        Assert.Equal(1f, probabilities.Sum(), 5);
+    }
+
     [Theory]
     [InlineData("--hidden 32", "--model and --hidden both describe the network")]
     [InlineData("--input-shape 1x8x9", "The input shape [1, 8, 9] holds 72 values, but each row has 64 features")]

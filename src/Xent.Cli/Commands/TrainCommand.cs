@@ -86,10 +86,9 @@ internal static class TrainCommand
                     throw new InputException($"--input-shape {string.Join("x", given)} does not match the images of --data, which are {string.Join("x", imageShape)}.");
                 }
 
-                if (pipeline.Model is not null)
-                {
-                    pipeline = pipeline with { InputShape = imageShape };
-                }
+                // Pixels are already scaled to [0, 1]; standardising each pixel by the training split would divide the
+                // border pixels, nearly always 0, by a deviation near 0 and blow up the rare image that has ink there.
+                pipeline = pipeline with { Standardize = false, InputShape = pipeline.Model is null ? null : imageShape };
             }
 
             pipeline = pipeline with

@@ -32,7 +32,7 @@ internal sealed class LayerCheck(string name, string where, List<KeyValuePair<st
     {
         if (spec.Shape is not { } shape || Array.IndexOf(ranks, shape.Count) < 0)
         {
-            throw Fail(spec.Kind, $"the input shape {(spec.Shape is null ? "is missing" : LayerShapes.Format(spec.Shape))}; it needs {string.Join(" or ", ranks.Select(RankText))}.");
+            throw Fail(spec.Kind, $"the input shape {(spec.Shape is null ? "is missing" : "is " + LayerShapes.Format(spec.Shape))}; it needs {string.Join(" or ", ranks.Select(RankText))}.");
         }
 
         foreach (int d in shape)
