@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Xent.Data;
 using Xent.Kernels;
 using Xent.Losses;
 using Xent.Nn;
@@ -301,5 +302,63 @@ public class CnnLayerTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    private sealed class StopAfter(int steps, CancellationTokenSource cts) : IProgress<TrainingProgress>
+    {
+        private int _seen;
+
+        public void Report(TrainingProgress value)
+        {
+            if (!value.EpochEnded && ++_seen == steps)
+            {
+                cts.Cancel();
+            }
+        }
+    }
+
+    [Fact]
+    public void A_resumed_cnn_with_BatchNorm_ends_with_the_same_weights_and_running_statistics()
+    {
+        var random = new XentRandom(12);
+        Dataset Images(int count)
+        {
+            var x = new float[count * 64];
+            var y = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                y[i] = i % 2;
+                for (int p = 0; p < 64; p++)
+                {
+                    x[(i * 64) + p] = random.NextSingle(-1, 1) + (y[i] == 1 && p % 9 == 0 ? 1.5f : 0f);
+                }
+            }
+
+            return new Dataset(x, y, [.. Enumerable.Range(0, 64).Select(j => "p" + j)], ["a", "b"]);
+        }
+
+        Dataset train = Images(96), validation = Images(32);
+        LayerSpec spec = ModelDescription.Build(ModelDescription.Parse("conv2d(4,3),batchnorm,relu,maxpool(2),flatten,linear"), [1, 8, 8], 2);
+        string checkpoint = Path.Combine(Directory.CreateTempSubdirectory("xent-cnn-resume-").FullName, "checkpoint.safetensors");
+        var options = new TrainerOptions { Epochs = 4, BatchSize = 16, Seed = 3, CheckpointPath = checkpoint, CheckpointEverySteps = 5, EarlyStopping = new EarlyStopping("val_loss", 3) };
+        Sequential Fit(TrainerOptions o, bool resume, IProgress<TrainingProgress>? progress = null, CancellationToken token = default)
+        {
+            var model = (Sequential)spec.Build(new XentRandom(7));
+            Trainer.Fit(model, new Adam(model.Parameters), new TrainingLoss(LossKind.CrossEntropy, null, 0), train, validation, o, progress, resume, token);
+            return model;
+        }
+
+        Sequential reference = Fit(options with { CheckpointPath = null }, resume: false);
+        Assert.True(reference.Buffers.Single(b => b.Name == "1.num_batches_tracked").Value[0] > 0);
+        using var cts = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => Fit(options, resume: false, new StopAfter(13, cts), cts.Token));
+        Sequential resumed = Fit(options, resume: true);
+        Assert.Equal(reference.StateTensors.Select(p => p.Name), resumed.StateTensors.Select(p => p.Name));
+        for (int i = 0; i < reference.StateTensors.Count; i++)
+        {
+            Assert.True(reference.StateTensors[i].Value.AsSpan().SequenceEqual(resumed.StateTensors[i].Value), $"{reference.StateTensors[i].Name} differs after resume");
+        }
+
+        Directory.Delete(Path.GetDirectoryName(checkpoint)!, recursive: true);
     }
 }
