@@ -87,7 +87,7 @@ internal static class GemmSuite
             if (OpenBlas.Available)
             {
                 double blas = Measure.MedianMilliseconds(() => OpenBlas.Sgemm(s.TA, s.TB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N));
-                yield return new Row($"SGEMM {s.Name}", shape, xent, "OpenBLAS sgemm", blas, $"{xentGflops:F1} GFLOP/s, {100 * xentGflops / peak:F0}% of FMA peak");
+                yield return new Row($"SGEMM {s.Name}", shape, xent, OpenBlas.BaselineName, blas, $"{xentGflops:F1} GFLOP/s, {100 * xentGflops / peak:F0}% of FMA peak");
             }
             else
             {

@@ -26,6 +26,42 @@ internal static unsafe class OpenBlas
 
     public static string Library => s_library;
 
+    /// <summary>
+    /// The kernel OpenBLAS picked at load time (<c>openblas_get_corename</c>, for example Cooperlake or Haswell) and
+    /// the environment variables that steer it, as they are in this process: OPENBLAS_CORETYPE forces a core (this
+    /// machine's default environment forces Haswell's AVX2 kernels); OPENBLAS_L2_SIZE changes its blocking.
+    /// </summary>
+    public static string Describe()
+    {
+        if (s_handle == 0)
+        {
+            return "OpenBLAS absent";
+        }
+
+        string core = "unknown core";
+        if (NativeLibrary.TryGetExport(s_handle, "openblas_get_corename", out nint p))
+        {
+            core = Marshal.PtrToStringAnsi(((delegate* unmanaged[Cdecl]<nint>)p)()) ?? core;
+        }
+
+        string Variable(string name) => Environment.GetEnvironmentVariable(name) is { } v ? $"{name}={v}" : $"{name} unset";
+        return $"OpenBLAS {s_library}, core {core} ({Variable("OPENBLAS_CORETYPE")}, {Variable("OPENBLAS_L2_SIZE")})";
+    }
+
+    /// <summary>The baseline's name in result tables: OpenBLAS and the core it runs.</summary>
+    public static string BaselineName
+    {
+        get
+        {
+            if (s_handle == 0 || !NativeLibrary.TryGetExport(s_handle, "openblas_get_corename", out nint p))
+            {
+                return "OpenBLAS sgemm";
+            }
+
+            return $"OpenBLAS sgemm ({Marshal.PtrToStringAnsi(((delegate* unmanaged[Cdecl]<nint>)p)())})";
+        }
+    }
+
     private static nint Load()
     {
         foreach (string name in new[] { "libopenblas.so.0", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "/usr/lib/aarch64-linux-gnu/libopenblas.so.0", "libopenblas.so" })

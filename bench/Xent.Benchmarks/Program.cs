@@ -3,7 +3,7 @@ using System.Text;
 using Xent.Benchmarks;
 
 // dotnet run -c Release --project bench/Xent.Benchmarks -- bdn [BenchmarkDotNet arguments]   (micro-benchmarks)
-// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|run|losses|predict|all] [--threads N] [--elements M] [--small-elements M] [--big] [--markdown FILE]
+// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|run|losses|predict|peers|all] [--threads N] [--elements M] [--small-elements M] [--big] [--markdown FILE]
 if (args.Length > 0 && args[0] == "bdn")
 {
     BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(CrossEntropyMicro).Assembly).Run(args[1..]);
@@ -38,17 +38,21 @@ for (int i = 0; i < args.Length; i++)
         case "--markdown" when i + 1 < args.Length:
             markdown = args[++i];
             break;
-        case "ce" or "exp" or "gemm" or "step" or "run" or "losses" or "predict" or "all":
+        case "ce" or "exp" or "gemm" or "step" or "run" or "losses" or "predict" or "peers" or "all":
             suite = args[i];
             break;
         default:
-            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--markdown FILE]");
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|peers|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--markdown FILE]");
             return 2;
     }
 }
 
 string machine = MachineInfo.Describe(threads);
 Console.WriteLine($"Machine: {machine}");
+if (suite is "gemm" or "all" or "step")
+{
+    Console.WriteLine($"GEMM baseline: {OpenBlas.Describe()}. To compare with the kernel OpenBLAS would pick for this CPU, unset both for the benchmark command alone: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE dotnet run -c Release --project bench/Xent.Benchmarks -- gemm");
+}
 Console.WriteLine($"Suite: {suite}; each figure is the median of {Math.Max(7, Measure.Runs)} runs after {Measure.WarmUps} warm-ups; ratio = case time / baseline time in the same run.");
 var rows = new List<Row>();
 double peak = suite is "gemm" or "all" ? GemmSuite.PeakGflops(threads) : double.NaN;
@@ -65,6 +69,7 @@ IEnumerable<Row> cases = suite switch
     "run" => TrainRunSuite.Run(threads, big),
     "losses" => LossSuite.Run(threads),
     "predict" => PredictSuite.Run(threads),
+    "peers" => PeersSuite.Run(threads),
     "all" => CrossEntropySuite.Run(threads, elements, smallElements).Concat(ExpSuite.Run()).Concat(GemmSuite.Run(threads, peak)).Concat(StepSuite.Run(threads)),
     _ => CrossEntropySuite.Run(threads, elements, smallElements),
 };
@@ -82,6 +87,11 @@ foreach (Row row in cases)
 
 var table = new StringBuilder();
 table.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}").AppendLine();
+if (suite is "gemm" or "all" or "step")
+{
+    table.AppendLine(CultureInfo.InvariantCulture, $"GEMM baseline: {OpenBlas.Describe()}").AppendLine();
+}
+
 table.AppendLine("| case | shape | time ratio (lower is faster) | baseline | case ms | baseline ms | note |");
 table.AppendLine("|---|---|---|---|---|---|---|");
 foreach (Row row in rows)

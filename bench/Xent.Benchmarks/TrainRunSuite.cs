@@ -123,7 +123,7 @@ internal static class TrainRunSuite
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Records the time at the end of each epoch.</summary>
-    private sealed class EpochClock(List<long> marks) : IProgress<TrainingProgress>
+    internal sealed class EpochClock(List<long> marks) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {

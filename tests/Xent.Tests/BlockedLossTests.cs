@@ -102,6 +102,35 @@ public sealed class BlockedLossTests
         }
     }
 
+    [Theory]
+    [InlineData(320, 10, 1.0)]
+    [InlineData(320, 10, 4.0)]
+    [InlineData(37, 40, 4.0)]
+    [InlineData(331, 2, 4.0)]
+    public void Ldam_in_float_keeps_float_precision_at_scale_30(int n, int c, double range)
+    {
+        // s·z in float would carry an absolute error of ~s·|z|·6e-8 (2e-6 at s·z = 30): the float path scales z − max z instead.
+        var loss = new LdamLoss([.. Enumerable.Range(0, c).Select(k => 1 + (k * 13 % 50))], 0.5, 30);
+        var random = new XentRandom(11);
+        float[] x = [.. Enumerable.Range(0, n * c).Select(_ => (float)((random.NextDouble() - 0.5) * 2 * range))];
+        int[] y = [.. Enumerable.Range(0, n).Select(_ => random.NextInt(c))];
+        double[] weight = [.. Enumerable.Repeat(1.0, c)];
+        (double[] expectedLoss, double[] expectedGradient, double expectedMean) = Reference(loss, [.. x.Select(v => (double)v)], y, weight, n, c, 1);
+        var gradient = new float[x.Length];
+        var losses = new float[n];
+        double mean = loss.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, c]), new ReadOnlyTensorSpan<int>(y, [n]), new ClassificationLossOptions { Weight = weight }, losses, gradient).Value;
+        Near(expectedMean, mean, 1e-6, "mean");
+        for (int i = 0; i < n; i++)
+        {
+            Near(expectedLoss[i], losses[i], 1e-6, $"loss[{i}]");
+        }
+
+        for (int i = 0; i < gradient.Length; i++)
+        {
+            Near(expectedGradient[i], gradient[i], 1e-6, $"gradient[{i}]");
+        }
+    }
+
     /// <summary>Σ w·ℓ ÷ the loss's denominator, from <see cref="ClassificationLoss.Position"/> at every position.</summary>
     private static (double[] Losses, double[] Gradient, double Mean) Reference(ClassificationLoss loss, double[] x, int[] y, double[] weight, int n, int c, int s)
     {

@@ -96,6 +96,50 @@ public sealed class ClassifierTests : IDisposable
     }
 
     [Fact]
+    public void The_span_path_equals_the_models_forward_then_softmax_at_batches_1_64_and_1000()
+    {
+        var random = new Xent.Kernels.XentRandom(4);
+        Xent.Nn.Sequential net = Xent.Nn.Mlp.Create(20, [48], 3, random);
+        var info = new ModelInfo { ClassNames = ["a", "b", "c"], FeatureNames = [.. Enumerable.Range(0, 20).Select(i => $"f{i}")] };
+        string path = Path.Combine(_dir, "mlp.safetensors");
+        ModelFile.Save(path, net, info);
+        var classifier = Classifier.Load(path);
+        int saved = Xent.Kernels.Parallelism.MaxDegree;
+        try
+        {
+            Xent.Kernels.Parallelism.MaxDegree = 2;
+            foreach (int batch in new[] { 1, 64, 1000 })
+            {
+                float[] x = [.. Enumerable.Range(0, batch * 20).Select(_ => random.NextSingle(-2, 2))];
+                var expected = new float[batch * 3];
+                ReadOnlySpan<float> logits = net.Forward(x, batch, training: false);
+                for (int i = 0; i < batch; i++)
+                {
+                    Evaluation.ToProbabilities(logits.Slice(i * 3, 3), expected.AsSpan(i * 3, 3), false, null, 1);
+                }
+
+                var got = new float[batch * 3];
+                classifier.PredictProbabilities(x, batch, got);
+                for (int i = 0; i < got.Length; i++)
+                {
+                    // Batches above four rows run the same GEMM order as the model (bit-identical); smaller ones differ
+                    // from the model's dot products by rounding only.
+                    Assert.True(batch > Xent.Nn.Linear.SmallBatch ? expected[i] == got[i] : Math.Abs(expected[i] - got[i]) < 1e-6, $"batch {batch}, value {i}: {got[i]} vs {expected[i]}");
+                }
+
+                classifier.PredictProbabilities(x, batch, got);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                classifier.PredictProbabilities(x, batch, got);
+                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+        }
+        finally
+        {
+            Xent.Kernels.Parallelism.MaxDegree = saved;
+        }
+    }
+
+    [Fact]
     public void The_readme_example_runs()
     {
         string modelPath = TrainModel();

@@ -277,6 +277,51 @@ public class CnnLayerTests
     }
 
     [Fact]
+    public void Classifier_replicas_carry_the_running_statistics()
+    {
+        string dir = Directory.CreateTempSubdirectory("xent-cnn-replicas-").FullName;
+        int saved = Parallelism.MaxDegree;
+        try
+        {
+            LayerSpec spec = ModelDescription.Build(ModelDescription.Parse("linear(64),batchnorm,relu,linear"), [64], 3);
+            var model = (Sequential)spec.Build(new XentRandom(4));
+            var random = new XentRandom(8);
+            int rows = 1024;
+            float[] x = [.. Enumerable.Range(0, rows * 64).Select(_ => random.NextSingle(-1, 1) + 2)];
+            for (int i = 0; i < 5; i++)
+            {
+                model.Forward(x.AsSpan(0, 64 * 64), 64, training: true);
+            }
+
+            float[] logits = model.Forward(x, rows, training: false).ToArray();
+            string path = Path.Combine(dir, "m.safetensors");
+            ModelFile.Save(path, model, new ModelInfo { ClassNames = ["a", "b", "c"], FeatureNames = [.. Enumerable.Range(0, 64).Select(i => "f" + i)] });
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Parallelism.MaxDegree = threads;
+                var classifier = Classifier.Load(path);
+                var probabilities = new float[rows * 3];
+                classifier.PredictProbabilities(x, rows, probabilities);
+                for (int r = 0; r < rows; r++)
+                {
+                    double max = logits.Skip(r * 3).Take(3).Max();
+                    double sum = logits.Skip(r * 3).Take(3).Sum(z => Math.Exp(z - max));
+                    for (int k = 0; k < 3; k++)
+                    {
+                        double expected = Math.Exp(logits[(r * 3) + k] - max) / sum;
+                        Assert.True(Math.Abs(expected - probabilities[(r * 3) + k]) <= 1e-5, $"{threads} threads, row {r}, class {k}: {probabilities[(r * 3) + k]}, expected {expected}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Parallelism.MaxDegree = saved;
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_model_file_keeps_the_buffers_and_PyTorch_dtypes()
     {
         string dir = Directory.CreateTempSubdirectory("xent-cnn-").FullName;

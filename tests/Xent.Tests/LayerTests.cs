@@ -142,6 +142,80 @@ public class LayerTests
         Assert.Equal(model.Spec.Layers!.Select(l => l.Kind), rebuilt.Spec.Layers!.Select(l => l.Kind));
         Assert.Equal(model.Parameters.Select(p => p.Name), rebuilt.Parameters.Select(p => p.Name));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_inference_plan_equals_the_models_forward(bool cosineHead)
+    {
+        var random = new XentRandom(8);
+        Sequential model = Mlp.Create(30, [40, 20], 5, random, dropout: 0.3f, logSoftmax: true, cosineHead: cosineHead);
+        var plan = new InferencePlan(model, InferencePlan.Pack(model));
+        foreach (int batch in new[] { 1, 3, 5, 64, 600 })
+        {
+            float[] x = [.. Enumerable.Range(0, batch * 30).Select(_ => random.NextSingle(-2, 2))];
+            float[] got = plan.Forward(x, batch).ToArray();
+            ReadOnlySpan<float> expected = model.Forward(x, batch, training: false);
+            if (batch > Linear.SmallBatch)
+            {
+                Assert.True(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(expected).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(got)), $"batch {batch}");
+            }
+            else
+            {
+                for (int i = 0; i < got.Length; i++)
+                {
+                    Assert.Equal(expected[i], got[i], 5);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void The_inference_plan_keeps_the_weights_it_was_packed_with()
+    {
+        var random = new XentRandom(9);
+        Sequential model = Mlp.Create(6, [8], 3, random);
+        var plan = new InferencePlan(model, InferencePlan.Pack(model));
+        float[] x = [.. Enumerable.Range(0, 6 * 6).Select(_ => random.NextSingle(-1, 1))];
+        float[] before = plan.Forward(x, 6).ToArray();
+        Array.Clear(((Linear)model.Layers[0]).Weight.Value);
+        Array.Clear(((Linear)model.Layers[0]).Bias.Value);
+        Assert.Equal(before, plan.Forward(x, 6).ToArray());
+        Assert.NotEqual(before, new InferencePlan(model, InferencePlan.Pack(model)).Forward(x, 6).ToArray());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(10)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(100)]
+    public void The_stable_softmax_matches_a_double_precision_reference_for_short_and_long_rows(int length)
+    {
+        var random = new XentRandom((ulong)length);
+        foreach (float spread in new[] { 1f, 30f, 1000f })
+        {
+            float[] logits = [.. Enumerable.Range(0, length).Select(_ => random.NextSingle(-spread, spread))];
+            var p = new float[length];
+            StableSoftmax.Row(logits, p);
+            double max = logits.Max(), sum = logits.Sum(z => Math.Exp(z - max));
+            for (int i = 0; i < length; i++)
+            {
+                double expected = Math.Exp(logits[i] - max) / sum;
+                Assert.True(Math.Abs(p[i] - expected) <= (4e-7 * (1 + Math.Abs(logits[i] - max)) * expected) + 1e-37, $"length {length}, spread {spread}, p[{i}] = {p[i]} vs {expected}");
+            }
+        }
+
+        float[] special = [.. Enumerable.Range(0, length).Select(i => i == 0 ? 0f : float.NegativeInfinity)];
+        var q = new float[length];
+        StableSoftmax.Row(special, q);
+        Assert.Equal(1f, q[0]);
+        Assert.All(q[1..], v => Assert.Equal(0f, v));
+        special[^1] = float.NaN;
+        StableSoftmax.Row(special, q);
+        Assert.All(q, v => Assert.True(float.IsNaN(v)));
+    }
 }
 
 public class SegmentHeadShapeTests

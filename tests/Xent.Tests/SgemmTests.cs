@@ -107,6 +107,96 @@ public class SgemmTests
         Assert.Equal("lda", e2.ParamName);
     }
 
+    public static IEnumerable<object[]> PackedShapes()
+    {
+        int[] rows = [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 13, 64, 100];
+        int[][] nk = [[1, 1], [10, 256], [33, 257], [256, 784], [17, 5], [70, 600]];
+        foreach (int m in rows)
+        {
+            foreach (int[] s in nk)
+            {
+                yield return [m, s[0], s[1], (m + s[0]) % 2 == 0 ? Transpose.Yes : Transpose.No];
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PackedShapes))]
+    public void A_packed_product_with_bias_and_relu_equals_the_ordinary_product_then_bias_then_relu_bit_for_bit(int m, int n, int k, Transpose tb)
+    {
+        var random = new XentRandom((ulong)((m * 131) + (n * 17) + k));
+        int lda = k + 3, ldb = (tb == Transpose.No ? n : k) + 1, ldc = n + 2;
+        float[] a = Fill(random, m * lda), b = Fill(random, (tb == Transpose.No ? k : n) * ldb), bias = Fill(random, n);
+        PackedMatrix packed = PackedMatrix.Pack(tb, k, n, b, ldb);
+        Assert.Equal((k, n), (packed.K, packed.N));
+        foreach ((bool withBias, bool relu) in new[] { (false, false), (true, false), (true, true) })
+        {
+            float[] expected = Fill(random, m * ldc), got = (float[])expected.Clone();
+            Sgemm.Multiply(Transpose.No, tb, m, n, k, 1, a, lda, b, ldb, 0, expected, ldc);
+            for (int i = 0; i < m; i++)
+            {
+                Span<float> row = expected.AsSpan(i * ldc, n);
+                if (withBias)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
+                }
+
+                if (relu)
+                {
+                    new Xent.Nn.ReLU(n).Forward(row, row, 1, training: false);
+                }
+            }
+
+            Sgemm.MultiplyPacked(m, a, lda, packed, withBias ? bias : default, relu, got, ldc);
+            Assert.True(
+                System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(expected).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(got)),
+                $"bias {withBias}, relu {relu}: first difference at {expected.AsSpan().CommonPrefixLength(got)}");
+        }
+    }
+
+    [Fact]
+    public void Packed_results_are_bit_identical_for_any_thread_count()
+    {
+        var random = new XentRandom(6);
+        const int m = 301, n = 200, k = 700;
+        float[] a = Fill(random, m * k), w = Fill(random, n * k), bias = Fill(random, n);
+        PackedMatrix packed = PackedMatrix.Pack(Transpose.Yes, k, n, w, k);
+        int saved = Parallelism.MaxDegree;
+        try
+        {
+            float[] Run(int threads, int rows)
+            {
+                Parallelism.MaxDegree = threads;
+                var c = new float[rows * n];
+                Sgemm.MultiplyPacked(rows, a.AsSpan(0, rows * k), k, packed, bias, relu: true, c, n);
+                return c;
+            }
+
+            foreach (int rows in new[] { 1, 64, m })
+            {
+                float[] one = Run(1, rows);
+                Assert.True(one.AsSpan().SequenceEqual(Run(2, rows)));
+                Assert.True(one.AsSpan().SequenceEqual(Run(5, rows)));
+                Assert.True(one.AsSpan().SequenceEqual(Run(16, rows)));
+            }
+        }
+        finally
+        {
+            Parallelism.MaxDegree = saved;
+        }
+    }
+
+    [Fact]
+    public void Packed_products_reject_bad_operands_with_the_operand_named()
+    {
+        PackedMatrix packed = PackedMatrix.Pack(Transpose.No, 2, 3, new float[6], 3);
+        Assert.Equal("bias", Assert.Throws<ArgumentException>(() => Sgemm.MultiplyPacked(1, new float[2], 2, packed, new float[2], false, new float[3], 3)).ParamName);
+        Assert.Equal("a", Assert.Throws<ArgumentException>(() => Sgemm.MultiplyPacked(2, new float[3], 2, packed, default, false, new float[6], 3)).ParamName);
+        Assert.Equal("c", Assert.Throws<ArgumentException>(() => Sgemm.MultiplyPacked(2, new float[4], 2, packed, default, false, new float[5], 3)).ParamName);
+        Assert.Equal("ldb", Assert.Throws<ArgumentOutOfRangeException>(() => PackedMatrix.Pack(Transpose.Yes, 2, 3, new float[6], 1)).ParamName);
+        Assert.Equal("b", Assert.Throws<ArgumentException>(() => PackedMatrix.Pack(Transpose.Yes, 2, 3, new float[5], 2)).ParamName);
+    }
+
     internal static float[] Fill(XentRandom random, int length)
     {
         var v = new float[length];

@@ -40,6 +40,8 @@ internal static unsafe class CrossEntropyKernel
         public T* Gradient;
         public double Kappa;
         public T* ChunkWeightSums;
+        public float Scale;
+        public float* Margin;
     }
 
     /// <summary>Runs the kernel and returns the sum of the per-position losses.</summary>
@@ -128,12 +130,16 @@ internal static unsafe class CrossEntropyKernel
     /// <param name="losses">Per-position losses (n·S) or empty.</param>
     /// <param name="gradient">Gradient (n·C·S) or empty.</param>
     /// <param name="kappa">Scale of the gradient.</param>
+    /// <param name="scale">LDAM's s, applied to x − max (the gradient's κ must include it); other than 1 only for float lanes: C ≤ <see cref="LaneClasses"/>, S = 1, n a multiple of 16.</param>
+    /// <param name="margin">Per-class values subtracted from the target's scaled logit (s·Δ), or empty; as <paramref name="scale"/>.</param>
     /// <returns>The sum of the per-position losses.</returns>
     internal static double RunBlock<T>(
         ReadOnlySpan<T> logits, int n, int c, int s, ReadOnlySpan<int> targets, ReadOnlySpan<T> weight, double weightSum,
-        int ignoreIndex, Span<T> losses, Span<T> gradient, double kappa)
+        int ignoreIndex, Span<T> losses, Span<T> gradient, double kappa, float scale = 1f, ReadOnlySpan<float> margin = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        System.Diagnostics.Debug.Assert((scale == 1f && margin.IsEmpty) || (typeof(T) == typeof(float) && s == 1 && c <= LaneClasses && n % 16 == 0 && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated)), "A scale or margin needs the float lane path.");
+        fixed (float* pm = margin)
         fixed (T* px = logits)
         fixed (int* pt = targets)
         fixed (T* pw = weight)
@@ -149,6 +155,8 @@ internal static unsafe class CrossEntropyKernel
                 Losses = losses.IsEmpty ? null : pl,
                 Gradient = gradient.IsEmpty ? null : pg,
                 Kappa = kappa,
+                Scale = scale,
+                Margin = margin.IsEmpty ? null : pm,
             };
             return RunRange(job, 0, (long)n * s);
         }
@@ -357,7 +365,8 @@ internal static unsafe class CrossEntropyKernel
     {
         int c = job.C, s = job.S, v = TV.Count;
         ReadOnlySpan<float> weight = job.Weight == null ? default : new ReadOnlySpan<float>(job.Weight, c);
-        var settings = new LaneKernel.Settings(c, job.IgnoreIndex, (float)job.Smoothing, (float)job.WeightSum, (float)job.Kappa);
+        var settings = new LaneKernel.Settings(c, job.IgnoreIndex, (float)job.Smoothing, (float)job.WeightSum, (float)job.Kappa) { Scale = job.Scale == 0 ? 1f : job.Scale };
+        ReadOnlySpan<float> margin = job.Margin == null ? default : new ReadOnlySpan<float>(job.Margin, c);
         bool wantGradient = job.Gradient != null, wantLosses = job.Losses != null;
         double sum = 0;
         if (s == 1 && job.Targets == null)
@@ -383,7 +392,7 @@ internal static unsafe class CrossEntropyKernel
                     Vector512<float> a = Vector512.Load(x0), b = Vector512.Load(x0 + 16);
                     Avx512F.PermuteVar16x32x2(a, even, b).Store(xs);
                     Avx512F.PermuteVar16x32x2(a, odd, b).Store(xs + 16);
-                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
                     if (wantGradient)
                     {
                         float* g0 = job.Gradient + (p * 2);
@@ -408,7 +417,7 @@ internal static unsafe class CrossEntropyKernel
                     }
                 }
 
-                sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses);
+                sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
                 if (wantGradient)
                 {
                     float* g0 = job.Gradient + (p * c);

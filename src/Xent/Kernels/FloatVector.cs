@@ -30,6 +30,12 @@ internal interface IFloatVector<TSelf>
 
     static abstract TSelf Max(TSelf a, TSelf b);
 
+    /// <summary>a·b + c, rounded once.</summary>
+    static abstract TSelf FusedMultiplyAdd(TSelf a, TSelf b, TSelf c);
+
+    /// <summary>max(0, x) as the ReLU layer computes it (MaxNative: NaN propagates).</summary>
+    static abstract TSelf Relu(TSelf x);
+
     static abstract TSelf Exp(TSelf x);
 
     static abstract TSelf Log(TSelf x);
@@ -76,6 +82,12 @@ internal readonly struct V512 : IFloatVector<V512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Max(V512 a, V512 b) => new(Vector512.Max(a.V, b.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 FusedMultiplyAdd(V512 a, V512 b, V512 c) => new(Vector512.FusedMultiplyAdd(a.V, b.V, c.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 Relu(V512 x) => new(Vector512.MaxNative(Vector512<float>.Zero, x.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Exp(V512 x) => new(FastExp.Exp(x.V));
@@ -131,6 +143,12 @@ internal readonly struct V256 : IFloatVector<V256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Max(V256 a, V256 b) => new(Vector256.Max(a.V, b.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 FusedMultiplyAdd(V256 a, V256 b, V256 c) => new(Vector256.FusedMultiplyAdd(a.V, b.V, c.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 Relu(V256 x) => new(Vector256.MaxNative(Vector256<float>.Zero, x.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Exp(V256 x) => new(FastExp.Exp(x.V));

@@ -35,6 +35,9 @@ internal static class LaneKernel
         public float WeightSum { get; }
 
         public float Kappa { get; }
+
+        /// <summary>The factor s applied to x − max before the softmax (LDAM's scale). Default: 1.</summary>
+        public float Scale { get; init; } = 1f;
     }
 
     /// <summary>Processes one vector of positions; returns the sum of their losses.</summary>
@@ -47,8 +50,9 @@ internal static class LaneKernel
     /// <param name="wantGradient">Whether to write the gradient.</param>
     /// <param name="losses">The lanes' losses (contiguous), when <paramref name="wantLosses"/>.</param>
     /// <param name="wantLosses">Whether to write per-position losses.</param>
+    /// <param name="margin">Per-class values subtracted from the target's scaled logit (LDAM's s·Δ), or empty.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Run<TV>(ref float x, int stride, ref int targets, ReadOnlySpan<float> weight, in Settings settings, ref float gradient, bool wantGradient, ref float losses, bool wantLosses)
+    public static double Run<TV>(ref float x, int stride, ref int targets, ReadOnlySpan<float> weight, in Settings settings, ref float gradient, bool wantGradient, ref float losses, bool wantLosses, ReadOnlySpan<float> margin = default)
         where TV : struct, IFloatVector<TV>
     {
         int c = settings.Classes;
@@ -66,9 +70,22 @@ internal static class LaneKernel
         }
 
         TV s = zero, t = zero, xy = zero, wy = weighted ? zero : TV.Create(1f);
+        bool scaled = settings.Scale != 1f, margined = !margin.IsEmpty;
+        TV scaleV = TV.Create(settings.Scale);
         for (int k = 0; k < c; k++)
         {
             TV d = TV.Subtract(TV.Load(ref Unsafe.Add(ref x, k * stride)), m);
+            TV isY = TV.Equal(y, TV.Create(k));
+            if (scaled)
+            {
+                d = TV.Multiply(d, scaleV);
+            }
+
+            if (margined)
+            {
+                d = TV.Select(isY, TV.Subtract(d, TV.Create(margin[k])), d);
+            }
+
             TV e = TV.Exp(d);
             s = TV.Add(s, e);
             if (wantGradient)
@@ -76,7 +93,6 @@ internal static class LaneKernel
                 TV.Store(e, ref Unsafe.Add(ref gradient, k * stride));
             }
 
-            TV isY = TV.Equal(y, TV.Create(k));
             xy = TV.Select(isY, d, xy);
             if (weighted)
             {

@@ -25,7 +25,7 @@ public enum Transpose
 /// Each element of C is summed over k in the same order whatever the thread count, so results are bit-identical
 /// for any <see cref="Parallelism.MaxDegree"/>. As in BLAS, β = 0 ignores C's previous contents (NaN included).
 /// </remarks>
-public static class Sgemm
+public static partial class Sgemm
 {
     private const int MR = 6;
     private const int KC = 256;
@@ -88,7 +88,7 @@ public static class Sgemm
         }
     }
 
-    private static void CheckOperand(ReadOnlySpan<float> span, int rows, int cols, int ld, string name, string ldName)
+    internal static void CheckOperand(ReadOnlySpan<float> span, int rows, int cols, int ld, string name, string ldName)
     {
         if (ld < Math.Max(1, cols))
         {

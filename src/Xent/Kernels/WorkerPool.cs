@@ -27,6 +27,9 @@ internal static class WorkerPool
     [ThreadStatic]
     private static bool t_inside;
 
+    /// <summary>Whether the calling thread is running a <see cref="For"/> item (where a nested <see cref="For"/> runs serially).</summary>
+    public static bool InParallelRegion => t_inside;
+
     /// <summary>Runs <paramref name="work"/> for every index in [0, <paramref name="count"/>) on up to <paramref name="degree"/> threads.</summary>
     public static void For(int count, int degree, IParallelWork work)
     {

@@ -66,6 +66,7 @@ internal static unsafe class BlockedLoss
         double[] partials = ArrayPool<double>.Shared.Rent(blocks);
         double[] offsets = ArrayPool<double>.Shared.Rent(c);
         double[] margins = ArrayPool<double>.Shared.Rent(c);
+        float[] scaledMargins = ArrayPool<float>.Shared.Rent(c);
         ReadOnlySpan<double> offset = loss.LogitOffset, margin = loss.TargetMargin;
         double scale = loss.OutputScale;
         bool inDouble = scale != 1 || !margin.IsEmpty;
@@ -83,6 +84,10 @@ internal static unsafe class BlockedLoss
 
             offset.CopyTo(offsets);
             margin.CopyTo(margins);
+            for (int k = 0; k < margin.Length; k++)
+            {
+                scaledMargins[k] = (float)(scale * margin[k]);
+            }
             for (int i = 0; i < patternLength; i++)
             {
                 pattern[i] = T.CreateTruncating(offset[i % c]);
@@ -97,6 +102,7 @@ internal static unsafe class BlockedLoss
             fixed (double* po = offsets)
             fixed (T* pp = pattern)
             fixed (double* pm = margins)
+            fixed (float* psm = scaledMargins)
             {
                 var job = new Job<T>
                 {
@@ -104,7 +110,7 @@ internal static unsafe class BlockedLoss
                     Losses = losses.IsEmpty ? null : pl, Gradient = gradient.IsEmpty ? null : pg,
                     Weight = weights.IsEmpty ? null : pw, WeightDouble = weights.IsEmpty ? null : pd, WeightSum = weights.IsEmpty ? c : weightSum,
                     Offset = offset.IsEmpty ? null : po, OffsetPattern = patternLength == 0 ? null : pp,
-                    Margin = margin.IsEmpty ? null : pm, Scale = scale, InDouble = inDouble, IgnoreIndex = options.IgnoreIndex, Kappa = kappa,
+                    Margin = margin.IsEmpty ? null : pm, ScaledMargin = margin.IsEmpty ? null : psm, Scale = scale, InDouble = inDouble, IgnoreIndex = options.IgnoreIndex, Kappa = kappa,
                 };
                 long elements = (long)n * rowElements;
                 if (blocks == 1 || Parallelism.MaxDegree == 1 || elements < Parallelism.ParallelThreshold)
@@ -137,6 +143,7 @@ internal static unsafe class BlockedLoss
             ArrayPool<double>.Shared.Return(partials);
             ArrayPool<double>.Shared.Return(offsets);
             ArrayPool<double>.Shared.Return(margins);
+            ArrayPool<float>.Shared.Return(scaledMargins);
             ArrayPool<T>.Shared.Return(pattern);
         }
     }
@@ -156,6 +163,7 @@ internal static unsafe class BlockedLoss
         public double* Offset;
         public T* OffsetPattern;
         public double* Margin;
+        public float* ScaledMargin;
         public double Scale;
         public bool InDouble;
         public double Kappa;
@@ -188,7 +196,9 @@ internal static unsafe class BlockedLoss
         Span<T> g = job.Gradient == null ? default : new Span<T>(job.Gradient + x0, elements);
         if (job.InDouble)
         {
-            return RunScaledBlock(job, x, y, g, rows, p0);
+            return typeof(T) == typeof(float) && s == 1 && job.Offset == null
+                ? RunScaledFloatBlock(Unsafe.As<Job<T>, Job<float>>(ref Unsafe.AsRef(in job)), MemoryMarshal.Cast<T, float>(x), y, MemoryMarshal.Cast<T, float>(g), rows, p0)
+                : RunScaledBlock(job, x, y, g, rows, p0);
         }
 
         T[]? shifted = null;
@@ -234,6 +244,90 @@ internal static unsafe class BlockedLoss
             {
                 ArrayPool<T>.Shared.Return(perPosition);
             }
+        }
+    }
+
+    /// <summary>
+    /// CE(s·(z − Δ_y·e_y), y) on float 2-D input, in float without losing float's precision: the scale is applied to
+    /// z − max z (whose rounding error is relative to the difference, not to s·|z|), and s·Δ_y is subtracted after it.
+    /// Small C runs in the kernel's SIMD lanes with the scale and margins; other rows are shifted, scaled and
+    /// margined into a cache-resident scratch first. The gradient's κ includes s.
+    /// </summary>
+    private static double RunScaledFloatBlock(in Job<float> job, ReadOnlySpan<float> x, ReadOnlySpan<int> y, Span<float> g, int rows, long p0)
+    {
+        int c = job.C;
+        float scale = (float)job.Scale;
+        double kappa = job.Kappa * job.Scale;
+        ReadOnlySpan<float> w = job.Weight == null ? default : new ReadOnlySpan<float>(job.Weight, c);
+        ReadOnlySpan<float> margin = job.ScaledMargin == null ? default : new ReadOnlySpan<float>(job.ScaledMargin, c);
+        Span<float> losses = job.Losses == null ? default : new Span<float>(job.Losses + p0, rows);
+        bool lanes = c <= CrossEntropyKernel.LaneClasses && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated);
+        int laneRows = lanes ? rows - (rows % 16) : 0;
+        double sum = 0;
+        if (laneRows > 0)
+        {
+            sum += CrossEntropyKernel.RunBlock(x[..(laneRows * c)], laneRows, c, 1, y[..laneRows], w, job.WeightSum, job.IgnoreIndex,
+                losses.IsEmpty ? default : losses[..laneRows], g.IsEmpty ? default : g[..(laneRows * c)], kappa, scale, margin);
+        }
+
+        int rest = rows - laneRows;
+        if (rest == 0)
+        {
+            return sum;
+        }
+
+        float[] scratch = ArrayPool<float>.Shared.Rent(rest * c);
+        try
+        {
+            Span<float> t = scratch.AsSpan(0, rest * c);
+            for (int r = 0; r < rest; r++)
+            {
+                ReadOnlySpan<float> row = x.Slice((laneRows + r) * c, c);
+                Span<float> tr = t.Slice(r * c, c);
+                ShiftAndScale(row, TensorPrimitives.Max(row), scale, tr);
+                int yi = y[laneRows + r];
+                if (!margin.IsEmpty && (uint)yi < (uint)c)
+                {
+                    tr[yi] -= margin[yi];
+                }
+            }
+
+            sum += CrossEntropyKernel.RunBlock<float>(t, rest, c, 1, y[laneRows..], w, job.WeightSum, job.IgnoreIndex,
+                losses.IsEmpty ? default : losses[laneRows..], g.IsEmpty ? default : g[(laneRows * c)..], kappa);
+            return sum;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>(z − m)·s in one pass: the difference is rounded first, so the error is relative to it.</summary>
+    private static void ShiftAndScale(ReadOnlySpan<float> z, float m, float s, Span<float> destination)
+    {
+        int i = 0;
+        ref float source = ref MemoryMarshal.GetReference(z);
+        ref float target = ref MemoryMarshal.GetReference(destination);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> mv = Vector512.Create(m), sv = Vector512.Create(s);
+            for (; i + 16 <= z.Length; i += 16)
+            {
+                ((Vector512.LoadUnsafe(ref source, (nuint)i) - mv) * sv).StoreUnsafe(ref target, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> mv = Vector256.Create(m), sv = Vector256.Create(s);
+            for (; i + 8 <= z.Length; i += 8)
+            {
+                ((Vector256.LoadUnsafe(ref source, (nuint)i) - mv) * sv).StoreUnsafe(ref target, (nuint)i);
+            }
+        }
+
+        for (; i < z.Length; i++)
+        {
+            destination[i] = (z[i] - m) * s;
         }
     }
 

@@ -63,6 +63,16 @@ public sealed class FocalLoss(double gamma = 2) : ClassificationLoss
             }
 
             TensorPrimitives.Multiply(lower, loss, modulation);
+            if (Gamma >= 1)
+            {
+                // Vectorised: ℓ = −q^γ·log p_t and g = q^γ − γ·q^(γ−1)·p_t·log p_t (the second term is 0 at p_t = 1 by itself).
+                TensorPrimitives.Multiply(modulation, logPy, loss);
+                TensorPrimitives.Negate(loss, loss);
+                TensorPrimitives.Multiply(lower, pt, lower);
+                TensorPrimitives.Multiply(lower, logPy, lower);
+                TensorPrimitives.MultiplyAdd(lower, -Gamma, modulation, scale);
+                return;
+            }
         }
         else
         {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Xent.Data;
+using Xent.Kernels;
 using Xent.Nn;
 
 namespace Xent.Training;
@@ -17,11 +18,20 @@ public sealed record Prediction(string Class, int ClassIndex, IReadOnlyList<floa
 /// raw rows of named values go in and class probabilities come out. It is safe for concurrent callers (each call
 /// borrows one of a pool of model replicas), and the span path allocates nothing per call once warm.
 /// </summary>
+/// <remarks>
+/// The weights of the linear layers are packed once, at load, for the inference GEMM (<see cref="Sgemm.MultiplyPacked"/>,
+/// bias and ReLU fused), and shared by the replicas. A large batch is cut into row chunks that run the whole network on
+/// one thread each, over <see cref="Parallelism.MaxDegree"/> threads; the probabilities are the same for any thread count.
+/// </remarks>
 public sealed class Classifier
 {
     private readonly LayerSpec _spec;
     private readonly IReadOnlyList<Parameter> _weights;
-    private readonly ConcurrentBag<Sequential> _replicas = [];
+    private readonly PackedLinear?[] _packed;
+    private readonly ConcurrentBag<InferencePlan> _replicas = [];
+    private InferencePlan? _cached;
+    private readonly long _flopsPerRow;
+    private int _replicaCount = 1;
     private readonly double[]? _offset;
     private readonly bool _logProbabilities;
     private readonly double _scale;
@@ -29,8 +39,11 @@ public sealed class Classifier
     private Classifier(Sequential model, ModelInfo info, double? logitAdjustment)
     {
         _spec = model.Spec;
+        // Parameters and buffers (BatchNorm's running statistics): a replica needs both.
         _weights = model.StateTensors;
-        _replicas.Add(model);
+        _packed = InferencePlan.Pack(model);
+        _cached = new InferencePlan(model, _packed);
+        _flopsPerRow = _cached.FlopsPerRow;
         Info = info;
         _logProbabilities = info.Loss == "nll";
         _scale = info.LogitScale;
@@ -133,23 +146,89 @@ public sealed class Classifier
             throw new ArgumentException($"The destination holds {destination.Length} values; {rows} rows of {c} classes need {(long)rows * c}.", nameof(destination));
         }
 
-        Sequential model = Rent();
+        // Rows are independent, so a large batch is cut into chunks that run the whole network (and the softmax) on one
+        // thread each: one fork-join per call, and the results are the same whatever thread ran a chunk.
+        int degree = Parallelism.MaxDegree;
+        if (degree > 1 && rows > 1 && (long)rows * _flopsPerRow >= ParallelFlops)
+        {
+            int chunk = Math.Min(MaxChunk, (((rows + degree - 1) / degree) + 7) / 8 * 8);
+            int chunks = (rows + chunk - 1) / chunk;
+            EnsureReplicas(Math.Min(degree, chunks));
+            unsafe
+            {
+                fixed (float* pe = encoded)
+                fixed (float* pd = destination)
+                {
+                    PredictWork work = t_work ??= new PredictWork();
+                    work.Owner = this;
+                    work.Encoded = pe;
+                    work.Destination = pd;
+                    (work.Rows, work.Chunk) = (rows, chunk);
+                    try
+                    {
+                        WorkerPool.For(chunks, degree, work);
+                    }
+                    finally
+                    {
+                        work.Owner = null;
+                    }
+                }
+            }
+
+            return;
+        }
+
+        for (int start = 0; start < rows; start += MaxChunk)
+        {
+            int m = Math.Min(MaxChunk, rows - start);
+            PredictChunk(encoded.Slice(start * d, m * d), m, destination.Slice(start * c, m * c));
+        }
+    }
+
+    /// <summary>Rows per forward call: bounds the activations a replica holds.</summary>
+    private const int MaxChunk = 256;
+
+    /// <summary>Batches below this many flops run on the calling thread (scheduling would cost more than it saves).</summary>
+    private const long ParallelFlops = 1L << 21;
+
+    [ThreadStatic]
+    private static PredictWork? t_work;
+
+    /// <summary>One parallel call's chunks, reused per calling thread so that a warm call allocates nothing.</summary>
+    private sealed unsafe class PredictWork : IParallelWork
+    {
+        public Classifier? Owner;
+        public float* Encoded, Destination;
+        public int Rows, Chunk;
+
+        public void Run(int index)
+        {
+            Classifier owner = Owner!;
+            int d = owner.EncodedWidth, c = owner.ClassNames.Count;
+            int start = index * Chunk, m = Math.Min(Chunk, Rows - start);
+            owner.PredictChunk(new ReadOnlySpan<float>(Encoded + ((long)start * d), m * d), m, new Span<float>(Destination + ((long)start * c), m * c));
+        }
+    }
+
+    /// <summary>Probabilities of up to <see cref="MaxChunk"/> rows, on the calling thread, with a borrowed replica.</summary>
+    private void PredictChunk(ReadOnlySpan<float> encoded, int rows, Span<float> destination)
+    {
+        int c = ClassNames.Count;
+        InferencePlan model = Rent();
         try
         {
-            const int chunk = 512;
-            for (int start = 0; start < rows; start += chunk)
+            ReadOnlySpan<float> output = model.Forward(encoded, rows);
+            for (int i = 0; i < rows; i++)
             {
-                int m = Math.Min(chunk, rows - start);
-                ReadOnlySpan<float> output = model.Forward(encoded.Slice(start * d, m * d), m, training: false);
-                for (int i = 0; i < m; i++)
-                {
-                    Evaluation.ToProbabilities(output.Slice(i * c, c), destination.Slice((start + i) * c, c), _logProbabilities, _offset, _scale);
-                }
+                Evaluation.ToProbabilities(output.Slice(i * c, c), destination.Slice(i * c, c), _logProbabilities, _offset, _scale);
             }
         }
         finally
         {
-            _replicas.Add(model);
+            if (Interlocked.CompareExchange(ref _cached, model, null) is not null)
+            {
+                _replicas.Add(model);
+            }
         }
     }
 
@@ -274,15 +353,42 @@ public sealed class Classifier
         return text;
     }
 
-    /// <summary>A model replica for one call: the pool's, or a new one built from the spec with the same weights.</summary>
-    private Sequential Rent()
+    /// <summary>
+    /// A model replica for one call: the cached one (a single caller at a time takes it without touching the pool), the
+    /// pool's, or a new one built from the spec with the same weights. The packed weights are shared by all replicas.
+    /// </summary>
+    private InferencePlan Rent()
     {
-        if (_replicas.TryTake(out Sequential? model))
+        if (Interlocked.Exchange(ref _cached, null) is { } cached)
         {
-            return model;
+            return cached;
         }
 
-        var replica = (Sequential)_spec.Build(new Kernels.XentRandom(0));
+        return _replicas.TryTake(out InferencePlan? model) ? model : NewReplica();
+    }
+
+    /// <summary>Makes sure <paramref name="count"/> replicas exist, so that a parallel call's chunks find one each instead of building one on whichever thread runs short.</summary>
+    private void EnsureReplicas(int count)
+    {
+        if (Volatile.Read(ref _replicaCount) >= count)
+        {
+            return;
+        }
+
+        lock (_replicas)
+        {
+            while (_replicaCount < count)
+            {
+                _replicas.Add(NewReplica());
+            }
+        }
+    }
+
+    /// <summary>A new replica built from the spec with the same weights (the packed ones are shared).</summary>
+    private InferencePlan NewReplica()
+    {
+        Interlocked.Increment(ref _replicaCount);
+        var replica = (Sequential)_spec.Build(new XentRandom(0));
         replica.NameParameters();
         IReadOnlyList<Parameter> state = replica.StateTensors;
         for (int i = 0; i < _weights.Count; i++)
@@ -290,6 +396,6 @@ public sealed class Classifier
             _weights[i].Value.CopyTo(state[i].Value, 0);
         }
 
-        return replica;
+        return new InferencePlan(replica, _packed);
     }
 }
