@@ -15,8 +15,8 @@ internal static class TrainCommand
 {
     public static Command Create(CliContext context)
     {
-        var data = new Option<FileInfo>("--data") { Description = "Training CSV: a header row (or --no-header), feature columns of numbers, text or booleans (missing cells allowed) and a label column.", Required = true };
-        var testData = new Option<FileInfo?>("--test-data") { Description = "A separate test CSV (same columns): scored instead of a test split of --data." };
+        var data = new Option<FileInfo>("--data") { Description = "Training CSV: a header row (or --no-header), feature columns of numbers, text or booleans (missing cells allowed) and a label column. Or images: fashion-mnist (Debian's dataset-fashion-mnist), or an IDX file NAME-images-idx3-ubyte[.gz] with NAME-labels-idx1-ubyte[.gz] beside it.", Required = true };
+        var testData = new Option<FileInfo?>("--test-data") { Description = "A separate test CSV (same columns), or images as for --data (fashion-mnist: its 10,000 test images): scored instead of a test split of --data." };
         var valData = new Option<FileInfo?>("--val-data") { Description = "A separate validation CSV (same columns): used instead of a validation split of --data." };
         var saveSplits = new Option<bool>("--save-splits") { Description = "Write the rows of the test and validation splits of --data to out/test.csv and out/validation.csv, to evaluate on later." };
         var output = new Option<string>("--out") { Description = "Folder for model.safetensors, history, metrics.json and config.json (locked while the run lasts).", Required = true };
@@ -47,10 +47,50 @@ internal static class TrainCommand
             RunDirectoryMode mode = resuming ? RunDirectoryMode.Resume : parse.GetValue(force) ? RunDirectoryMode.Overwrite : RunDirectoryMode.New;
             using RunDirectory dir = RunDirectory.Open(parse.GetRequiredValue(output), mode);
             string dataPath = parse.GetRequiredValue(data).FullName;
-            DataTable table = DataOptionSet.ReadTable(dataPath, read);
+            bool images = ImageData.Names(dataPath);
+            int[]? imageShape = null;
+            DataTable table = images ? ImageData.Read(dataPath, "--data", test: false, out imageShape, out dataPath) : DataOptionSet.ReadTable(dataPath, read);
             TableReadOptions same = read with { Schema = table.Schema, ClassNames = table.ClassNames, Drop = [], Categorical = [], Numeric = [] };
-            DataTable? validation = parse.GetValue(valData) is { } v ? DataOptionSet.ReadTable(v.FullName, same) : null;
-            DataTable? test = parse.GetValue(testData) is { } t ? DataOptionSet.ReadTable(t.FullName, same) : null;
+            DataTable? ReadOther(FileInfo? file, string option, bool isTest)
+            {
+                if (file is null)
+                {
+                    return null;
+                }
+
+                if (!ImageData.Names(file.FullName))
+                {
+                    return DataOptionSet.ReadTable(file.FullName, same);
+                }
+
+                DataTable other = ImageData.Read(file.FullName, option, isTest, out int[] shape, out _);
+                if (imageShape is null || !shape.SequenceEqual(imageShape))
+                {
+                    throw new InputException($"{option}: images of shape {string.Join("x", shape)} do not match --data ({(imageShape is null ? "a CSV file" : "images of shape " + string.Join("x", imageShape))}).");
+                }
+
+                return other;
+            }
+
+            DataTable? validation = ReadOther(parse.GetValue(valData), "--val-data", isTest: false);
+            DataTable? test = ReadOther(parse.GetValue(testData), "--test-data", isTest: true);
+            if (imageShape is not null)
+            {
+                if (parse.GetValue(saveSplits))
+                {
+                    throw new InputException("--save-splits copies rows of a CSV --data; it does not apply to image files.");
+                }
+
+                if (pipeline.InputShape is { } given && !given.SequenceEqual(imageShape))
+                {
+                    throw new InputException($"--input-shape {string.Join("x", given)} does not match the images of --data, which are {string.Join("x", imageShape)}.");
+                }
+
+                // Pixels are already scaled to [0, 1]; standardising each pixel by the training split would divide the
+                // border pixels, nearly always 0, by a deviation near 0 and blow up the rare image that has ink there.
+                pipeline = pipeline with { Standardize = false, InputShape = pipeline.Model is null ? null : imageShape };
+            }
+
             pipeline = pipeline with
             {
                 MissingTokens = read.MissingTokens,
@@ -76,6 +116,7 @@ internal static class TrainCommand
                 Data = new Dictionary<string, object?>
                 {
                     ["data"] = dataPath,
+                    ["input_shape"] = pipeline.InputShape,
                     ["test_data"] = parse.GetValue(testData)?.FullName,
                     ["val_data"] = parse.GetValue(valData)?.FullName,
                     ["label"] = table.LabelName,

@@ -23,6 +23,10 @@ internal sealed class TrainOptionSet
 
     public Option<string> Hidden { get; } = new("--hidden") { Description = "Hidden layer widths, e.g. 64,64; 'none' for a linear model.", DefaultValueFactory = _ => "64" };
 
+    public Option<string?> Model { get; } = new("--model") { Description = "A network instead of the MLP of --hidden: layers such as conv2d(32,3),relu,maxpool(2),flatten,linear(128),relu,linear (the last linear's size defaults to the class count), or a JSON/YAML file listing them. See docs/images.md." };
+
+    public Option<string?> InputShape { get; } = new("--input-shape") { Description = "How --model sees a row: CxHxW (an image, e.g. 1x28x28) or CxL (a sequence, e.g. 2x1000), values in NCHW order. IDX images get it from the file." };
+
     public Option<string> Head { get; } = new("--head") { Description = "The last layer: linear, or cosine (cos(x, w_j), no bias; use with --loss ldam).", DefaultValueFactory = _ => "linear" };
 
     public Option<float> Dropout { get; } = new("--dropout") { Description = "Dropout after each hidden layer, in [0, 1). Default: 0." };
@@ -57,7 +61,7 @@ internal sealed class TrainOptionSet
 
     public Option<int> EceBins { get; } = new("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
 
-    public IEnumerable<Option> All => [Loss, ZLoss, DrwEpoch, ClassWeights, LabelSmoothing, Hidden, Head, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, DropLast, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery, EceBins];
+    public IEnumerable<Option> All => [Loss, ZLoss, DrwEpoch, ClassWeights, LabelSmoothing, Hidden, Model, InputShape, Head, Dropout, Optimizer, LearningRate, Momentum, WeightDecay, Epochs, BatchSize, DropLast, ValidationFraction, TestFraction, Seed, Threads, Schedule, EarlyStopping, ValidateEvery, EceBins];
 
     public void AddTo(Command command)
     {
@@ -134,8 +138,34 @@ internal sealed class TrainOptionSet
             throw new InputException($"--drw-epoch {drw} is not before the last epoch (--epochs {epochs}, counted from 0): the re-weighting would never start.");
         }
 
+        IReadOnlyList<Xent.Nn.LayerEntry>? model = parse.GetValue(Model) is { } m ? ModelOption.Read(m) : null;
+        if (model is not null && parse.GetResult(Hidden) is { Implicit: false })
+        {
+            throw new InputException("--model and --hidden both describe the network; give one of them (--hidden is the MLP shorthand).");
+        }
+
+        int[]? inputShape = null;
+        if (parse.GetValue(InputShape) is { } shapeText)
+        {
+            try
+            {
+                inputShape = Xent.Nn.ModelDescription.ParseShape(shapeText);
+            }
+            catch (FormatException e)
+            {
+                throw new InputException("--input-shape: " + e.Message, e);
+            }
+
+            if (model is null)
+            {
+                throw new InputException("--input-shape tells --model how a row is an image or a sequence; give --model too.");
+            }
+        }
+
         return new PipelineOptions
         {
+            Model = model,
+            InputShape = inputShape,
             Loss = loss,
             ZLoss = zLoss,
             DrwEpoch = drw,

@@ -120,4 +120,37 @@ public sealed class CosineLinear : Module
             }
         }
     }
+
+    /// <summary>The <c>cosine_linear</c> kind: <c>cosine_linear(OUT)</c> in a model description.</summary>
+    internal sealed class Kind : ILayerKind
+    {
+        public string Name => "cosine_linear";
+
+        public LayerShapes Check(LayerSpec spec, LayerCheck check)
+        {
+            check.Positive(spec.In, "in", spec.Kind);
+            check.Positive(spec.Out, "out", spec.Kind);
+            if ((long)spec.In * spec.Out > Array.MaxLength)
+            {
+                throw new FormatException($"{check.Where} (cosine_linear {spec.In} → {spec.Out}) needs more weights than an array holds ({Array.MaxLength}).");
+            }
+
+            check.Parameter("weight", spec.Out, spec.In);
+            return new([spec.In], [spec.Out]);
+        }
+
+        public Module Build(LayerSpec spec, XentRandom random) => new CosineLinear(spec.In, spec.Out, random);
+
+        public (LayerSpec Spec, int[] Output) Describe(LayerArguments args, int[] input)
+        {
+            int outputs = args.Int(0, "out", null, 1);
+            args.Done();
+            if (input.Length != 1)
+            {
+                throw args.Fail($"needs a flat input [features] but gets {LayerShapes.Format(input)}; put flatten before it.");
+            }
+
+            return (new LayerSpec(Name, input[0], outputs), [outputs]);
+        }
+    }
 }

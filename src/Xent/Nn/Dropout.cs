@@ -80,4 +80,21 @@ public sealed class Dropout : Module
             inputGradient[i] = outputGradient[i] * _mask[i];
         }
     }
+
+    /// <summary>The <c>dropout</c> kind: <c>dropout(P)</c> in a model description (keeps the shape).</summary>
+    internal sealed class Kind : ILayerKind
+    {
+        public string Name => "dropout";
+
+        public LayerShapes Check(LayerSpec spec, LayerCheck check) => check.SameSize(spec);
+
+        public Module Build(LayerSpec spec, XentRandom random) => new Dropout(spec.In, spec.Probability, random);
+
+        public (LayerSpec Spec, int[] Output) Describe(LayerArguments args, int[] input)
+        {
+            double p = args.Number(0, "p", 0.5, 0, 1);
+            args.Done();
+            return (new LayerSpec(Name, LayerShapes.Size(input), LayerShapes.Size(input), (float)p), input);
+        }
+    }
 }

@@ -4,7 +4,10 @@ namespace Xent.Nn;
 
 /// <summary>
 /// A serialisable description of a layer, stored in model files so that the architecture can be rebuilt.
-/// Kinds: <c>linear</c>, <c>relu</c>, <c>dropout</c>, <c>log_softmax</c>, <c>softmax</c>, <c>sequential</c>, <c>segment_head</c>.
+/// Containers: <c>sequential</c>, <c>segment_head</c>. Every other kind is described, checked and built by its entry
+/// in the layer registry: <c>linear</c>, <c>cosine_linear</c>, <c>relu</c>, <c>dropout</c>, <c>log_softmax</c>,
+/// <c>softmax</c>, <c>conv1d</c>, <c>conv2d</c>, <c>maxpool1d</c>, <c>maxpool2d</c>, <c>avgpool1d</c>, <c>avgpool2d</c>,
+/// <c>global_avgpool</c>, <c>flatten</c>, <c>batchnorm1d</c>, <c>batchnorm2d</c>.
 /// </summary>
 /// <param name="Kind">The layer kind.</param>
 /// <param name="In">Input features per sample.</param>
@@ -18,21 +21,36 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
     /// <summary>Child layers (sequential, and segment_head's inner network).</summary>
     public IReadOnlyList<LayerSpec>? Layers { get; init; }
 
+    /// <summary>The shape of one sample going in, for layers that need it: (C, L) or (C, H, W), NCHW order.</summary>
+    public IReadOnlyList<int>? Shape { get; init; }
+
+    /// <summary>Output channels (convolutions).</summary>
+    public int Channels { get; init; }
+
+    /// <summary>Kernel size per spatial dimension (convolutions and pooling).</summary>
+    public IReadOnlyList<int>? Kernel { get; init; }
+
+    /// <summary>Stride per spatial dimension; absent for 1 (convolutions) or the kernel size (pooling).</summary>
+    public IReadOnlyList<int>? Stride { get; init; }
+
+    /// <summary>Zero padding per spatial dimension (−∞ padding for max pooling); absent for 0.</summary>
+    public IReadOnlyList<int>? Padding { get; init; }
+
+    /// <summary>Dilation per spatial dimension (convolutions); absent for 1.</summary>
+    public IReadOnlyList<int>? Dilation { get; init; }
+
+    /// <summary>Whether a convolution has a bias; absent for true.</summary>
+    public bool? Bias { get; init; }
+
     /// <summary>Builds the described layer; parameters are initialised from <paramref name="random"/> (then usually overwritten by loading).</summary>
     /// <param name="random">The generator for initial weights and dropout masks.</param>
     /// <returns>The layer.</returns>
     /// <exception cref="FormatException">The description is incomplete or unknown.</exception>
     public Module Build(XentRandom random) => Kind switch
     {
-        "linear" => new Linear(In, Out, random),
-        "cosine_linear" => new CosineLinear(In, Out, random),
-        "relu" => new ReLU(In),
-        "dropout" => new Dropout(In, Probability, random),
-        "log_softmax" => new LogSoftmax(In),
-        "softmax" => new Softmax(In),
         "sequential" => BuildSequential(Layers, random),
         "segment_head" => new SegmentHead(Segments, BuildSequential(Layers, random)),
-        _ => throw new FormatException($"Unknown layer kind '{Kind}'."),
+        _ => (Kind is null ? null : LayerKinds.Find(Kind))?.Build(this, random) ?? throw new FormatException($"Unknown layer kind '{Kind}'."),
     };
 
     /// <summary>
@@ -54,14 +72,28 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
     public IReadOnlyList<KeyValuePair<string, int[]>> ParameterShapes(out int inputs, out int outputs)
     {
         var shapes = new List<KeyValuePair<string, int[]>>();
-        (inputs, outputs) = Check(this, string.Empty, "the model", shapes, depth: 0);
+        (inputs, outputs) = Check(this, string.Empty, "the model", shapes, [], depth: 0);
+        return shapes;
+    }
+
+    /// <summary>As <see cref="ParameterShapes(out int, out int)"/>, listing the parameters and then the buffers (BatchNorm's running statistics): the order of <see cref="Module.StateTensors"/>.</summary>
+    /// <param name="inputs">Input features per sample.</param>
+    /// <param name="outputs">Output features per sample.</param>
+    /// <returns>Each state tensor's name and shape.</returns>
+    /// <exception cref="FormatException">The description is incomplete, unknown, inconsistent or too large.</exception>
+    public IReadOnlyList<KeyValuePair<string, int[]>> StateShapes(out int inputs, out int outputs)
+    {
+        var shapes = new List<KeyValuePair<string, int[]>>();
+        var buffers = new List<KeyValuePair<string, int[]>>();
+        (inputs, outputs) = Check(this, string.Empty, "the model", shapes, buffers, depth: 0);
+        shapes.AddRange(buffers);
         return shapes;
     }
 
     /// <summary>The deepest nesting that <see cref="ParameterShapes()"/> accepts.</summary>
     private const int MaxDepth = 64;
 
-    private static (int In, int Out) Check(LayerSpec? spec, string name, string where, List<KeyValuePair<string, int[]>> shapes, int depth)
+    private static (int In, int Out) Check(LayerSpec? spec, string name, string where, List<KeyValuePair<string, int[]>> shapes, List<KeyValuePair<string, int[]>> buffers, int depth)
     {
         if (spec is null)
         {
@@ -75,51 +107,9 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
 
         switch (spec.Kind)
         {
-            case "linear":
-            {
-                Positive(spec.In, "in", where, spec.Kind);
-                Positive(spec.Out, "out", where, spec.Kind);
-                long weights = (long)spec.In * spec.Out;
-                if (weights > Array.MaxLength)
-                {
-                    throw new FormatException($"{where} (linear {spec.In} → {spec.Out}) needs {weights} weights, more than an array holds ({Array.MaxLength}).");
-                }
-
-                shapes.Add(KeyValuePair.Create(Child(name, "weight"), new[] { spec.Out, spec.In }));
-                shapes.Add(KeyValuePair.Create(Child(name, "bias"), new[] { spec.Out }));
-                return (spec.In, spec.Out);
-            }
-
-            case "cosine_linear":
-            {
-                Positive(spec.In, "in", where, spec.Kind);
-                Positive(spec.Out, "out", where, spec.Kind);
-                if ((long)spec.In * spec.Out > Array.MaxLength)
-                {
-                    throw new FormatException($"{where} (cosine_linear {spec.In} → {spec.Out}) needs more weights than an array holds ({Array.MaxLength}).");
-                }
-
-                shapes.Add(KeyValuePair.Create(Child(name, "weight"), new[] { spec.Out, spec.In }));
-                return (spec.In, spec.Out);
-            }
-
-            case "relu" or "log_softmax" or "softmax" or "dropout":
-                Positive(spec.In, "in", where, spec.Kind);
-                if (spec.Out != 0 && spec.Out != spec.In)
-                {
-                    throw new FormatException($"{where} ({spec.Kind}) maps {spec.In} features to {spec.Out}; this layer keeps the size.");
-                }
-
-                if (!(spec.Probability >= 0 && spec.Probability < 1) || (spec.Kind != "dropout" && spec.Probability != 0))
-                {
-                    throw new FormatException($"{where} ({spec.Kind}) has probability {spec.Probability}; dropout needs one in [0, 1) and other layers none.");
-                }
-
-                return (spec.In, spec.In);
-
             case "sequential":
             {
-                (int inputs, int outputs) = CheckChildren(spec.Layers, name, where, spec.Kind, shapes, depth);
+                (int inputs, int outputs) = CheckChildren(spec.Layers, name, where, spec.Kind, shapes, buffers, depth);
                 Stated(spec, inputs, outputs, where);
                 return (inputs, outputs);
             }
@@ -127,7 +117,7 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
             case "segment_head":
             {
                 Positive(spec.Segments, "segments", where, spec.Kind);
-                (int length, int classes) = CheckChildren(spec.Layers, Child(name, "inner"), where, spec.Kind, shapes, depth);
+                (int length, int classes) = CheckChildren(spec.Layers, Child(name, "inner"), where, spec.Kind, shapes, buffers, depth);
                 long inputs = (long)spec.Segments * length, outputs = (long)spec.Segments * classes;
                 if (inputs > int.MaxValue || outputs > int.MaxValue)
                 {
@@ -141,11 +131,15 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
             case null:
                 throw new FormatException($"{where}: the layer description has no kind.");
             default:
-                throw new FormatException($"{where}: unknown layer kind '{spec.Kind}'.");
+            {
+                ILayerKind kind = LayerKinds.Find(spec.Kind) ?? throw new FormatException($"{where}: unknown layer kind '{spec.Kind}'.");
+                LayerShapes s = kind.Check(spec, new LayerCheck(name, where, shapes, buffers));
+                return (LayerShapes.Size(s.Input), LayerShapes.Size(s.Output));
+            }
         }
     }
 
-    private static (int In, int Out) CheckChildren(IReadOnlyList<LayerSpec>? layers, string prefix, string where, string kind, List<KeyValuePair<string, int[]>> shapes, int depth)
+    private static (int In, int Out) CheckChildren(IReadOnlyList<LayerSpec>? layers, string prefix, string where, string kind, List<KeyValuePair<string, int[]>> shapes, List<KeyValuePair<string, int[]>> buffers, int depth)
     {
         if (layers is null || layers.Count == 0)
         {
@@ -156,14 +150,15 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
         for (int i = 0; i < layers.Count; i++)
         {
             string name = Child(prefix, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            (int layerIn, int layerOut) = Check(layers[i], name, "layer " + name, shapes, depth + 1);
+            (int layerIn, int layerOut) = Check(layers[i], name, "layer " + name, shapes, buffers, depth + 1);
             if (i == 0)
             {
                 inputs = layerIn;
             }
             else if (layerIn != previous)
             {
-                throw new FormatException($"layer {name} ({layers[i].Kind}) takes {layerIn} features but the layer before it gives {previous}.");
+                string shape = layers[i].Shape is { } s ? $" (shape {LayerShapes.Format(s)})" : string.Empty;
+                throw new FormatException($"layer {name} ({layers[i].Kind}) takes {layerIn} features{shape} but the layer before it gives {previous}.");
             }
 
             previous = layerOut;
@@ -181,7 +176,8 @@ public sealed record LayerSpec(string Kind, int In, int Out, float Probability =
         }
     }
 
-    private static void Positive(int value, string field, string where, string kind)
+    /// <summary>Requires a value of at least 1.</summary>
+    internal static void Positive(int value, string field, string where, string kind)
     {
         if (value < 1)
         {

@@ -105,4 +105,39 @@ public sealed class Linear : Module
             Sgemm.Multiply(Transpose.No, Transpose.No, batch, k, n, 1f, outputGradient, n, Weight.Value, k, 0f, inputGradient, k);
         }
     }
+
+    /// <summary>The <c>linear</c> kind: <c>linear(OUT)</c> in a model description (the last one's OUT defaults to the class count).</summary>
+    internal sealed class Kind : ILayerKind
+    {
+        public string Name => "linear";
+
+        public LayerShapes Check(LayerSpec spec, LayerCheck check)
+        {
+            check.Positive(spec.In, "in", spec.Kind);
+            check.Positive(spec.Out, "out", spec.Kind);
+            long weights = (long)spec.In * spec.Out;
+            if (weights > Array.MaxLength)
+            {
+                throw new FormatException($"{check.Where} (linear {spec.In} → {spec.Out}) needs {weights} weights, more than an array holds ({Array.MaxLength}).");
+            }
+
+            check.Parameter("weight", spec.Out, spec.In);
+            check.Parameter("bias", spec.Out);
+            return new([spec.In], [spec.Out]);
+        }
+
+        public Module Build(LayerSpec spec, XentRandom random) => new Linear(spec.In, spec.Out, random);
+
+        public (LayerSpec Spec, int[] Output) Describe(LayerArguments args, int[] input)
+        {
+            int outputs = args.Int(0, "out", null, 1);
+            args.Done();
+            if (input.Length != 1)
+            {
+                throw args.Fail($"needs a flat input [features] but gets {LayerShapes.Format(input)}; put flatten (or a global average pool) before it.");
+            }
+
+            return (new LayerSpec(Name, input[0], outputs), [outputs]);
+        }
+    }
 }

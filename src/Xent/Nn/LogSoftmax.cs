@@ -67,4 +67,25 @@ public sealed class LogSoftmax : Module
             }
         }
     }
+
+    /// <summary>The <c>log_softmax</c> kind (no arguments; keeps the shape).</summary>
+    internal sealed class Kind : ILayerKind
+    {
+        public string Name => "log_softmax";
+
+        public LayerShapes Check(LayerSpec spec, LayerCheck check) => check.SameSize(spec);
+
+        public Module Build(LayerSpec spec, Xent.Kernels.XentRandom random) => new LogSoftmax(spec.In);
+
+        public (LayerSpec Spec, int[] Output) Describe(LayerArguments args, int[] input)
+        {
+            args.Done();
+            if (input.Length != 1)
+            {
+                throw args.Fail($"needs a flat input [features] but gets {LayerShapes.Format(input)}.");
+            }
+
+            return (new LayerSpec(Name, LayerShapes.Size(input), LayerShapes.Size(input)), input);
+        }
+    }
 }

@@ -16,6 +16,16 @@ public abstract class Module
     /// <summary>The trainable parameters (none by default).</summary>
     public virtual IReadOnlyList<Parameter> Parameters => [];
 
+    /// <summary>
+    /// State that is saved with the model but not trained (none by default): BatchNorm's <c>running_mean</c>,
+    /// <c>running_var</c> and <c>num_batches_tracked</c>, named as in PyTorch's state dict. Optimizers never see them;
+    /// their <see cref="Parameter.Gradient"/> stays unused.
+    /// </summary>
+    public virtual IReadOnlyList<Parameter> Buffers => [];
+
+    /// <summary>Every tensor of the state dict: <see cref="Parameters"/>, then <see cref="Buffers"/>.</summary>
+    public IReadOnlyList<Parameter> StateTensors => Buffers.Count == 0 ? Parameters : [.. Parameters, .. Buffers];
+
     /// <summary>A description that <see cref="LayerSpec"/> can rebuild the layer from.</summary>
     public abstract LayerSpec Spec { get; }
 

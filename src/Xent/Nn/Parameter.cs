@@ -32,6 +32,9 @@ public sealed class Parameter
     /// <summary>The values, row-major.</summary>
     public float[] Value { get; }
 
+    /// <summary>Whether the state dict stores it as a 64-bit integer (BatchNorm's <c>num_batches_tracked</c>); its value is held as a float, exact up to 2^24.</summary>
+    public bool Integer { get; init; }
+
     /// <summary>The accumulated gradient, row-major. <see cref="Module.ZeroGradients"/> clears it.</summary>
     public float[] Gradient { get; }
 }

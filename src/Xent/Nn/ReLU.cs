@@ -70,4 +70,20 @@ public sealed class ReLU : Module
             inputGradient[i] = output[i] > 0 ? outputGradient[i] : 0f;
         }
     }
+
+    /// <summary>The <c>relu</c> kind (no arguments; keeps the shape).</summary>
+    internal sealed class Kind : ILayerKind
+    {
+        public string Name => "relu";
+
+        public LayerShapes Check(LayerSpec spec, LayerCheck check) => check.SameSize(spec);
+
+        public Module Build(LayerSpec spec, Xent.Kernels.XentRandom random) => new ReLU(spec.In);
+
+        public (LayerSpec Spec, int[] Output) Describe(LayerArguments args, int[] input)
+        {
+            args.Done();
+            return (new LayerSpec(Name, LayerShapes.Size(input), LayerShapes.Size(input)), input);
+        }
+    }
 }

@@ -8,7 +8,15 @@ namespace Xent.Nn;
 /// <summary>A float32 tensor read from or written to a safetensors file.</summary>
 /// <param name="Shape">Its shape.</param>
 /// <param name="Values">Its values, row-major.</param>
-public sealed record NamedTensor(int[] Shape, float[] Values);
+public sealed record NamedTensor(int[] Shape, float[] Values)
+{
+    /// <summary>
+    /// How the values are stored in the file: <c>F32</c> (the default), or <c>I64</c> for integer state such as
+    /// BatchNorm's <c>num_batches_tracked</c>, which PyTorch saves as int64 (values are rounded to integers on writing).
+    /// When read, the file's dtype.
+    /// </summary>
+    public string DType { get; init; } = "F32";
+}
 
 /// <summary>The contents of a safetensors file: float32 tensors by name, and string metadata.</summary>
 /// <param name="Tensors">The tensors, in file order.</param>
@@ -18,7 +26,8 @@ public sealed record SafetensorsFile(IReadOnlyDictionary<string, NamedTensor> Te
 /// <summary>
 /// Reads and writes the safetensors format: an 8-byte little-endian header length N, N bytes of JSON
 /// (<c>{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}}</c>),
-/// then the raw little-endian tensor bytes. Xent writes F32 only and reads F32 (F64 is converted).
+/// then the raw little-endian tensor bytes. Xent writes F32 (and I64 for integer state) and reads F32, F64 and I64
+/// (converted to float).
 /// </summary>
 public static class Safetensors
 {
@@ -52,6 +61,12 @@ public static class Safetensors
             long offset = 0;
             foreach ((string name, NamedTensor t) in list)
             {
+                if (t.DType is not ("F32" or "I64"))
+                {
+                    throw new ArgumentException($"Tensor '{name}': dtype {t.DType}; Xent writes F32 and I64.", nameof(tensors));
+                }
+
+                int width = t.DType == "I64" ? 8 : 4;
                 long count = t.Shape.Aggregate(1L, (a, b) => a * b);
                 if (count != t.Values.Length)
                 {
@@ -59,7 +74,7 @@ public static class Safetensors
                 }
 
                 json.WriteStartObject(name);
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", t.DType);
                 json.WriteStartArray("shape");
                 foreach (int d in t.Shape)
                 {
@@ -69,10 +84,10 @@ public static class Safetensors
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + (count * 4));
+                json.WriteNumberValue(offset + (count * width));
                 json.WriteEndArray();
                 json.WriteEndObject();
-                offset += count * 4;
+                offset += count * width;
             }
 
             json.WriteEndObject();
@@ -96,7 +111,16 @@ public static class Safetensors
                 header.CopyTo(file);
                 foreach ((_, NamedTensor t) in list)
                 {
-                    if (BitConverter.IsLittleEndian)
+                    if (t.DType == "I64")
+                    {
+                        var b = new byte[8];
+                        foreach (float v in t.Values)
+                        {
+                            BinaryPrimitives.WriteInt64LittleEndian(b, (long)MathF.Round(v));
+                            file.Write(b);
+                        }
+                    }
+                    else if (BitConverter.IsLittleEndian)
                     {
                         file.Write(MemoryMarshal.AsBytes(t.Values.AsSpan()));
                     }
@@ -236,7 +260,7 @@ public static class Safetensors
 
             previousEnd = e.End;
             previous = e.Name;
-            int size = e.DType == "F64" ? 8 : 4;
+            int size = e.DType is "F64" or "I64" ? 8 : 4;
             if (e.End > dataLength || e.Begin < 0 || e.End < e.Begin)
             {
                 throw new InvalidDataException($"{name}: tensor '{e.Name}' lies at bytes [{e.Begin}, {e.End}) but the data section has {dataLength} bytes (truncated file?).");
@@ -271,16 +295,19 @@ public static class Safetensors
                     file.ReadExactly(bytes);
                     for (int i = 0; i < n; i++)
                     {
-                        values[done + i] = size == 8
-                            ? (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(i * 8, 8))
-                            : BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * 4, 4));
+                        values[done + i] = e.DType switch
+                        {
+                            "F64" => (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(i * 8, 8)),
+                            "I64" => BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(i * 8, 8)),
+                            _ => BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * 4, 4)),
+                        };
                     }
 
                     done += n;
                 }
             }
 
-            tensors[e.Name] = new NamedTensor(e.Shape, values);
+            tensors[e.Name] = new NamedTensor(e.Shape, values) { DType = e.DType == "I64" ? "I64" : "F32" };
         }
 
         return new SafetensorsFile(tensors, metadata);
@@ -298,9 +325,9 @@ public static class Safetensors
         }
 
         string type = dtype.GetString()!;
-        if (type is not ("F32" or "F64"))
+        if (type is not ("F32" or "F64" or "I64"))
         {
-            throw new InvalidDataException($"{file}: tensor '{p.Name}' has dtype {Shorten(type)}; Xent reads F32 and F64.");
+            throw new InvalidDataException($"{file}: tensor '{p.Name}' has dtype {Shorten(type)}; Xent reads F32, F64 and I64.");
         }
 
         var dims = new int[shape.GetArrayLength()];

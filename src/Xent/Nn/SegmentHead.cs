@@ -41,6 +41,9 @@ public sealed class SegmentHead : Module
     public override IReadOnlyList<Parameter> Parameters => Inner.Parameters;
 
     /// <inheritdoc />
+    public override IReadOnlyList<Parameter> Buffers => Inner.Buffers;
+
+    /// <inheritdoc />
     public override LayerSpec Spec => new("segment_head", InputFeatures, OutputFeatures) { Segments = Segments, Layers = Inner.Spec.Layers };
 
     /// <inheritdoc />

@@ -9,6 +9,7 @@ public sealed class Sequential : Module
 {
     private readonly Module[] _layers;
     private readonly Parameter[] _parameters;
+    private readonly Parameter[] _buffers;
     private float[][] _outputs = [];
     private float[][] _gradients = [];
     private float[] _input = [];
@@ -36,6 +37,7 @@ public sealed class Sequential : Module
 
         _layers = layers;
         _parameters = [.. layers.SelectMany(l => l.Parameters)];
+        _buffers = [.. layers.SelectMany(l => l.Buffers)];
     }
 
     /// <summary>The layers.</summary>
@@ -49,6 +51,9 @@ public sealed class Sequential : Module
 
     /// <inheritdoc />
     public override IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Parameter> Buffers => _buffers;
 
     /// <inheritdoc />
     public override LayerSpec Spec => new("sequential", InputFeatures, OutputFeatures) { Layers = [.. _layers.Select(l => l.Spec)] };
@@ -134,6 +139,14 @@ public sealed class Sequential : Module
                     break;
                 case Sequential nested:
                     nested.NameParameters(name);
+                    break;
+                default:
+                    // A leaf layer: its tensors keep their own names (weight, running_mean…) under the position.
+                    foreach (Parameter p in _layers[i].StateTensors)
+                    {
+                        p.Name = name + "." + p.Name[(p.Name.LastIndexOf('.') + 1)..];
+                    }
+
                     break;
             }
         }

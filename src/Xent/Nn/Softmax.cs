@@ -53,4 +53,25 @@ public sealed class Softmax : Module
             }
         }
     }
+
+    /// <summary>The <c>softmax</c> kind (no arguments; keeps the shape).</summary>
+    internal sealed class Kind : ILayerKind
+    {
+        public string Name => "softmax";
+
+        public LayerShapes Check(LayerSpec spec, LayerCheck check) => check.SameSize(spec);
+
+        public Module Build(LayerSpec spec, Xent.Kernels.XentRandom random) => new Softmax(spec.In);
+
+        public (LayerSpec Spec, int[] Output) Describe(LayerArguments args, int[] input)
+        {
+            args.Done();
+            if (input.Length != 1)
+            {
+                throw args.Fail($"needs a flat input [features] but gets {LayerShapes.Format(input)}.");
+            }
+
+            return (new LayerSpec(Name, LayerShapes.Size(input), LayerShapes.Size(input)), input);
+        }
+    }
 }

@@ -5,7 +5,7 @@ using Xent.Optim;
 namespace Xent.Training;
 
 /// <summary>
-/// A training checkpoint: one safetensors file holding the model's parameters, the optimizer's state
+/// A training checkpoint: one safetensors file holding the model's parameters and buffers, the optimizer's state
 /// (<c>optimizer/NAME</c>), the best weights so far (<c>best/NAME</c>, when early stopping is on), and as metadata
 /// the <see cref="TrainingState"/> (fixed-width) and the <see cref="RunSettings"/> that a resume must match. Its size
 /// depends on the model, the optimizer and the settings only, not on the step count (the history lives in its own
@@ -19,7 +19,8 @@ internal static class Checkpoint
     public static void Save(string path, Sequential model, Optimizer optimizer, float[][]? best, TrainingState state, RunSettings settings)
     {
         var tensors = new List<KeyValuePair<string, NamedTensor>>();
-        foreach (Parameter p in model.Parameters)
+        IReadOnlyList<Parameter> tensorsOfModel = model.StateTensors;
+        foreach (Parameter p in tensorsOfModel)
         {
             tensors.Add(KeyValuePair.Create(p.Name, new NamedTensor(p.Shape, p.Value)));
         }
@@ -33,7 +34,7 @@ internal static class Checkpoint
         {
             for (int i = 0; i < best.Length; i++)
             {
-                tensors.Add(KeyValuePair.Create("best/" + model.Parameters[i].Name, new NamedTensor(model.Parameters[i].Shape, best[i])));
+                tensors.Add(KeyValuePair.Create("best/" + tensorsOfModel[i].Name, new NamedTensor(tensorsOfModel[i].Shape, best[i])));
             }
         }
 
@@ -82,7 +83,7 @@ internal static class Checkpoint
             throw new InvalidDataException($"{name}: the checkpoint was made with other settings or data ({difference}); resume with the same options and data, or start afresh with --force instead of --resume.");
         }
 
-        foreach (Parameter p in model.Parameters)
+        foreach (Parameter p in model.StateTensors)
         {
             Tensor(file, name, p.Name, p.Value.Length).CopyTo(p.Value, 0);
         }
@@ -98,7 +99,7 @@ internal static class Checkpoint
             throw new InvalidDataException($"{name}: {e.Message} (was the checkpoint made with another optimizer?)", e);
         }
 
-        best = state.HasBest ? [.. model.Parameters.Select(p => Tensor(file, name, "best/" + p.Name, p.Value.Length))] : null;
+        best = state.HasBest ? [.. model.StateTensors.Select(p => Tensor(file, name, "best/" + p.Name, p.Value.Length))] : null;
         return state;
     }
 

@@ -39,7 +39,8 @@ public sealed class Classifier
     private Classifier(Sequential model, ModelInfo info, double? logitAdjustment)
     {
         _spec = model.Spec;
-        _weights = model.Parameters;
+        // Parameters and buffers (BatchNorm's running statistics): a replica needs both.
+        _weights = model.StateTensors;
         _packed = InferencePlan.Pack(model);
         _cached = new InferencePlan(model, _packed);
         _flopsPerRow = _cached.FlopsPerRow;
@@ -389,9 +390,10 @@ public sealed class Classifier
         Interlocked.Increment(ref _replicaCount);
         var replica = (Sequential)_spec.Build(new XentRandom(0));
         replica.NameParameters();
+        IReadOnlyList<Parameter> state = replica.StateTensors;
         for (int i = 0; i < _weights.Count; i++)
         {
-            _weights[i].Value.CopyTo(replica.Parameters[i].Value, 0);
+            _weights[i].Value.CopyTo(state[i].Value, 0);
         }
 
         return new InferencePlan(replica, _packed);

@@ -76,7 +76,7 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(info);
-        foreach (Parameter p in model.Parameters)
+        foreach (Parameter p in model.StateTensors)
         {
             RefuseNonFinite(p.Name, p.Value);
         }
@@ -87,7 +87,7 @@ public static class ModelFile
             RefuseNonFinite("xent.standardizer scale", s.Scale);
         }
 
-        Safetensors.Write(path, model.Parameters.Select(p => KeyValuePair.Create(p.Name, new NamedTensor(p.Shape, p.Value))), Metadata(model, info));
+        Safetensors.Write(path, model.StateTensors.Select(p => KeyValuePair.Create(p.Name, new NamedTensor(p.Shape, p.Value) { DType = p.Integer ? "I64" : "F32" })), Metadata(model, info));
     }
 
     private static void RefuseNonFinite(string tensor, float[] values)
@@ -203,7 +203,7 @@ public static class ModelFile
             }
 
             // Sizes first, in 64 bits, against nothing but the description: no layer is built yet.
-            shapes = spec.ParameterShapes(out inputs, out outputs);
+            shapes = spec.StateShapes(out inputs, out outputs);
             Standardizer? standardizer = null;
             field = "xent.standardizer";
             if (m.TryGetValue(field, out string? st))
@@ -344,7 +344,7 @@ public static class ModelFile
         }
 
         model.NameParameters();
-        foreach (Parameter p in model.Parameters)
+        foreach (Parameter p in model.StateTensors)
         {
             file.Tensors[p.Name].Values.CopyTo(p.Value, 0);
         }

@@ -42,6 +42,15 @@ public sealed record PipelineOptions
     /// <summary>Hidden layer widths. Default: [64].</summary>
     public IReadOnlyList<int> Hidden { get; init; } = [64];
 
+    /// <summary>
+    /// A model description (<c>conv2d(32,3),relu,maxpool(2),flatten,linear(128),relu,linear</c>, parsed by
+    /// <see cref="ModelDescription.Parse"/>) used instead of the MLP of <see cref="Hidden"/>; <see langword="null"/> (the default) for the MLP.
+    /// </summary>
+    public IReadOnlyList<LayerEntry>? Model { get; init; }
+
+    /// <summary>The shape of one sample, (C, H, W) or (C, L), that <see cref="Model"/> sees the encoded features as (NCHW order); <see langword="null"/> (the default) for flat features.</summary>
+    public IReadOnlyList<int>? InputShape { get; init; }
+
     /// <summary>The last layer: <c>linear</c> (the default) or <c>cosine</c> (cos(x, w_j), no bias; LDAM's authors pair it with LDAM).</summary>
     public string Head { get; init; } = "linear";
 
@@ -153,7 +162,7 @@ public static class TrainingPipeline
         double[]? weights = options.ClassWeights.Compute(counts);
         ClassificationLoss lossFunction = CreateLoss(options, counts);
         var init = XentRandom.ForStream(seed, 0x1417);
-        Sequential model = Mlp.Create(preprocessor.OutputWidth, options.Hidden, table.ClassCount, init, options.Dropout, logSoftmax: lossFunction.ExpectsLogProbabilities, cosineHead: options.Head == "cosine");
+        Sequential model = CreateModel(options, preprocessor.OutputWidth, table.ClassCount, init, lossFunction.ExpectsLogProbabilities);
         Optimizer optimizer = options.Optimizer switch
         {
             OptimizerKind.Sgd => new Sgd(model.Parameters, new SgdOptions { LearningRate = options.EffectiveLearningRate, Momentum = options.Momentum, WeightDecay = options.WeightDecay }),
@@ -249,7 +258,19 @@ public static class TrainingPipeline
 
         // Fitting the column pipeline is cheap and finds columns without values in the training rows.
         Preprocessor preprocessor = Preprocessor.Fit(table, split.Train, options.Standardize, options.MissingTokens);
-        CheckModelSize(preprocessor.OutputWidth, options.Hidden, table.ClassCount);
+        if (options.Model is null)
+        {
+            if (options.InputShape is not null)
+            {
+                throw new ArgumentException("An input shape applies to a model description (--model), not to the MLP of --hidden.", nameof(options));
+            }
+
+            CheckModelSize(preprocessor.OutputWidth, options.Hidden, table.ClassCount);
+        }
+        else
+        {
+            CheckModelSize(Describe(options, preprocessor.OutputWidth, table.ClassCount));
+        }
         if (options.Trainer.DropLast && split.Train.Length < options.Trainer.BatchSize)
         {
             throw new ArgumentException($"With drop-last, the {split.Train.Length} training rows do not fill one batch of {options.Trainer.BatchSize}; use a smaller --batch-size.", nameof(options));
@@ -281,6 +302,70 @@ public static class TrainingPipeline
         catch (FormatException e)
         {
             throw new ArgumentException(e.Message, nameof(options), e);
+        }
+    }
+
+    /// <summary>
+    /// The network the options describe: <see cref="PipelineOptions.Model"/> over samples of <see cref="PipelineOptions.InputShape"/>
+    /// (or flat <paramref name="inputs"/>), or else the MLP of <see cref="PipelineOptions.Hidden"/>; ending with log_softmax for a loss that expects log-probabilities.
+    /// </summary>
+    /// <param name="options">The options.</param>
+    /// <param name="inputs">Encoded features per sample.</param>
+    /// <param name="classes">Classes.</param>
+    /// <param name="random">The generator for the initial weights.</param>
+    /// <param name="logSoftmax">Whether to end with log_softmax.</param>
+    /// <returns>The model, its parameters named as in PyTorch.</returns>
+    /// <exception cref="ArgumentException">The description does not fit the data; the message names the layer and the shapes.</exception>
+    public static Sequential CreateModel(PipelineOptions options, int inputs, int classes, XentRandom random, bool logSoftmax)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Model is null)
+        {
+            return Mlp.Create(inputs, options.Hidden, classes, random, options.Dropout, logSoftmax: logSoftmax, cosineHead: options.Head == "cosine");
+        }
+
+        LayerSpec spec = Describe(options, inputs, classes);
+        if (logSoftmax)
+        {
+            spec = spec with { Layers = [.. spec.Layers!, new LayerSpec("log_softmax", classes, classes)] };
+        }
+
+        return (Sequential)spec.Build(random);
+    }
+
+    /// <summary>The layer description of <see cref="PipelineOptions.Model"/> for this data, checked.</summary>
+    private static LayerSpec Describe(PipelineOptions options, int inputs, int classes)
+    {
+        int[] shape = options.InputShape is { } s ? [.. s] : [inputs];
+        if (LayerShapes.Size(shape) != inputs)
+        {
+            throw new ArgumentException($"The input shape {LayerShapes.Format(shape)} holds {LayerShapes.Size(shape)} values, but each row has {inputs} features after encoding; the shape must account for every feature (C·H·W or C·L).", nameof(options));
+        }
+
+        if (options.Head != "linear" || options.Dropout != 0)
+        {
+            throw new ArgumentException("--head and --dropout shape the MLP of --hidden; with --model, write the layers in the description (for example dropout(0.5)).", nameof(options));
+        }
+
+        try
+        {
+            return ModelDescription.Build(options.Model!, shape, classes);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException("--model: " + e.Message, nameof(options), e);
+        }
+    }
+
+    /// <summary>Refuses a described network whose training state would not fit in this machine's memory.</summary>
+    private static void CheckModelSize(LayerSpec spec)
+    {
+        long total = spec.ParameterShapes().Sum(kv => kv.Value.Aggregate(1L, (a, b) => a * b));
+        long bytes = total * sizeof(float) * 5;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+        {
+            throw new ArgumentException(FormattableString.Invariant($"The network has {total:N0} parameters; training it needs about {bytes / 1e9:F1} GB but this machine has {available / 1e9:F1} GB. Use fewer channels or narrower layers."), "options");
         }
     }
 
@@ -334,6 +419,8 @@ public static class TrainingPipeline
             ["class_weights"] = options.ClassWeights.Scheme == ClassWeightScheme.Custom ? options.ClassWeights.Values : options.ClassWeights.ToString(),
             ["label_smoothing"] = options.LabelSmoothing,
             ["hidden"] = options.Hidden,
+            ["model"] = options.Model is { } m ? string.Join(",", m) : null,
+            ["input_shape"] = options.InputShape,
             ["dropout"] = options.Dropout,
             ["head"] = options.Head,
             ["optimizer"] = options.Optimizer.ToString().ToLowerInvariant(),

@@ -96,9 +96,10 @@ internal sealed class TrainingRun : IDisposable
         _log?.Flush();
         if (_best is not null && _options.EarlyStopping is not null)
         {
+            IReadOnlyList<Parameter> state = _model.StateTensors;
             for (int i = 0; i < _best.Length; i++)
             {
-                _best[i].CopyTo(_model.Parameters[i].Value, 0);
+                _best[i].CopyTo(state[i].Value, 0);
             }
         }
 
@@ -207,10 +208,11 @@ internal sealed class TrainingRun : IDisposable
             if (improved)
             {
                 (_state.BestValue, _state.BestEpoch, _state.BadEpochs) = (value, epoch, 0);
-                _best ??= [.. _model.Parameters.Select(p => new float[p.Value.Length])];
+                IReadOnlyList<Parameter> state = _model.StateTensors;
+                _best ??= [.. state.Select(p => new float[p.Value.Length])];
                 for (int i = 0; i < _best.Length; i++)
                 {
-                    _model.Parameters[i].Value.CopyTo(_best[i], 0);
+                    state[i].Value.CopyTo(_best[i], 0);
                 }
             }
             else if (++_state.BadEpochs >= es.Patience)
@@ -247,7 +249,7 @@ internal sealed class TrainingRun : IDisposable
         _state.HasBest = _best is not null;
         // With early stopping the best weights are always written (the current ones until there is a best), so the
         // checkpoint's size does not change as training goes.
-        float[][]? best = _best ?? (_options.EarlyStopping is not null ? [.. _model.Parameters.Select(p => p.Value)] : null);
+        float[][]? best = _best ?? (_options.EarlyStopping is not null ? [.. _model.StateTensors.Select(p => p.Value)] : null);
         Checkpoint.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings);
     }
 

@@ -1,0 +1,63 @@
+using Xent.Cli.LossCases;
+using Xent.Data;
+
+namespace Xent.Cli.Training;
+
+/// <summary>
+/// Image data given to <c>--data</c>, <c>--test-data</c> or <c>--val-data</c> instead of a CSV: the name
+/// <c>fashion-mnist</c> (Debian's dataset-fashion-mnist package, training or t10k files), or an IDX image file
+/// (<c>…-images-idx3-ubyte[.gz]</c>) whose labels lie beside it (<c>…-labels-idx1-ubyte[.gz]</c>).
+/// </summary>
+internal static class ImageData
+{
+    /// <summary>Where Debian's dataset-fashion-mnist package puts its files.</summary>
+    public static string FashionMnistFolder { get; set; } = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>Whether the text names image data rather than a CSV file.</summary>
+    public static bool Names(string text)
+    {
+        string name = Path.GetFileName(text.Trim());
+        return (name == "fashion-mnist" && !File.Exists(text)) || name.Contains("-images-idx", StringComparison.Ordinal);
+    }
+
+    /// <summary>Reads the images and labels.</summary>
+    /// <param name="text">The option's value.</param>
+    /// <param name="option">The option, for messages.</param>
+    /// <param name="test">For fashion-mnist: the t10k files (test) rather than the training files.</param>
+    /// <param name="shape">The shape of one image (C, H, W).</param>
+    /// <param name="source">The files read, for config.json.</param>
+    /// <returns>The table (pixels scaled to [0, 1]).</returns>
+    public static DataTable Read(string text, string option, bool test, out int[] shape, out string source)
+    {
+        string images, labels;
+        IReadOnlyList<string>? classes = null;
+        if (Path.GetFileName(text.Trim()) == "fashion-mnist")
+        {
+            string prefix = test ? "t10k" : "train";
+            images = Path.Combine(FashionMnistFolder, prefix + "-images-idx3-ubyte.gz");
+            labels = Path.Combine(FashionMnistFolder, prefix + "-labels-idx1-ubyte.gz");
+            if (!File.Exists(images) || !File.Exists(labels))
+            {
+                throw new InputException($"{option} fashion-mnist: {(File.Exists(images) ? labels : images)} is missing; install the dataset with: sudo apt-get install dataset-fashion-mnist");
+            }
+
+            classes = IdxReader.FashionMnistClasses;
+        }
+        else
+        {
+            images = text.Trim();
+            string name = Path.GetFileName(images);
+            labels = Path.Combine(Path.GetDirectoryName(images) ?? string.Empty, name.Replace("-images-idx3", "-labels-idx1", StringComparison.Ordinal).Replace("-images-idx4", "-labels-idx1", StringComparison.Ordinal));
+        }
+
+        try
+        {
+            source = images;
+            return IdxReader.ReadImages(images, labels, classes, out shape);
+        }
+        catch (Exception e) when (e is DataFormatException or FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            throw new InputException($"{option}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using Xent.Kernels;
+
+namespace Xent.Nn;
+
+/// <summary>
+/// PyTorch's <c>nn.BatchNorm2d</c> over samples of C × H × W values (NCHW): per channel, (x − mean) / √(var + 1e-5) · weight + bias.
+/// Training uses the batch's statistics (biased variance) and updates <c>running_mean</c> and <c>running_var</c> with
+/// momentum 0.1 (the unbiased variance for the latter) and counts <c>num_batches_tracked</c>; evaluation uses the running
+/// statistics. weight starts at 1 and bias at 0; the running statistics (buffers, not trained) at 0 and 1.
+/// </summary>
+public sealed class BatchNorm2d : Module
+{
+    private readonly BatchNormalization _core;
+    private readonly int[] _shape;
+
+    /// <summary>Creates the layer.</summary>
+    /// <param name="inputShape">(C, H, W) of one sample.</param>
+    /// <exception cref="ArgumentException">The shape has the wrong rank or a size below 1.</exception>
+    public BatchNorm2d(params int[] inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        if (inputShape.Length != 3 || inputShape.Any(d => d < 1) || LayerShapes.Size(inputShape) < 0)
+        {
+            throw new ArgumentException($"BatchNorm2d: the input shape {LayerShapes.Format(inputShape)} must be (C, H, W) with sizes of at least 1.", nameof(inputShape));
+        }
+
+        _shape = [.. inputShape];
+        _core = new BatchNormalization(inputShape[0], LayerShapes.Size(inputShape) / inputShape[0], "BatchNorm2d");
+    }
+
+    /// <summary>Channels.</summary>
+    public int Channels => _core.Channels;
+
+    /// <summary>γ, [C].</summary>
+    public Parameter Weight => _core.Weight;
+
+    /// <summary>β, [C].</summary>
+    public Parameter Bias => _core.Bias;
+
+    /// <summary>The running mean, [C] (a buffer).</summary>
+    public Parameter RunningMean => _core.RunningMean;
+
+    /// <summary>The running variance, [C] (a buffer).</summary>
+    public Parameter RunningVar => _core.RunningVar;
+
+    /// <summary>Training batches seen, a scalar stored as int64 (a buffer).</summary>
+    public Parameter BatchesTracked => _core.BatchesTracked;
+
+    /// <inheritdoc />
+    public override int InputFeatures => _core.Channels * _core.Positions;
+
+    /// <inheritdoc />
+    public override int OutputFeatures => InputFeatures;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Parameter> Parameters => _core.Parameters;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Parameter> Buffers => _core.Buffers;
+
+    /// <inheritdoc />
+    public override LayerSpec Spec => new("batchnorm2d", InputFeatures, OutputFeatures) { Shape = [.. _shape] };
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">Training on a batch with a single value per channel (PyTorch refuses it too).</exception>
+    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
+    {
+        CheckForward(input, output, batch);
+        _core.Forward(input, output, batch, training);
+    }
+
+    /// <inheritdoc />
+    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+        => _core.Backward(input, outputGradient, inputGradient, batch);
+
+    /// <summary>The <c>batchnorm2d</c> kind: no arguments, or <c>batchnorm</c> on a (C, H, W) input.</summary>
+    internal sealed class Kind : ILayerKind
+    {
+        public string Name => "batchnorm2d";
+
+        public string? Alias => "batchnorm";
+
+        public bool Accepts(int rank) => rank == 3;
+
+        public LayerShapes Check(LayerSpec spec, LayerCheck check)
+        {
+            int[] input = check.InputShape(spec, 3);
+            check.Parameter("weight", input[0]);
+            check.Parameter("bias", input[0]);
+            check.Buffer("running_mean", input[0]);
+            check.Buffer("running_var", input[0]);
+            check.Buffer("num_batches_tracked");
+            return new(input, check.Output(spec, input));
+        }
+
+        public Module Build(LayerSpec spec, XentRandom random) => new BatchNorm2d([.. spec.Shape!]);
+
+        public (LayerSpec Spec, int[] Output) Describe(LayerArguments args, int[] input)
+        {
+            args.Done();
+            ConvSpec.RequireRank(args, input, 3);
+            return ConvSpec.Finish(this, new LayerSpec(Name, 0, 0) { Shape = input }, args, input);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+namespace Xent.Nn;
+
+/// <summary>
+/// The computation shared by <see cref="BatchNorm1d"/> and <see cref="BatchNorm2d"/>, over samples of C channels of S
+/// positions each (S = 1 for (N, C) input). Training normalises each channel by the batch's mean and biased variance
+/// and updates the running statistics with momentum 0.1 (the unbiased variance for running_var, as PyTorch does);
+/// evaluation normalises by the running statistics. Channel sums are taken in double, in a fixed order.
+/// </summary>
+internal sealed class BatchNormalization
+{
+    /// <summary>PyTorch's default ε.</summary>
+    public const double Epsilon = 1e-5;
+
+    /// <summary>PyTorch's default momentum.</summary>
+    public const double Momentum = 0.1;
+
+    private readonly double[] _mean;
+    private readonly double[] _inverseStd;
+    private bool _trained;
+
+    public BatchNormalization(int channels, int positions, string layer)
+    {
+        Channels = channels;
+        Positions = positions;
+        Layer = layer;
+        Weight = new Parameter("weight", channels);
+        Bias = new Parameter("bias", channels);
+        RunningMean = new Parameter("running_mean", channels);
+        RunningVar = new Parameter("running_var", channels);
+        BatchesTracked = new Parameter("num_batches_tracked") { Integer = true };
+        Array.Fill(Weight.Value, 1f);
+        Array.Fill(RunningVar.Value, 1f);
+        _mean = new double[channels];
+        _inverseStd = new double[channels];
+        Parameters = [Weight, Bias];
+        Buffers = [RunningMean, RunningVar, BatchesTracked];
+    }
+
+    public int Channels { get; }
+
+    public int Positions { get; }
+
+    public string Layer { get; }
+
+    public Parameter Weight { get; }
+
+    public Parameter Bias { get; }
+
+    public Parameter RunningMean { get; }
+
+    public Parameter RunningVar { get; }
+
+    public Parameter BatchesTracked { get; }
+
+    public Parameter[] Parameters { get; }
+
+    public Parameter[] Buffers { get; }
+
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
+    {
+        int c = Channels, s = Positions;
+        long count = (long)batch * s;
+        _trained = training;
+        if (training)
+        {
+            if (count < 2)
+            {
+                throw new ArgumentException($"{Layer}: training needs more than 1 value per channel, but the batch gives {count} (a last batch of 1 row? Use --drop-last or another --batch-size).", nameof(input));
+            }
+
+            for (int ch = 0; ch < c; ch++)
+            {
+                double sum = 0;
+                for (int n = 0; n < batch; n++)
+                {
+                    foreach (float v in input.Slice(((n * c) + ch) * s, s))
+                    {
+                        sum += v;
+                    }
+                }
+
+                double mean = sum / count, squares = 0;
+                for (int n = 0; n < batch; n++)
+                {
+                    foreach (float v in input.Slice(((n * c) + ch) * s, s))
+                    {
+                        double d = v - mean;
+                        squares += d * d;
+                    }
+                }
+
+                double variance = squares / count;
+                _mean[ch] = mean;
+                _inverseStd[ch] = 1 / Math.Sqrt(variance + Epsilon);
+                RunningMean.Value[ch] = (float)(((1 - Momentum) * RunningMean.Value[ch]) + (Momentum * mean));
+                RunningVar.Value[ch] = (float)(((1 - Momentum) * RunningVar.Value[ch]) + (Momentum * squares / (count - 1)));
+            }
+
+            BatchesTracked.Value[0]++;
+        }
+        else
+        {
+            for (int ch = 0; ch < c; ch++)
+            {
+                _mean[ch] = RunningMean.Value[ch];
+                _inverseStd[ch] = 1 / Math.Sqrt(RunningVar.Value[ch] + Epsilon);
+            }
+        }
+
+        for (int n = 0; n < batch; n++)
+        {
+            for (int ch = 0; ch < c; ch++)
+            {
+                float scale = (float)(_inverseStd[ch] * Weight.Value[ch]);
+                float shift = (float)(Bias.Value[ch] - (_mean[ch] * _inverseStd[ch] * Weight.Value[ch]));
+                ReadOnlySpan<float> x = input.Slice(((n * c) + ch) * s, s);
+                Span<float> y = output.Slice(((n * c) + ch) * s, s);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(x, scale, y);
+                System.Numerics.Tensors.TensorPrimitives.Add(y, shift, y);
+            }
+        }
+    }
+
+    public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    {
+        int c = Channels, s = Positions;
+        long count = (long)batch * s;
+        for (int ch = 0; ch < c; ch++)
+        {
+            double mean = _mean[ch], inverse = _inverseStd[ch];
+            double sumDy = 0, sumDyXhat = 0;
+            for (int n = 0; n < batch; n++)
+            {
+                int at = ((n * c) + ch) * s;
+                ReadOnlySpan<float> x = input.Slice(at, s), dy = outputGradient.Slice(at, s);
+                for (int i = 0; i < s; i++)
+                {
+                    sumDy += dy[i];
+                    sumDyXhat += dy[i] * (x[i] - mean) * inverse;
+                }
+            }
+
+            Weight.Gradient[ch] += (float)sumDyXhat;
+            Bias.Gradient[ch] += (float)sumDy;
+            if (inputGradient.IsEmpty)
+            {
+                continue;
+            }
+
+            double gain = Weight.Value[ch] * inverse;
+            // Training: dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)); evaluation: the statistics are constants, dx = γ/σ · dy.
+            double meanDy = _trained ? sumDy / count : 0, meanDyXhat = _trained ? sumDyXhat / count : 0;
+            for (int n = 0; n < batch; n++)
+            {
+                int at = ((n * c) + ch) * s;
+                ReadOnlySpan<float> x = input.Slice(at, s), dy = outputGradient.Slice(at, s);
+                Span<float> dx = inputGradient.Slice(at, s);
+                for (int i = 0; i < s; i++)
+                {
+                    double xhat = (x[i] - mean) * inverse;
+                    dx[i] = (float)(gain * (dy[i] - meanDy - (xhat * meanDyXhat)));
+                }
+            }
+        }
+    }
+}
