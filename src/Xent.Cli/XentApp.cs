@@ -2,6 +2,7 @@ using System.CommandLine;
 using Xent.Cli.Commands;
 using Xent.Cli.LossCases;
 using Xent.Data;
+using Xent.Distributed;
 using Xent.Training;
 
 namespace Xent.Cli;
@@ -23,6 +24,7 @@ internal static class XentApp
             ExportCommand.Create(context),
             InspectCommand.Create(context),
             CompareCommand.Create(context),
+            MpiSelfTestCommand.Create(context),
         };
 
         ParseResult parse = root.Parse(args);
@@ -56,9 +58,9 @@ internal static class XentApp
             error.WriteLine($"xent: failed: {OneLine(e.Message)}");
             return ExitCodes.Failed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or MpiException or DistributedAbortException)
         {
-            // The environment failed (permissions, a full disk, a vanished folder); .NET's messages name the path.
+            // The environment failed (permissions, a full disk, a vanished folder, no Open MPI): the messages name the path or the call.
             error.WriteLine($"xent: failed: {OneLine(e.Message)}");
             return ExitCodes.Failed;
         }
