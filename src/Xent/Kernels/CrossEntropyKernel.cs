@@ -8,6 +8,16 @@ using System.Runtime.Intrinsics.X86;
 namespace Xent.Kernels;
 
 /// <summary>
+/// A loss built on cross-entropy whose value depends on log p_y only and whose gradient is g·(softmax − e_y): the
+/// kernel's row path asks it for ℓ and g once per row, between its summing pass and its scaling pass.
+/// </summary>
+internal interface IRowHook
+{
+    /// <summary>ℓ and g of one position from its log p_y (unweighted).</summary>
+    double Apply(double logPy, out double scale);
+}
+
+/// <summary>
 /// The fused cross-entropy forward and backward over logits laid out as (N, C, S): N batch rows,
 /// C classes with stride S, and S positions per row (S = d1·…·dk, 1 for 2-D input).
 /// </summary>
@@ -42,6 +52,7 @@ internal static unsafe class CrossEntropyKernel
         public T* ChunkWeightSums;
         public float Scale;
         public float* Margin;
+        public IRowHook? Hook;
     }
 
     /// <summary>Runs the kernel and returns the sum of the per-position losses.</summary>
@@ -132,12 +143,14 @@ internal static unsafe class CrossEntropyKernel
     /// <param name="kappa">Scale of the gradient.</param>
     /// <param name="scale">LDAM's s, applied to x − max (the gradient's κ must include it); other than 1 only for float lanes: C ≤ <see cref="LaneClasses"/>, S = 1, n a multiple of 16.</param>
     /// <param name="margin">Per-class values subtracted from the target's scaled logit (s·Δ), or empty; as <paramref name="scale"/>.</param>
+    /// <param name="hook">ℓ and g per row (softmax-form losses), or <see langword="null"/> for cross-entropy; rows only (S = 1, and C above <see cref="LaneClasses"/> for float), no smoothing.</param>
     /// <returns>The sum of the per-position losses.</returns>
     internal static double RunBlock<T>(
         ReadOnlySpan<T> logits, int n, int c, int s, ReadOnlySpan<int> targets, ReadOnlySpan<T> weight, double weightSum,
-        int ignoreIndex, Span<T> losses, Span<T> gradient, double kappa, float scale = 1f, ReadOnlySpan<float> margin = default)
+        int ignoreIndex, Span<T> losses, Span<T> gradient, double kappa, float scale = 1f, ReadOnlySpan<float> margin = default, IRowHook? hook = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        System.Diagnostics.Debug.Assert(hook is null || (s == 1 && (c > LaneClasses || typeof(T) != typeof(float))), "A row hook needs the row path.");
         System.Diagnostics.Debug.Assert((scale == 1f && margin.IsEmpty) || (typeof(T) == typeof(float) && s == 1 && c <= LaneClasses && n % 16 == 0 && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated)), "A scale or margin needs the float lane path.");
         fixed (float* pm = margin)
         fixed (T* px = logits)
@@ -157,6 +170,7 @@ internal static unsafe class CrossEntropyKernel
                 Kappa = kappa,
                 Scale = scale,
                 Margin = margin.IsEmpty ? null : pm,
+                Hook = hook,
             };
             return RunRange(job, 0, (long)n * s);
         }
@@ -597,7 +611,12 @@ internal static unsafe class CrossEntropyKernel
         double lse = Math.Log(double.CreateTruncating(sumExp));
         double wy = weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[y]);
         double logpY = (xY - double.CreateTruncating(m)) - lse;
-        double loss = -wy * logpY;
+        double loss = -wy * logpY, hookScale = 1;
+        if (job.Hook is { } hook)
+        {
+            loss = wy * hook.Apply(logpY, out hookScale);
+        }
+
         if (smooth)
         {
             double smoothTerm = (job.WeightSum * lse) - double.CreateTruncating(shiftSum);
@@ -608,7 +627,7 @@ internal static unsafe class CrossEntropyKernel
         {
             // Second pass, from cache: g = exp(x − m_chunk)·exp(m_chunk − m)·a/Σ − κ·(ε/C)·w − (target) κ·(1 − ε)·w[y].
             double kappa = job.Kappa;
-            double a = kappa * (smooth ? ((1 - eps) * wy) + (eps / c * job.WeightSum) : wy);
+            double a = kappa * hookScale * (smooth ? ((1 - eps) * wy) + (eps / c * job.WeightSum) : wy);
             double scale = a / double.CreateTruncating(sumExp);
             T offset = smooth ? T.CreateTruncating(kappa * eps / c) : T.Zero;
             for (int k = 0; k < chunks; k++)
@@ -618,7 +637,7 @@ internal static unsafe class CrossEntropyKernel
                 RowOps.ScaleAndOffset(g.Slice(start, length), factor, offset, weight.IsEmpty ? default : weight.Slice(start, length));
             }
 
-            g[y] -= T.CreateTruncating(kappa * (1 - eps) * wy);
+            g[y] -= T.CreateTruncating(kappa * hookScale * (1 - eps) * wy);
         }
 
         if (rented is not null)

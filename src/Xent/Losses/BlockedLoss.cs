@@ -220,11 +220,13 @@ internal static unsafe class BlockedLoss
                 x = shifted.AsSpan(0, elements);
             }
 
-            if (!job.Loss.HasSoftmaxForm)
+            if (!job.Loss.HasSoftmaxForm || (s == 1 && (c > CrossEntropyKernel.LaneClasses || typeof(T) != typeof(float))))
             {
+                // Cross-entropy on (shifted) logits, or long rows: the kernel's row path asks the loss for ℓ and g per
+                // row and scales its own last pass by them (no extra pass over the gradient).
                 ReadOnlySpan<T> w = job.Weight == null ? default : new ReadOnlySpan<T>(job.Weight, c);
                 Span<T> l = job.Losses == null ? default : new Span<T>(job.Losses + p0, positions);
-                return CrossEntropyKernel.RunBlock(x, rows, c, s, y, w, job.WeightSum, job.IgnoreIndex, l, g, job.Kappa);
+                return CrossEntropyKernel.RunBlock(x, rows, c, s, y, w, job.WeightSum, job.IgnoreIndex, l, g, job.Kappa, hook: job.Loss.HasSoftmaxForm ? job.Loss.RowHook : null);
             }
 
             // The kernel's unweighted, unscaled pass: −log p_y per position and softmax − e_y in the gradient.

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Numerics.Tensors;
+using Xent.Kernels;
 
 namespace Xent.Losses;
 
@@ -177,7 +178,7 @@ public abstract class ClassificationLoss
         }
     }
 
-    /// <summary>Whether <see cref="SoftmaxForm"/> describes this loss (then it runs on <see cref="BlockedLoss"/>'s fused path).</summary>
+    /// <summary>Whether <see cref="SoftmaxForm(ReadOnlySpan{double}, Span{double}, Span{double})"/> describes this loss (then it runs on <see cref="BlockedLoss"/>'s fused path).</summary>
     protected internal virtual bool HasSoftmaxForm => false;
 
     /// <summary>
@@ -190,6 +191,35 @@ public abstract class ClassificationLoss
     /// <param name="loss">Receives ℓ of each position.</param>
     /// <param name="scale">Receives g of each position.</param>
     protected internal virtual void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale) => throw new NotSupportedException($"{Name} has no softmax form.");
+
+    /// <summary>
+    /// <see cref="SoftmaxForm(ReadOnlySpan{double}, Span{double}, Span{double})"/> for one position, called once per row
+    /// by the kernel's row path (long rows). Override it with a scalar formula; the default calls the tile form.
+    /// </summary>
+    /// <param name="logPy">log p_y.</param>
+    /// <param name="loss">ℓ.</param>
+    /// <param name="scale">g.</param>
+    protected internal virtual void SoftmaxForm(double logPy, out double loss, out double scale)
+    {
+        Span<double> values = stackalloc double[3];
+        values[0] = logPy;
+        SoftmaxForm(values[..1], values.Slice(1, 1), values.Slice(2, 1));
+        (loss, scale) = (values[1], values[2]);
+    }
+
+    /// <summary>This loss's <see cref="SoftmaxForm(double, out double, out double)"/> as the kernel's row hook.</summary>
+    internal IRowHook RowHook => _rowHook ??= new SoftmaxFormHook(this);
+
+    private IRowHook? _rowHook;
+
+    private sealed class SoftmaxFormHook(ClassificationLoss loss) : IRowHook
+    {
+        public double Apply(double logPy, out double scale)
+        {
+            loss.SoftmaxForm(logPy, out double value, out scale);
+            return value;
+        }
+    }
 
     /// <summary>
     /// A per-class offset the loss adds to the logits before cross-entropy (logit adjustment's τ·log π, balanced

@@ -45,6 +45,15 @@ public sealed class FocalLoss(double gamma = 2) : ClassificationLoss
     protected internal override bool HasSoftmaxForm => true;
 
     /// <inheritdoc />
+    protected internal override void SoftmaxForm(double logPy, out double loss, out double scale)
+    {
+        double pt = Math.Exp(logPy), q = Math.Max(1 - pt, 0), modulation = Gamma == 2 ? q * q : Math.Pow(q, Gamma);
+        loss = -modulation * logPy;
+        // g = (1 − p_t)^γ − γ(1 − p_t)^(γ−1)·p_t·log p_t; the second term is 0 at p_t = 1.
+        scale = modulation - (q > 0 && Gamma != 0 ? Gamma * (Gamma == 2 ? q : Math.Pow(q, Gamma - 1)) * pt * logPy : 0);
+    }
+
+    /// <inheritdoc />
     protected internal override void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale)
     {
         // p_t = exp(log p_t); q = 1 − p_t (clamped at 0); (1 − p_t)^γ = exp(γ·log q), vectorised over the tile.

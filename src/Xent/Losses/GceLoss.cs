@@ -38,6 +38,14 @@ public sealed class GceLoss(double q = 0.7) : ClassificationLoss
     protected internal override bool HasSoftmaxForm => true;
 
     /// <inheritdoc />
+    protected internal override void SoftmaxForm(double logPy, out double loss, out double scale)
+    {
+        double pq = Math.Exp(Q * logPy);
+        loss = (1 - pq) / Q;
+        scale = pq;
+    }
+
+    /// <inheritdoc />
     protected internal override void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale)
     {
         // p_y^q = exp(q·log p_y); ℓ = (1 − p_y^q)/q; g = p_y^q.

@@ -35,6 +35,14 @@ public sealed class Poly1Loss(double epsilon = 1) : ClassificationLoss
     protected internal override bool HasSoftmaxForm => true;
 
     /// <inheritdoc />
+    protected internal override void SoftmaxForm(double logPy, out double loss, out double scale)
+    {
+        double py = Math.Exp(logPy);
+        loss = -logPy + (Epsilon * (1 - py));
+        scale = 1 + (Epsilon * py);
+    }
+
+    /// <inheritdoc />
     protected internal override void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale)
     {
         TensorPrimitives.Exp(logPy, scale); // p_y

@@ -46,6 +46,14 @@ public sealed class SceLoss(double alpha = 0.1, double beta = 1, double a = -4) 
     protected internal override bool HasSoftmaxForm => true;
 
     /// <inheritdoc />
+    protected internal override void SoftmaxForm(double logPy, out double loss, out double scale)
+    {
+        double py = Math.Exp(logPy);
+        loss = (-Alpha * logPy) - (Beta * A * (1 - py));
+        scale = Alpha - (Beta * A * py);
+    }
+
+    /// <inheritdoc />
     protected internal override void SoftmaxForm(ReadOnlySpan<double> logPy, Span<double> loss, Span<double> scale)
     {
         TensorPrimitives.Exp(logPy, scale); // p_y
