@@ -88,6 +88,19 @@ internal static class CrossEntropySuite
         double fused = Measure.MedianMilliseconds(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(b.Logits, [n, c]), new ReadOnlyTensorSpan<int>(b.Targets, [n]), gradient: b.Gradient));
         string shape = $"{n} x {c}";
         yield return new Row($"{tag} CE fwd+bwd C={c}", shape, fused, "memcpy", memcpy, tag == "P1" ? "goal ≤ 1.3x" : "goal ≤ 3x");
+        if (CReference.Available)
+        {
+            (double ours, double theirs, double ratio) = Measure.Paired(
+                () => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(b.Logits, [n, c]), new ReadOnlyTensorSpan<int>(b.Targets, [n]), gradient: b.Gradient),
+                () => CReference.Run(b.Logits, b.Targets, n, c, b.Gradient, threads),
+                pairs: 15);
+            yield return new Row($"{tag} CE fwd+bwd C={c}", shape, ours, "C reference (gcc)", theirs, "tools/ce_reference.c, same threads, timed in alternation; goal < 1x") { PairedRatio = ratio };
+        }
+        else
+        {
+            yield return new Row($"{tag} CE fwd+bwd C={c}", shape, fused, "C reference absent", double.NaN, CReference.Status);
+        }
+
         if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
         {
             double expPass = Measure.MedianMilliseconds(() => Baselines.ExpPass(b.Logits, b.Gradient, threads));

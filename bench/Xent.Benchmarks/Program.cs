@@ -13,7 +13,7 @@ if (args.Length > 0 && args[0] == "bdn")
 string suite = "ce";
 int threads = Environment.ProcessorCount;
 long elements = 64L << 20;
-long smallElements = 4L << 20;
+long smallElements = 64L << 20; // 256 MiB of logits, as the large-C cases: small C is measured beyond the caches too
 string? markdown = null;
 bool big = false;
 for (int i = 0; i < args.Length; i++)
@@ -49,6 +49,11 @@ for (int i = 0; i < args.Length; i++)
 
 string machine = MachineInfo.Describe(threads);
 Console.WriteLine($"Machine: {machine}");
+if (suite is "ce" or "all")
+{
+    Console.WriteLine($"C reference kernel: {CReference.Status}");
+}
+
 if (suite is "gemm" or "all" or "step")
 {
     Console.WriteLine($"GEMM baseline: {OpenBlas.Describe()}. To compare with the kernel OpenBLAS would pick for this CPU, unset both for the benchmark command alone: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE dotnet run -c Release --project bench/Xent.Benchmarks -- gemm");

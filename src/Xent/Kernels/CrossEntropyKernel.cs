@@ -569,6 +569,33 @@ internal static unsafe class CrossEntropyKernel
         bool smooth = eps > 0;
         int c = job.C;
         double xY = double.CreateTruncating(x[y]); // read first: in place, the first pass overwrites the logits
+        if (!smooth && c <= Chunk)
+        {
+            // One chunk, no smoothing (the common case): max, Σexp storing the exps, one scaling pass; the same
+            // arithmetic as the general loop below, without its chunk bookkeeping.
+            T rowMax = RowOps.Max(x);
+            if (T.IsFinite(rowMax))
+            {
+                T total = RowOps.SumExp(x, rowMax, default, false, out _, g);
+                double wy1 = weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[y]);
+                double logp = (xY - double.CreateTruncating(rowMax)) - Math.Log(double.CreateTruncating(total));
+                double value = -wy1 * logp, hooked = 1;
+                if (job.Hook is { } rowHook)
+                {
+                    value = wy1 * rowHook.Apply(logp, out hooked);
+                }
+
+                if (!g.IsEmpty)
+                {
+                    double a1 = job.Kappa * hooked * wy1;
+                    RowOps.ScaleAndOffset(g, T.CreateTruncating(a1 / double.CreateTruncating(total)), T.Zero, default);
+                    g[y] -= T.CreateTruncating(job.Kappa * hooked * (1 - eps) * wy1);
+                }
+
+                return value;
+            }
+        }
+
         int chunks = (c + Chunk - 1) / Chunk;
         T[]? rented = chunks > 512 ? ArrayPool<T>.Shared.Rent(chunks) : null;
         Span<T> chunkMax = rented ?? stackalloc T[chunks];
