@@ -15,7 +15,7 @@ public sealed class BlockedLossTests
     {
         var data = new TheoryData<string, int[]>();
         string[] specs = ["focal:gamma=2", "focal:gamma=0.5", "gce:q=0.7", "sce", "poly1:epsilon=1", "logit-adjusted:tau=1", "balanced-softmax", "ldam", "ldam:max-margin=0.3,scale=10"];
-        int[][] shapes = [[3000, 10], [37, 3], [50, 17], [9, 1100], [5, 4, 300], [700, 2], [3, 33, 7]];
+        int[][] shapes = [[3000, 10], [37, 3], [50, 17], [9, 1100], [5, 4, 300], [700, 2], [3, 33, 7], [40, 100], [6, 1024]];
         foreach (string spec in specs)
         {
             foreach (int[] shape in shapes)
@@ -136,6 +136,8 @@ public sealed class BlockedLossTests
     [InlineData("ldam", 5, 40)]
     [InlineData("focal:gamma=2", 32, 10)]
     [InlineData("logit-adjusted:tau=1", 32, 10)]
+    [InlineData("logit-adjusted:tau=1", 5, 40)]
+    [InlineData("balanced-softmax", 5, 40)]
     public void A_nan_logit_gives_a_nan_loss_and_gradient(string spec, int n, int c)
     {
         ClassificationLoss loss = LossCatalog.Create(spec, [.. Enumerable.Range(0, c).Select(k => 1 + k)]);

@@ -53,6 +53,8 @@ internal static unsafe class CrossEntropyKernel
         public float Scale;
         public float* Margin;
         public IRowHook? Hook;
+        public T* Offset;
+        public T OffsetMax;
     }
 
     /// <summary>Runs the kernel and returns the sum of the per-position losses.</summary>
@@ -143,16 +145,19 @@ internal static unsafe class CrossEntropyKernel
     /// <param name="kappa">Scale of the gradient.</param>
     /// <param name="scale">LDAM's s, applied to x − max (the gradient's κ must include it); other than 1 only for float lanes: C ≤ <see cref="LaneClasses"/>, S = 1, n a multiple of 16.</param>
     /// <param name="margin">Per-class values subtracted from the target's scaled logit (s·Δ), or empty; as <paramref name="scale"/>.</param>
+    /// <param name="offset">Per-class offsets added to the logits (logit adjustment), or empty; rows of one chunk only (S = 1, C ≤ 1024, and above <see cref="LaneClasses"/> for float), no smoothing.</param>
     /// <param name="hook">ℓ and g per row (softmax-form losses), or <see langword="null"/> for cross-entropy; rows only (S = 1, and C above <see cref="LaneClasses"/> for float), no smoothing.</param>
     /// <returns>The sum of the per-position losses.</returns>
     internal static double RunBlock<T>(
         ReadOnlySpan<T> logits, int n, int c, int s, ReadOnlySpan<int> targets, ReadOnlySpan<T> weight, double weightSum,
-        int ignoreIndex, Span<T> losses, Span<T> gradient, double kappa, float scale = 1f, ReadOnlySpan<float> margin = default, IRowHook? hook = null)
+        int ignoreIndex, Span<T> losses, Span<T> gradient, double kappa, float scale = 1f, ReadOnlySpan<float> margin = default, IRowHook? hook = null, ReadOnlySpan<T> offset = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        System.Diagnostics.Debug.Assert(offset.IsEmpty || (s == 1 && c <= Chunk && (c > LaneClasses || typeof(T) != typeof(float))), "Offsets need the one-chunk row path.");
         System.Diagnostics.Debug.Assert(hook is null || (s == 1 && (c > LaneClasses || typeof(T) != typeof(float))), "A row hook needs the row path.");
         System.Diagnostics.Debug.Assert((scale == 1f && margin.IsEmpty) || (typeof(T) == typeof(float) && s == 1 && c <= LaneClasses && n % 16 == 0 && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated)), "A scale or margin needs the float lane path.");
         fixed (float* pm = margin)
+        fixed (T* po = offset)
         fixed (T* px = logits)
         fixed (int* pt = targets)
         fixed (T* pw = weight)
@@ -171,6 +176,8 @@ internal static unsafe class CrossEntropyKernel
                 Scale = scale,
                 Margin = margin.IsEmpty ? null : pm,
                 Hook = hook,
+                Offset = offset.IsEmpty ? null : po,
+                OffsetMax = offset.IsEmpty ? T.Zero : RowOps.Max(offset),
             };
             return RunRange(job, 0, (long)n * s);
         }
@@ -542,6 +549,9 @@ internal static unsafe class CrossEntropyKernel
     /// <summary>Elements per chunk of the online maximum and Σexp (4 KiB of floats: it stays in L1 between its two reads).</summary>
     private const int Chunk = 1024;
 
+    /// <summary>The longest row the one-chunk row path takes (<see cref="Chunk"/>).</summary>
+    internal const int RowChunk = Chunk;
+
     private static double IndexRow<T>(in Job<T> job, ReadOnlySpan<T> x, int y, ReadOnlySpan<T> weight, Span<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -574,11 +584,25 @@ internal static unsafe class CrossEntropyKernel
             // One chunk, no smoothing (the common case): max, Σexp storing the exps, one scaling pass; the same
             // arithmetic as the general loop below, without its chunk bookkeeping.
             T rowMax = RowOps.Max(x);
+            bool shifted = job.Offset != null;
+            if (shifted && !T.IsFinite(rowMax))
+            {
+                // A NaN or infinite logit, or a row of −inf: NaN, as PyTorch's softmax gives.
+                g.Fill(T.NaN);
+                return double.NaN;
+            }
+
             if (T.IsFinite(rowMax))
             {
-                T total = RowOps.SumExp(x, rowMax, default, false, out _, g);
+                // With offsets o: exp(x + o − m) against m = max x + max o, an upper bound of x + o (no overflow; the
+                // sum keeps the term of argmax x, at least exp(min o − max o)).
+                T m1 = shifted ? rowMax + job.OffsetMax : rowMax;
+                T total = shifted
+                    ? RowOps.SumExpOffset(x, new ReadOnlySpan<T>(job.Offset, c), m1, g)
+                    : RowOps.SumExp(x, rowMax, default, false, out _, g);
+                double zy = shifted ? double.CreateTruncating(T.CreateTruncating(xY) + job.Offset[y]) : xY;
                 double wy1 = weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[y]);
-                double logp = (xY - double.CreateTruncating(rowMax)) - Math.Log(double.CreateTruncating(total));
+                double logp = (zy - double.CreateTruncating(m1)) - Math.Log(double.CreateTruncating(total));
                 double value = -wy1 * logp, hooked = 1;
                 if (job.Hook is { } rowHook)
                 {

@@ -137,6 +137,61 @@ internal static class RowOps
         return s;
     }
 
+    /// <summary>Σ_c exp(x_c + o_c − m), storing each exp into <paramref name="store"/> when it is not empty (per-class offsets o, as logit adjustment adds).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static T SumExpOffset<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> offset, T m, Span<T> store)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(x);
+        ref T or = ref MemoryMarshal.GetReference(offset);
+        ref T sr = ref MemoryMarshal.GetReference(store);
+        bool storing = !store.IsEmpty;
+        int n = x.Length, i = 0;
+        T s = T.Zero;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            Vector512<T> vm = Vector512.Create(m), vs = Vector512<T>.Zero;
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512<T> e = SimdMath.Exp(Vector512.LoadUnsafe(ref r, (nuint)i) + Vector512.LoadUnsafe(ref or, (nuint)i) - vm);
+                vs += e;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)i);
+                }
+            }
+
+            s = Vector512.Sum(vs);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            Vector256<T> vm = Vector256.Create(m), vs = Vector256<T>.Zero;
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256<T> e = SimdMath.Exp(Vector256.LoadUnsafe(ref r, (nuint)i) + Vector256.LoadUnsafe(ref or, (nuint)i) - vm);
+                vs += e;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)i);
+                }
+            }
+
+            s = Vector256.Sum(vs);
+        }
+
+        for (; i < n; i++)
+        {
+            T e = SimdMath.Exp(Unsafe.Add(ref r, i) + Unsafe.Add(ref or, i) - m);
+            s += e;
+            if (storing)
+            {
+                Unsafe.Add(ref sr, i) = e;
+            }
+        }
+
+        return s;
+    }
+
     /// <summary>In place: g_c = g_c·scale − offset·w_c (w ≡ 1 when <paramref name="weight"/> is empty; nothing subtracted when offset is 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleAndOffset<T>(Span<T> g, T scale, T offset, ReadOnlySpan<T> weight)

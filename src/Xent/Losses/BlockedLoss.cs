@@ -109,7 +109,7 @@ internal static unsafe class BlockedLoss
                     Loss = loss, X = px, Y = py, N = n, C = c, S = s, RowsPerBlock = rowsPerBlock,
                     Losses = losses.IsEmpty ? null : pl, Gradient = gradient.IsEmpty ? null : pg,
                     Weight = weights.IsEmpty ? null : pw, WeightDouble = weights.IsEmpty ? null : pd, WeightSum = weights.IsEmpty ? c : weightSum,
-                    Offset = offset.IsEmpty ? null : po, OffsetPattern = patternLength == 0 ? null : pp,
+                    Offset = offset.IsEmpty ? null : po, OffsetPattern = patternLength == 0 ? null : pp, OffsetValues = patternLength == 0 ? null : pp,
                     Margin = margin.IsEmpty ? null : pm, ScaledMargin = margin.IsEmpty ? null : psm, Scale = scale, InDouble = inDouble, IgnoreIndex = options.IgnoreIndex, Kappa = kappa,
                 };
                 long elements = (long)n * rowElements;
@@ -162,6 +162,7 @@ internal static unsafe class BlockedLoss
         public double WeightSum;
         public double* Offset;
         public T* OffsetPattern;
+        public T* OffsetValues;
         public double* Margin;
         public float* ScaledMargin;
         public double Scale;
@@ -205,6 +206,16 @@ internal static unsafe class BlockedLoss
         T[]? perPosition = null;
         try
         {
+            bool offsetInKernel = job.OffsetValues != null && s == 1 && c <= CrossEntropyKernel.RowChunk && (c > CrossEntropyKernel.LaneClasses || typeof(T) != typeof(float));
+            if (offsetInKernel)
+            {
+                // Rows of one chunk: the kernel adds the offsets in its exp pass (no shifted copy of the block).
+                ReadOnlySpan<T> w = job.Weight == null ? default : new ReadOnlySpan<T>(job.Weight, c);
+                Span<T> l = job.Losses == null ? default : new Span<T>(job.Losses + p0, positions);
+                return CrossEntropyKernel.RunBlock(x, rows, c, s, y, w, job.WeightSum, job.IgnoreIndex, l, g, job.Kappa,
+                    hook: job.Loss.HasSoftmaxForm ? job.Loss.RowHook : null, offset: new ReadOnlySpan<T>(job.OffsetValues, c));
+            }
+
             if (job.Offset != null)
             {
                 shifted = ArrayPool<T>.Shared.Rent(elements);
