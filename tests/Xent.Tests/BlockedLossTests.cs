@@ -9,6 +9,7 @@ namespace Xent.Tests;
 /// loss's own per-position rule in double, over shapes that reach every branch: small C in SIMD lanes, C ≤ 16 scaled
 /// with permutes, long rows, K-dimensional input, several blocks, weights and ignore_index.
 /// </summary>
+[Collection(nameof(ParallelismCollection))]
 public sealed class BlockedLossTests
 {
     public static TheoryData<string, int[]> Cases()
