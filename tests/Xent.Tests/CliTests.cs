@@ -149,19 +149,19 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public void Demo_runs_all_four_experiments_and_exits_0()
+    public void Demo_runs_all_five_experiments_and_exits_0()
     {
         string dir = Path.Combine(_dir, "demo");
         var (code, output, _) = Run("demo", "--out", dir);
         Assert.Equal(0, code);
-        foreach (string name in new[] { "conflicting-labels", "kdim-weights", "soft-vs-hard", "imbalance-weights" })
+        foreach (string name in new[] { "conflicting-labels", "kdim-weights", "kdim-conv1d", "soft-vs-hard", "imbalance-weights" })
         {
             Assert.Contains(name, output);
         }
 
         Assert.Contains("XENT0001", output);
         Assert.Contains("Σ w[y]·ℓ ÷ Σ w[y]", output);
-        Assert.Contains("(4 experiment(s) in", output);
+        Assert.Contains("(5 experiment(s) in", output);
         Assert.True(File.Exists(Path.Combine(dir, "report.html")));
         Assert.Equal(2, Run("demo", "--out", dir).Code); // not empty now, and no --force
     }

@@ -314,7 +314,7 @@ public sealed class CompareCliTests : IDisposable
     {
         var (code, output, _) = Run("demo", "--list");
         Assert.Equal(0, code);
-        foreach (string name in new[] { "conflicting-labels", "kdim-weights", "soft-vs-hard", "imbalance-weights" })
+        foreach (string name in new[] { "conflicting-labels", "kdim-weights", "kdim-conv1d", "soft-vs-hard", "imbalance-weights" })
         {
             Assert.Contains(name, output);
         }

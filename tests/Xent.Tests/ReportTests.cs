@@ -128,7 +128,7 @@ public sealed class ReportTests(ITestOutputHelper output) : IDisposable
         Assert.InRange(ink, 0.02, 0.9);
 
         string[] svgs = Directory.GetFiles(demo, "*.svg");
-        Assert.Equal(10, svgs.Length);
+        Assert.Equal(12, svgs.Length);
         foreach (string svg in svgs)
         {
             XDocument doc = XDocument.Parse(File.ReadAllText(svg));

@@ -73,8 +73,10 @@ internal static class CompareCommand
 
     public static Command Create(CliContext context)
     {
-        var data = new Option<FileInfo>("--data") { Description = "The CSV to train on.", Required = true };
-        var testData = new Option<FileInfo?>("--test-data") { Description = "A separate test CSV (same columns), for example a balanced one for long-tailed training data: every run is scored on it." };
+        var data = new Option<FileInfo>("--data") { Description = "The CSV to train on. Or images: fashion-mnist (Debian's dataset-fashion-mnist), or an IDX file NAME-images-idx3-ubyte[.gz] with NAME-labels-idx1-ubyte[.gz] beside it; runs with --model then see them as (C, H, W).", Required = true };
+        var testData = new Option<FileInfo?>("--test-data") { Description = "A separate test CSV (same columns), for example a balanced one for long-tailed training data, or images as for --data (fashion-mnist: its 10,000 test images): every run is scored on it." };
+        var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N rows of --data (a quick run on a subset; Fashion-MNIST's rows are in random order)." };
+        var maxTestRows = new Option<int?>("--max-test-rows") { Description = "Use only the first N rows of --test-data." };
         var reading = new DataOptionSet();
         var run = new Option<string[]>("--run") { Description = "A run: NAME=OPTIONS, the options of xent train, e.g. smooth=\"--label-smoothing 0.1\", plus --logit-adjust TAU (score the run's models with post-hoc logit adjustment). Repeat for each run.", AllowMultipleArgumentsPerToken = false };
         var runs = new Option<FileInfo?>("--runs") { Description = "A JSON or YAML file: {runs: [{name: ..., options: ...}]}." };
@@ -86,7 +88,7 @@ internal static class CompareCommand
         var output = new Option<string?>("--out") { Description = "Folder for report.html, summary.csv and summary.json (default: a new folder under runs/)." };
         var force = new Option<bool>("--force") { Description = "Write into a non-empty --out folder." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the final ranking, one line per run, and the report's path (no progress or tables)." };
-        var command = new Command("compare", "Train several option sets on the same split and batches, and compare their curves and metrics.") { data, testData, run, runs, common, repeats, baseline, seed, rankBy, output, force, quiet };
+        var command = new Command("compare", "Train several option sets on the same split and batches, and compare their curves and metrics.") { data, testData, maxRows, maxTestRows, run, runs, common, repeats, baseline, seed, rankBy, output, force, quiet };
         reading.AddTo(command);
         command.SetAction(parse =>
         {
@@ -137,12 +139,45 @@ internal static class CompareCommand
                 throw new InputException($"--baseline '{baselineName}' is not a run; the runs are {string.Join(", ", specs.Select(s => s.Name))}.");
             }
 
+            int? trainRows = parse.GetValue(maxRows), testRows = parse.GetValue(maxTestRows);
+            if (trainRows < 1 || testRows < 1)
+            {
+                throw new InputException($"{(trainRows < 1 ? "--max-rows" : "--max-test-rows")} must be at least 1, got {(trainRows < 1 ? trainRows : testRows)}.");
+            }
+
+            if (testRows is not null && parse.GetValue(testData) is null)
+            {
+                throw new InputException("--max-test-rows cuts --test-data; give --test-data too.");
+            }
+
             TableReadOptions read = reading.Read(parse);
-            DataTable dataset = DataOptionSet.ReadTable(parse.GetRequiredValue(data).FullName, read);
-            DataTable? test = parse.GetValue(testData) is { } t
-                ? DataOptionSet.ReadTable(t.FullName, read with { Schema = dataset.Schema, ClassNames = dataset.ClassNames, Drop = [], Categorical = [], Numeric = [] })
-                : null;
+            string dataPath = parse.GetRequiredValue(data).FullName;
+            int[]? imageShape = null;
+            DataTable dataset = ImageData.Names(dataPath) ? ImageData.Read(dataPath, "--data", test: false, out imageShape, out _) : DataOptionSet.ReadTable(dataPath, read);
+            DataTable? test = null;
+            if (parse.GetValue(testData) is { } t)
+            {
+                if (ImageData.Names(t.FullName))
+                {
+                    test = ImageData.Read(t.FullName, "--test-data", test: true, out int[] shape, out _);
+                    if (imageShape is null || !shape.SequenceEqual(imageShape))
+                    {
+                        throw new InputException($"--test-data: images of shape {string.Join("x", shape)} do not match --data ({(imageShape is null ? "a CSV file" : "images of shape " + string.Join("x", imageShape))}).");
+                    }
+                }
+                else
+                {
+                    test = DataOptionSet.ReadTable(t.FullName, read with { Schema = dataset.Schema, ClassNames = dataset.ClassNames, Drop = [], Categorical = [], Numeric = [] });
+                }
+            }
+
+            dataset = trainRows is int n ? dataset.Head(n) : dataset;
+            test = testRows is int m ? test!.Head(m) : test;
             specs = [.. specs.Select(s => s with { Options = s.Options with { MissingTokens = read.MissingTokens } })];
+            if (imageShape is not null)
+            {
+                specs = [.. specs.Select(s => s with { Options = ImageData.Configure(s.Options, imageShape, $"Run '{s.Name}': ") })];
+            }
             string dir = OutputDirectory.Prepare(parse.GetValue(output) ?? OutputDirectory.Default("compare"), parse.GetValue(force));
             return Run(context, dataset, specs, k, parse.GetValue(seed), metric, dir, parse.GetRequiredValue(data).Name, parse.GetValue(quiet), test, baselineName);
         });

@@ -18,6 +18,7 @@ internal static class DemoCommand
     [
         (ConflictingLabelsDemo.Name, ConflictingLabelsDemo.Summary, ConflictingLabelsDemo.Run),
         (KdimWeightsDemo.Name, KdimWeightsDemo.Summary, KdimWeightsDemo.Run),
+        (SequenceConvDemo.Name, SequenceConvDemo.Summary, SequenceConvDemo.Run),
         (SoftVsHardDemo.Name, SoftVsHardDemo.Summary, SoftVsHardDemo.Run),
         (ImbalanceWeightsDemo.Name, ImbalanceWeightsDemo.Summary, ImbalanceWeightsDemo.Run),
     ];

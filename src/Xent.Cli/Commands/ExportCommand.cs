@@ -44,7 +44,8 @@ internal static class ExportCommand
                 throw new InputException(e.Message, e);
             }
 
-            context.Error.WriteLine($"Wrote {path}: inputs {string.Join(", ", info.FeatureNames)}; output {(parse.GetValue(logits) ? "logits" : "probabilities")} over {string.Join(", ", info.ClassNames)}.");
+            string inputs = parse.GetValue(single) ? $"input (N, {info.FeatureNames.Count}): {string.Join(", ", info.FeatureNames)}" : "inputs " + string.Join(", ", info.FeatureNames);
+            context.Error.WriteLine($"Wrote {path}: {inputs}; output {(parse.GetValue(logits) ? "logits" : "probabilities")} over {string.Join(", ", info.ClassNames)}.");
             return ExitCodes.Success;
         });
         return command;

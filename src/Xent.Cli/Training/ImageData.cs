@@ -1,5 +1,6 @@
 using Xent.Cli.LossCases;
 using Xent.Data;
+using Xent.Training;
 
 namespace Xent.Cli.Training;
 
@@ -18,6 +19,26 @@ internal static class ImageData
     {
         string name = Path.GetFileName(text.Trim());
         return (name == "fashion-mnist" && !File.Exists(text)) || name.Contains("-images-idx", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Sets a run's options for image data: pixels are already scaled to [0, 1], so no per-pixel standardisation (it
+    /// would divide the border pixels, nearly always 0, by a deviation near 0), and a <c>--model</c> sees each row as
+    /// an image of <paramref name="shape"/>.
+    /// </summary>
+    /// <param name="options">The run's options.</param>
+    /// <param name="shape">The images' shape (C, H, W).</param>
+    /// <param name="where">A prefix for the message, naming the run; empty for none.</param>
+    /// <returns>The options for the images.</returns>
+    /// <exception cref="InputException">The options give an <c>--input-shape</c> other than the images'.</exception>
+    public static PipelineOptions Configure(PipelineOptions options, int[] shape, string where)
+    {
+        if (options.InputShape is { } given && !given.SequenceEqual(shape))
+        {
+            throw new InputException($"{where}--input-shape {string.Join("x", given)} does not match the images of --data, which are {string.Join("x", shape)}.");
+        }
+
+        return options with { Standardize = false, InputShape = options.Model is null ? null : shape };
     }
 
     /// <summary>Reads the images and labels.</summary>

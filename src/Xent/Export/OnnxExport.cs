@@ -27,8 +27,10 @@ public sealed record OnnxExportOptions
 /// built with OnnxSharp's protobuf classes: per input column, numbers are imputed with the training median (and get
 /// their missing indicator) and standardised; text is mapped to its category (CategoryMapper), missing spellings to
 /// the most frequent category (and the indicator), unseen text to all zeros, then one-hot encoded; then the network
-/// (Linear as Gemm, ReLU, cosine heads, log_softmax; dropout is the identity at inference) and the softmax, with the
-/// loss's output scale. Inputs are named after the columns: float (N, 1) for numbers, string (N, 1) for text. The class
+/// (Linear as Gemm, ReLU, cosine heads, log_softmax; dropout is the identity at inference; Conv1d/Conv2d as Conv,
+/// max and average pooling as MaxPool and AveragePool, global average pooling as GlobalAveragePool and Flatten,
+/// BatchNorm1d/2d as BatchNormalization with the running statistics, and a Reshape from the flat features to
+/// (N, C, L) or (N, C, H, W) before the first layer that needs the shape) and the softmax, with the loss's output scale. Inputs are named after the columns: float (N, 1) for numbers, string (N, 1) for text. The class
 /// names, the Xent version and the settings go into the metadata. A layer that cannot be exported is an error naming it.
 /// </summary>
 public static class OnnxExport
@@ -217,22 +219,146 @@ public static class OnnxExport
 
     private static string Network(GraphBuilder g, Sequential model, string x)
     {
+        bool shaped = false;
+        x = Network(g, model, x, ref shaped);
+        return shaped ? g.Node("Flatten", [x], attributes: Int("axis", 1)) : x;
+    }
+
+    /// <summary>
+    /// Adds the layers' nodes. Samples travel flat, (N, features), until a layer needs its input shaped (a
+    /// convolution, a pooling, BatchNorm over (C, L) or (C, H, W), a global average pool): then a Reshape makes it
+    /// (N, C, L) or (N, C, H, W) from the layer's stored input shape (NCHW order, as Xent stores samples); a layer that
+    /// needs flat features (Linear, the heads, softmax) or Flatten turns it back into (N, features).
+    /// </summary>
+    private static string Network(GraphBuilder g, Sequential model, string x, ref bool shaped)
+    {
         foreach (Xent.Nn.Module layer in model.Layers)
         {
+            switch (layer)
+            {
+                case Sequential nested:
+                    x = Network(g, nested, x, ref shaped);
+                    continue;
+                case ReLU:
+                    x = g.Node("Relu", [x]);
+                    continue;
+                case Dropout:
+                    continue;
+                case Flatten:
+                    x = Flat(g, x, ref shaped);
+                    continue;
+                case Conv1d or Conv2d:
+                    x = Convolution(g, layer.Spec, layer.StateTensors, Shaped(g, x, layer.Spec, ref shaped));
+                    continue;
+                case MaxPool1d or MaxPool2d or AvgPool1d or AvgPool2d:
+                    x = Pool(g, layer.Spec, layer is MaxPool1d or MaxPool2d, Shaped(g, x, layer.Spec, ref shaped));
+                    continue;
+                case GlobalAvgPool:
+                    x = g.Node("Flatten", [g.Node("GlobalAveragePool", [Shaped(g, x, layer.Spec, ref shaped)])], attributes: Int("axis", 1));
+                    shaped = false;
+                    continue;
+                case BatchNorm1d or BatchNorm2d:
+                    // BatchNorm1d over (C) features works on (N, C) as it is; over (C, L) and (C, H, W) it needs the channels apart.
+                    x = BatchNorm(g, layer.StateTensors, layer.Spec.Shape is { Count: 1 } ? Flat(g, x, ref shaped) : Shaped(g, x, layer.Spec, ref shaped));
+                    continue;
+            }
+
+            x = Flat(g, x, ref shaped);
             x = layer switch
             {
                 Linear l => g.Node("Gemm", [x, g.Floats(l.Weight.Name, l.Weight.Value, [l.OutputFeatures, l.InputFeatures]), g.Floats(l.Bias.Name, l.Bias.Value, [l.OutputFeatures])], attributes: Int("transB", 1)),
                 CosineLinear c => Cosine(g, c, x),
-                ReLU => g.Node("Relu", [x]),
-                Dropout => x,
                 LogSoftmax => g.Node("LogSoftmax", [x], attributes: Int("axis", 1)),
                 Softmax => g.Node("Softmax", [x], attributes: Int("axis", 1)),
-                Sequential nested => Network(g, nested, x),
                 _ => throw new NotSupportedException($"The layer {layer.Spec.Kind} ({layer.GetType().Name}) has no ONNX export yet."),
             };
         }
 
         return x;
+    }
+
+    /// <summary>(N, features) from a shaped tensor; a flat one as it is.</summary>
+    private static string Flat(GraphBuilder g, string x, ref bool shaped)
+    {
+        if (!shaped)
+        {
+            return x;
+        }
+
+        shaped = false;
+        return g.Node("Flatten", [x], attributes: Int("axis", 1));
+    }
+
+    /// <summary>(N, C, L) or (N, C, H, W) from flat features, by the layer's stored input shape; a shaped tensor as it is.</summary>
+    private static string Shaped(GraphBuilder g, string x, LayerSpec spec, ref bool shaped)
+    {
+        if (shaped)
+        {
+            return x;
+        }
+
+        IReadOnlyList<int> shape = spec.Shape ?? throw new NotSupportedException($"The layer {spec.Kind} stores no input shape, so its ONNX input cannot be shaped.");
+        shaped = true;
+        return g.Node("Reshape", [x, g.Int64s([-1, .. shape.Select(d => (long)d)])]);
+    }
+
+    /// <summary>Conv (1-D or 2-D): weight [out, C, k…], bias [out] when the layer has one; stride, zero padding on both sides, dilation.</summary>
+    private static string Convolution(GraphBuilder g, LayerSpec spec, IReadOnlyList<Parameter> state, string x)
+    {
+        int rank = spec.Kernel!.Count;
+        Parameter weight = state.Single(p => p.Name.EndsWith("weight", StringComparison.Ordinal));
+        Parameter? bias = state.SingleOrDefault(p => p.Name.EndsWith("bias", StringComparison.Ordinal));
+        long[] dims = [spec.Channels, spec.Shape![0], .. spec.Kernel.Select(k => (long)k)];
+        string[] inputs = bias is null
+            ? [x, g.Floats(weight.Name, weight.Value, dims)]
+            : [x, g.Floats(weight.Name, weight.Value, dims), g.Floats(bias.Name, bias.Value, [spec.Channels])];
+        long[] pads = Sizes(spec.Padding, rank, 0);
+        return g.Node("Conv", inputs, attributes:
+        [
+            Ints("kernel_shape", [.. spec.Kernel.Select(k => (long)k)]),
+            Ints("strides", Sizes(spec.Stride, rank, 1)),
+            Ints("pads", [.. pads, .. pads]),
+            Ints("dilations", Sizes(spec.Dilation, rank, 1)),
+        ]);
+    }
+
+    /// <summary>MaxPool (−∞ padding) or AveragePool (padding counted, PyTorch's <c>count_include_pad=True</c>); stride defaults to the kernel; output sizes round down.</summary>
+    private static string Pool(GraphBuilder g, LayerSpec spec, bool max, string x)
+    {
+        long[] kernel = [.. spec.Kernel!.Select(k => (long)k)];
+        long[] pads = Sizes(spec.Padding, kernel.Length, 0);
+        AttributeProto[] attributes =
+        [
+            Ints("kernel_shape", kernel),
+            Ints("strides", spec.Stride is { } s ? [.. s.Select(v => (long)v)] : kernel),
+            Ints("pads", [.. pads, .. pads]),
+        ];
+        return max
+            ? g.Node("MaxPool", [x], attributes: attributes)
+            : g.Node("AveragePool", [x], attributes: [.. attributes, Int("count_include_pad", 1)]);
+    }
+
+    /// <summary>BatchNormalization in evaluation mode: the running statistics, ε = 1e-5.</summary>
+    private static string BatchNorm(GraphBuilder g, IReadOnlyList<Parameter> state, string x)
+    {
+        string Tensor(string suffix)
+        {
+            Parameter p = state.Single(t => t.Name.EndsWith(suffix, StringComparison.Ordinal));
+            return g.Floats(p.Name, p.Value, [p.Value.Length]);
+        }
+
+        string[] inputs = [x, Tensor(".weight"), Tensor(".bias"), Tensor("running_mean"), Tensor("running_var")];
+        return g.Node("BatchNormalization", inputs, attributes: [new AttributeProto { Name = "epsilon", Type = AttributeProto.Types.AttributeType.Float, F = 1e-5f }]);
+    }
+
+    /// <summary>A stored size per dimension, or <paramref name="fallback"/> for each when absent.</summary>
+    private static long[] Sizes(IReadOnlyList<int>? values, int rank, long fallback) => values is null ? [.. Enumerable.Repeat(fallback, rank)] : [.. values.Select(v => (long)v)];
+
+    private static AttributeProto Ints(string name, long[] values)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        a.Ints.AddRange(values);
+        return a;
     }
 
     private static string Cosine(GraphBuilder g, CosineLinear c, string x)
@@ -271,6 +397,9 @@ public static class OnnxExport
         public string Fresh(string stem) => string.Create(CultureInfo.InvariantCulture, $"{stem}_{_next++}");
 
         public string Node(string op, string[] inputs, string? output = null, AttributeProto? attributes = null, long[]? axes = null)
+            => Node(op, inputs, attributes is null ? [] : [attributes], output, axes);
+
+        public string Node(string op, string[] inputs, AttributeProto[] attributes, string? output = null, long[]? axes = null)
         {
             var node = new NodeProto { OpType = op, Name = Fresh(op) };
             node.Input.AddRange(inputs);
@@ -283,10 +412,7 @@ public static class OnnxExport
 
             string result = output ?? Fresh(op.ToLowerInvariant());
             node.Output.Add(result);
-            if (attributes is not null)
-            {
-                node.Attribute.Add(attributes);
-            }
+            node.Attribute.AddRange(attributes);
 
             Graph.Node.Add(node);
             return result;

@@ -90,6 +90,44 @@ public static class ModelDescription
     /// <exception cref="FormatException">A layer is unknown, has bad arguments or does not fit the shape it receives (the message names the layer and both shapes), or the model does not end with <paramref name="classes"/> outputs.</exception>
     public static LayerSpec Build(IReadOnlyList<LayerEntry> layers, IReadOnlyList<int> inputShape, int classes)
     {
+        (List<LayerSpec> specs, int[] shape) = Follow(layers, inputShape, classes);
+        if (shape.Length != 1 || shape[0] != classes)
+        {
+            throw new FormatException($"the model ends with outputs of shape {LayerShapes.Format(shape)}, but the data have {classes} classes: end with flatten (if needed) and linear, whose size defaults to the class count.");
+        }
+
+        var model = new LayerSpec("sequential", LayerShapes.Size(inputShape), classes) { Layers = specs };
+        model.ParameterShapes();
+        return model;
+    }
+
+    /// <summary>
+    /// Turns the layers into a sequential model description whose output is per position: (C, d1) or (C, d1, d2), C
+    /// the class count, so that a batch of outputs is the (N, C, d1, …) logits of the K-dimensional cross-entropy. For
+    /// example a sequence of (2, 2800) values cut into 140 segments of 20 by
+    /// <c>conv1d(8,5,padding=2),relu,conv1d(16,20,stride=20),relu,conv1d(2,1)</c> gives (2, 140): two logits per segment.
+    /// </summary>
+    /// <param name="layers">The layers, as parsed or read from a file.</param>
+    /// <param name="inputShape">One sample: (C, L) or (C, H, W).</param>
+    /// <param name="classes">The class count: the channels the model must end with.</param>
+    /// <returns>The description, with every layer's sizes and shapes filled in; its <see cref="LayerSpec.Out"/> is C·d1(·d2).</returns>
+    /// <exception cref="FormatException">A layer is unknown, has bad arguments or does not fit the shape it receives, or the model does not end with <paramref name="classes"/> channels over one or two dimensions (the message names the shape).</exception>
+    public static LayerSpec BuildPerPosition(IReadOnlyList<LayerEntry> layers, IReadOnlyList<int> inputShape, int classes)
+    {
+        (List<LayerSpec> specs, int[] shape) = Follow(layers, inputShape, classes);
+        if (shape.Length < 2 || shape[0] != classes)
+        {
+            throw new FormatException($"the model ends with outputs of shape {LayerShapes.Format(shape)}, but per-position logits need ({classes}, positions…): {classes} channels (the class count) over the positions; end with a convolution of {classes} output channels, for example conv1d({classes},1).");
+        }
+
+        var model = new LayerSpec("sequential", LayerShapes.Size(inputShape), LayerShapes.Size(shape)) { Layers = specs };
+        model.ParameterShapes();
+        return model;
+    }
+
+    /// <summary>Follows one sample's shape through the layers, describing each (a last <c>linear</c> without a size gets <paramref name="classes"/>).</summary>
+    private static (List<LayerSpec> Specs, int[] Shape) Follow(IReadOnlyList<LayerEntry> layers, IReadOnlyList<int> inputShape, int classes)
+    {
         ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(inputShape);
         if (inputShape.Count is < 1 or > 3 || inputShape.Any(d => d < 1) || LayerShapes.Size(inputShape) < 0)
@@ -121,14 +159,7 @@ public static class ModelDescription
             shape = output;
         }
 
-        if (shape.Length != 1 || shape[0] != classes)
-        {
-            throw new FormatException($"the model ends with outputs of shape {LayerShapes.Format(shape)}, but the data have {classes} classes: end with flatten (if needed) and linear, whose size defaults to the class count.");
-        }
-
-        var model = new LayerSpec("sequential", LayerShapes.Size(inputShape), classes) { Layers = specs };
-        model.ParameterShapes();
-        return model;
+        return (specs, shape);
     }
 
     private static LayerEntry ParseLayer(string item, int index)
