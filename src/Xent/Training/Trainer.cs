@@ -74,6 +74,11 @@ public static class Trainer
             throw new ArgumentException($"A batch of {batch} rows × {Math.Max(d, classes)} values is larger than an array can hold; use a smaller --batch-size.", nameof(options));
         }
 
+        if (options.Shards > 0)
+        {
+            CheckShardable(model);
+        }
+
         if (options.Threads is int threads)
         {
             Parallelism.MaxDegree = threads;
@@ -112,6 +117,7 @@ public static class Trainer
             .Add("batch_size", options.BatchSize)
             .Add("drop_last", options.DropLast)
             .Add("seed", options.Seed)
+            .AddRange(options.Shards > 0 ? new RunSettings().Add("shards", options.Shards) : null)
             .AddRecord("schedule", options.Schedule)
             .AddRecord("early_stopping", options.EarlyStopping)
             .Add("validate_every", options.ValidateEverySteps)
@@ -156,6 +162,35 @@ public static class Trainer
 
         return data.Count == 0 ? (double.NaN, double.NaN) : (lossSum / data.Count, (double)correct / data.Count);
     }
+
+    /// <summary>
+    /// Refuses, for sharded training, a model whose training step couples the rows of a batch or draws random numbers
+    /// in row order: batch normalisation (its statistics would be the shard's, not the global batch's) and dropout (its
+    /// masks come from one generator in row order, not keyed by global row).
+    /// </summary>
+    private static void CheckShardable(Module model)
+    {
+        foreach ((Module layer, int index) in Leaves(model).Select((l, i) => (l, i)))
+        {
+            string? why = layer switch
+            {
+                Dropout { Probability: > 0 } => "dropout (its masks are drawn in row order from one generator, not yet keyed by global row, so shards would draw different masks)",
+                BatchNorm1d or BatchNorm2d => "batch normalisation (its statistics would be each shard's, not the global batch's, and are not yet reduced across shards)",
+                _ => null,
+            };
+            if (why is not null)
+            {
+                throw new ArgumentException($"--shards: layer {index + 1} of the model is {why}; sharded training does not support it yet. Train without --shards, or without that layer (--dropout 0, no batchnorm in --model).", "options");
+            }
+        }
+    }
+
+    private static IEnumerable<Module> Leaves(Module module) => module switch
+    {
+        Sequential s => s.Layers.SelectMany(Leaves),
+        SegmentHead h => Leaves(h.Inner),
+        _ => [module],
+    };
 
     private static readonly CrossEntropyOptions SumOptions = new() { Reduction = Reduction.Sum };
 

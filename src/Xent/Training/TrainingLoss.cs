@@ -55,6 +55,8 @@ public sealed class TrainingLoss
     private readonly ClassificationLossOptions? _deferred;
     private readonly IDiagnosticSink? _diagnostics;
     private bool _checked;
+    private ClassificationLossOptions? _sumOf;
+    private ClassificationLossOptions? _sumOptions;
 
     /// <summary>Creates one of the classic losses (the fused cross-entropy, soft cross-entropy or NLL kernels).</summary>
     /// <param name="kind">The loss.</param>
@@ -140,6 +142,37 @@ public sealed class TrainingLoss
     /// <param name="gradient">Receives d loss / d output; empty for forward only.</param>
     /// <returns>The result.</returns>
     public LossResult Compute(ReadOnlySpan<float> output, ReadOnlySpan<int> targets, int classes, Span<float> gradient)
+        => Compute(output, targets, classes, gradient, sum: false, 1.0);
+
+    /// <summary>
+    /// A shard's part of a larger batch: the loss with <see cref="Reduction.Sum"/> (its exact parts) and the gradient
+    /// scaled by <paramref name="gradientScale"/> (1 ÷ the whole batch's <see cref="Denominator"/>), so that the shards'
+    /// gradients add up to the gradient of the whole batch's mean.
+    /// </summary>
+    internal LossResult ComputePart(ReadOnlySpan<float> output, ReadOnlySpan<int> targets, int classes, Span<float> gradient, double gradientScale)
+        => Compute(output, targets, classes, gradient, sum: true, gradientScale);
+
+    /// <summary>
+    /// What the mean loss of a batch with these targets divides by: Σ w[y] (the count without class weights), or the
+    /// count for a loss normalised by positions. Added in the targets' order, in double.
+    /// </summary>
+    internal double Denominator(ReadOnlySpan<int> targets)
+    {
+        if (Loss.Normalization == LossNormalization.Positions || _options.Weight is not { } weight)
+        {
+            return targets.Length;
+        }
+
+        double total = 0;
+        foreach (int y in targets)
+        {
+            total += weight[y];
+        }
+
+        return total;
+    }
+
+    private LossResult Compute(ReadOnlySpan<float> output, ReadOnlySpan<int> targets, int classes, Span<float> gradient, bool sum, double gradientScale)
     {
         int batch = targets.Length;
         var x = new ReadOnlyTensorSpan<float>(output, [batch, classes]);
@@ -156,6 +189,16 @@ public sealed class TrainingLoss
             {
                 Nll.Compute(x, y, new NllOptions { Weight = _options.Weight, Diagnostics = _diagnostics });
             }
+        }
+
+        if (sum)
+        {
+            if (!ReferenceEquals(_sumOf, _options))
+            {
+                (_sumOf, _sumOptions) = (_options, _options with { Reduction = Reduction.Sum });
+            }
+
+            return Loss.Compute(x, y, _sumOptions, gradient: gradient, gradientScale: gradientScale);
         }
 
         return Loss.Compute(x, y, _options, gradient: gradient);
