@@ -17,7 +17,7 @@ public static class BatchOrder
     {
         ArgumentNullException.ThrowIfNull(rows);
         int[] order = [.. rows];
-        XentRandom.ForStream(seed, 0xE90C0000UL + (ulong)epoch).Shuffle<int>(order);
+        XentRandom.ForStream(seed, EpochStream + (ulong)epoch).Shuffle<int>(order);
         return order;
     }
 
@@ -34,7 +34,8 @@ public static class BatchOrder
     /// <summary>
     /// The row order of an epoch split into <paramref name="partitions"/> fixed data partitions (for sharded
     /// training): row i belongs to partition i mod M, and each partition's rows are shuffled by a generator of its own,
-    /// seeded from (seed, epoch, partition). The result holds partition 0's rows first, then partition 1's, …; partition
+    /// seeded from (seed, epoch, partition); partition 0's is the generator of the unsharded order
+    /// (<see cref="ForEpoch(IReadOnlyList{int}, ulong, int)"/>), so that one partition gives today's order. The result holds partition 0's rows first, then partition 1's, …; partition
     /// p starts at <see cref="PartitionStart"/> and holds <see cref="PartitionSize"/> rows. The order depends only on the
     /// seed, the epoch, the row count and M, never on how many processes train.
     /// </summary>
@@ -58,7 +59,7 @@ public static class BatchOrder
                 part[j] = p + (j * partitions);
             }
 
-            XentRandom.ForStream(seed, PartitionStream + ((ulong)epoch << 24) + (ulong)p).Shuffle(part);
+            XentRandom.ForStream(seed, EpochStream + (ulong)epoch + ((ulong)p << 32)).Shuffle(part);
         }
 
         return order;
@@ -96,5 +97,5 @@ public static class BatchOrder
         return dropLast ? rows / partitions / localBatch : BatchCount(PartitionSize(rows, partitions, 0), localBatch);
     }
 
-    private const ulong PartitionStream = 0x5AD0_0000_0000_0000UL;
+    private const ulong EpochStream = 0xE90C0000UL;
 }

@@ -91,7 +91,7 @@ internal sealed class ShardedStep
             }
         }
 
-        double denominator = _loss.Denominator(_labels.AsSpan(0, rows));
+        double denominator = _loss.Denominator(_labels.AsSpan(0, rows), classes);
         double scale = 1 / denominator;
         IReadOnlyList<Parameter> parameters = _model.Parameters;
         for (int s = 0; s < _count; s++)

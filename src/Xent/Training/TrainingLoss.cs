@@ -57,6 +57,9 @@ public sealed class TrainingLoss
     private bool _checked;
     private ClassificationLossOptions? _sumOf;
     private ClassificationLossOptions? _sumOptions;
+    private ClassificationLossOptions? _weightsOf;
+    private double[] _doubleWeights = [];
+    private float[] _floatWeights = [];
 
     /// <summary>Creates one of the classic losses (the fused cross-entropy, soft cross-entropy or NLL kernels).</summary>
     /// <param name="kind">The loss.</param>
@@ -154,22 +157,29 @@ public sealed class TrainingLoss
 
     /// <summary>
     /// What the mean loss of a batch with these targets divides by: Σ w[y] (the count without class weights), or the
-    /// count for a loss normalised by positions. Added in the targets' order, in double.
+    /// count for a loss normalised by positions, added as the loss kernel adds it, so that one shard holding the whole
+    /// batch divides by the bits the unsharded loss divides by.
     /// </summary>
-    internal double Denominator(ReadOnlySpan<int> targets)
+    internal double Denominator(ReadOnlySpan<int> targets, int classes)
     {
-        if (Loss.Normalization == LossNormalization.Positions || _options.Weight is not { } weight)
+        if (Loss.Normalization == LossNormalization.Positions || _options.Weight is null)
         {
             return targets.Length;
         }
 
-        double total = 0;
-        foreach (int y in targets)
+        if (!ReferenceEquals(_weightsOf, _options))
         {
-            total += weight[y];
+            _weightsOf = _options;
+            _doubleWeights = [.. _options.Weight];
+            _floatWeights = [.. _options.Weight.Select(w => (float)w)];
         }
 
-        return total;
+        // As the loss kernels add them: the fused cross-entropy, soft cross-entropy and NLL kernels hold the weights as
+        // floats, the generic path (every other loss, and any loss with a z-loss) as doubles.
+        bool fused = _options.ZLoss == 0 && Loss is CrossEntropyLoss or SoftCrossEntropyLoss or NllLoss;
+        return fused
+            ? IndexTargetLayout.SumTargetWeights<float>(targets, classes, _options.IgnoreIndex, _floatWeights).TotalWeight
+            : IndexTargetLayout.SumTargetWeights<double>(targets, classes, _options.IgnoreIndex, _doubleWeights).TotalWeight;
     }
 
     private LossResult Compute(ReadOnlySpan<float> output, ReadOnlySpan<int> targets, int classes, Span<float> gradient, bool sum, double gradientScale)
