@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Xent.Data;
 using Xent.Distributed;
 using Xent.Losses;
@@ -8,8 +9,9 @@ namespace Xent.Training;
 /// <summary>
 /// The gradient of one global batch of sharded training (<see cref="TrainerOptions.Shards"/>): each of this rank's
 /// micro-shards runs forward and backward on its own rows into its own gradient buffer, the buffers are added by the
-/// fixed tree of <see cref="TreeSum"/> across the job, and the total is left in the parameters' gradients, ready for the
-/// optimizer. The loss's mean divides by the whole global batch's weight, computed on every rank from the batch's
+/// fixed tree of <see cref="TreeSum"/> across the job (the bits of <see cref="TreeSum.AllReduce(ICommunicator, Span{float}, int, Span{float})"/>,
+/// with the shards' loss parts carried in the same all-gather), and the total is left in the parameters' gradients,
+/// ready for the optimizer. The loss's mean divides by the whole global batch's weight, computed on every rank from the batch's
 /// labels (every rank holds all of them), so each shard's gradient is already scaled by 1 ÷ that weight. The shards'
 /// loss sums and correct counts are gathered and added in shard order. Every buffer is allocated once; a warm step
 /// allocates nothing.
@@ -31,6 +33,7 @@ internal sealed class ShardedStep
     private readonly int[] _labels;
     private readonly float[] _outputGradient;
     private readonly float[] _local;
+    private readonly float[] _send;
     private readonly float[] _gathered;
     private readonly double[] _parts;
     private readonly double[] _allParts;
@@ -48,7 +51,7 @@ internal sealed class ShardedStep
         (_first, _count) = TreeSum.LocalShards(shards, communicator.Rank, communicator.Size);
         _classes = model.OutputFeatures;
         long length = model.Parameters.Sum(p => (long)p.Gradient.Length);
-        if (length * Math.Max(_count, communicator.Size) > Array.MaxLength)
+        if ((length + (4L * _count)) * Math.Max(_count, communicator.Size) > Array.MaxLength)
         {
             throw new ArgumentException($"{Math.Max(_count, communicator.Size)} gradient buffers of {length} parameters are larger than an array can hold; use fewer --shards per process.", nameof(shards));
         }
@@ -59,13 +62,13 @@ internal sealed class ShardedStep
         _labels = new int[localBatch * shards];
         _outputGradient = new float[localBatch * _classes];
         _local = new float[_count * _length];
-        _gathered = new float[communicator.Size * _length];
+
+        // What a rank sends per step: its subtree sum, then its shards' loss parts (two doubles a shard, as their bits).
+        _send = new float[_length + (4 * _count)];
+        _gathered = new float[communicator.Size * _send.Length];
         _parts = new double[2 * _count];
         _allParts = new double[2 * shards];
     }
-
-    /// <summary>The number of floats each rank sends per step (the subtree sum of its shards' gradients).</summary>
-    public int GradientLength => _length;
 
     /// <summary>
     /// Computes step <paramref name="step"/> of an epoch whose order is <paramref name="order"/> (partition by
@@ -128,8 +131,19 @@ internal sealed class ShardedStep
             }
         }
 
-        _communicator.AllGather(_parts, _allParts);
-        Span<float> total = TreeSum.AllReduce(_communicator, _local, _count, _gathered);
+        // One all-gather per step: every rank's subtree sum with its loss parts. The parts are copied out as bits, then
+        // the top of the tree is added over the whole blocks (the parts' tails become meaningless; the gradient
+        // elements get the additions of TreeSum.AllReduce, element by element).
+        TreeSum.SumInPlace(_local, _count).CopyTo(_send);
+        MemoryMarshal.AsBytes(_parts.AsSpan()).CopyTo(MemoryMarshal.AsBytes(_send.AsSpan(_length)));
+        _communicator.AllGather(_send, _gathered);
+        int block = _send.Length;
+        for (int r = 0; r < _communicator.Size; r++)
+        {
+            MemoryMarshal.AsBytes(_gathered.AsSpan((r * block) + _length, 4 * _count)).CopyTo(MemoryMarshal.AsBytes(_allParts.AsSpan(r * 2 * _count, 2 * _count)));
+        }
+
+        Span<float> total = TreeSum.SumInPlace(_gathered, _communicator.Size)[.._length];
         int at = 0;
         for (int j = 0; j < parameters.Count; j++)
         {
