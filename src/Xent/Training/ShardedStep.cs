@@ -37,6 +37,8 @@ internal sealed class ShardedStep
     private readonly float[] _gathered;
     private readonly double[] _parts;
     private readonly double[] _allParts;
+    private readonly DropoutKeys _keys;
+    private readonly Dropout[] _dropouts;
 
     /// <summary>Allocates the buffers.</summary>
     /// <param name="model">The model (its parameters' gradients receive the total).</param>
@@ -45,7 +47,8 @@ internal sealed class ShardedStep
     /// <param name="shards">M, a power of 2.</param>
     /// <param name="localBatch">Rows per shard per step (the global batch ÷ M).</param>
     /// <param name="features">Input features.</param>
-    public ShardedStep(Sequential model, TrainingLoss loss, ICommunicator communicator, int shards, int localBatch, int features)
+    /// <param name="seed">The run's seed, which keys the dropout masks.</param>
+    public ShardedStep(Sequential model, TrainingLoss loss, ICommunicator communicator, int shards, int localBatch, int features, ulong seed = 0)
     {
         (_model, _loss, _communicator, _shards, _localBatch, _features) = (model, loss, communicator, shards, localBatch, features);
         (_first, _count) = TreeSum.LocalShards(shards, communicator.Rank, communicator.Size);
@@ -68,6 +71,23 @@ internal sealed class ShardedStep
         _gathered = new float[communicator.Size * _send.Length];
         _parts = new double[2 * _count];
         _allParts = new double[2 * shards];
+
+        // Dropout masks keyed by (seed, layer, global step, global row), so that a row gets its mask wherever it runs.
+        _keys = new DropoutKeys(seed, localBatch);
+        _dropouts = [.. Dropouts(model)];
+        for (int i = 0; i < _dropouts.Length; i++)
+        {
+            (_dropouts[i].Keys, _dropouts[i].KeyLayer) = (_keys, i);
+        }
+    }
+
+    /// <summary>Gives the model's dropout layers back their unkeyed masks.</summary>
+    public void Detach()
+    {
+        foreach (Dropout d in _dropouts)
+        {
+            d.Keys = null;
+        }
     }
 
     /// <summary>
@@ -78,8 +98,9 @@ internal sealed class ShardedStep
     /// <param name="train">The training rows.</param>
     /// <param name="order">The epoch's order.</param>
     /// <param name="step">The step within the epoch.</param>
+    /// <param name="globalStep">Steps taken before this one since the start (keys the dropout masks).</param>
     /// <returns>The global batch's mean loss, its correct predictions and its rows.</returns>
-    public (double Loss, int Correct, int Rows) Run(Dataset train, ReadOnlySpan<int> order, int step)
+    public (double Loss, int Correct, int Rows) Run(Dataset train, ReadOnlySpan<int> order, int step, long globalStep = 0)
     {
         int n = train.Count, d = _features, classes = _classes, b = _localBatch;
 
@@ -115,6 +136,8 @@ internal sealed class ShardedStep
                 _y[i] = train.Labels[shard[i]];
             }
 
+            _keys.Step = globalStep;
+            _keys.SetRows(shard);
             _model.ZeroGradients();
             ReadOnlySpan<float> output = _model.Forward(_x.AsSpan(0, m * d), m, training: true);
             Span<float> gradient = _outputGradient.AsSpan(0, m * classes);
@@ -168,4 +191,11 @@ internal sealed class ShardedStep
             return order.Slice(BatchOrder.PartitionStart(n, _shards, p) + from, to - from);
         }
     }
+
+    private static IEnumerable<Dropout> Dropouts(Module module) => module switch
+    {
+        Dropout d => [d],
+        Sequential s => s.Layers.SelectMany(Dropouts),
+        _ => [],
+    };
 }

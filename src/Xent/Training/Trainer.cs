@@ -164,32 +164,32 @@ public static class Trainer
     }
 
     /// <summary>
-    /// Refuses, for sharded training, a model whose training step couples the rows of a batch or draws random numbers
-    /// in row order: batch normalisation (its statistics would be the shard's, not the global batch's) and dropout (its
-    /// masks come from one generator in row order, not keyed by global row).
+    /// Refuses, for sharded training, a model whose training step couples the rows of a batch: batch normalisation (its
+    /// statistics would be each shard's, not the global batch's), and dropout inside a segment head (its rows are
+    /// segments, which have no global row index to key their masks by).
     /// </summary>
     private static void CheckShardable(Module model)
     {
-        foreach ((Module layer, int index) in Leaves(model).Select((l, i) => (l, i)))
+        foreach ((Module layer, bool segment, int index) in Leaves(model, false).Select((l, i) => (l.Layer, l.Segment, i)))
         {
             string? why = layer switch
             {
-                Dropout { Probability: > 0 } => "dropout (its masks are drawn in row order from one generator, not yet keyed by global row, so shards would draw different masks)",
+                Dropout { Probability: > 0 } when segment => "dropout inside a segment head (its masks are keyed by global row, and segments are not rows)",
                 BatchNorm1d or BatchNorm2d => "batch normalisation (its statistics would be each shard's, not the global batch's, and are not yet reduced across shards)",
                 _ => null,
             };
             if (why is not null)
             {
-                throw new ArgumentException($"--shards: layer {index + 1} of the model is {why}; sharded training does not support it yet. Train without --shards, or without that layer (--dropout 0, no batchnorm in --model).", "options");
+                throw new ArgumentException($"--shards: layer {index + 1} of the model is {why}; sharded training does not support it yet. Train without --shards, or without that layer.", "options");
             }
         }
     }
 
-    private static IEnumerable<Module> Leaves(Module module) => module switch
+    private static IEnumerable<(Module Layer, bool Segment)> Leaves(Module module, bool segment) => module switch
     {
-        Sequential s => s.Layers.SelectMany(Leaves),
-        SegmentHead h => Leaves(h.Inner),
-        _ => [module],
+        Sequential s => s.Layers.SelectMany(l => Leaves(l, segment)),
+        SegmentHead h => Leaves(h.Inner, true),
+        _ => [(module, segment)],
     };
 
     private static readonly CrossEntropyOptions SumOptions = new() { Reduction = Reduction.Sum };

@@ -60,7 +60,7 @@ internal sealed class TrainingRun : IDisposable
                 throw new ArgumentException($"With drop-last, the {train.Count} training rows in {options.Shards} shards do not fill one batch of {options.BatchSize}; use a smaller --batch-size.", nameof(options));
             }
 
-            _sharded = new ShardedStep(model, loss, job, options.Shards, local, train.FeatureCount);
+            _sharded = new ShardedStep(model, loss, job, options.Shards, local, train.FeatureCount, options.Seed);
         }
 
         _rows = [.. Enumerable.Range(0, train.Count)];
@@ -107,9 +107,16 @@ internal sealed class TrainingRun : IDisposable
             _log = _historyDirectory is null ? null : HistoryLog.Create(_historyDirectory);
         }
 
-        while (!_state.Finished && _state.Epoch < _options.Epochs)
+        try
         {
-            RunEpoch(settings);
+            while (!_state.Finished && _state.Epoch < _options.Epochs)
+            {
+                RunEpoch(settings);
+            }
+        }
+        finally
+        {
+            _sharded?.Detach();
         }
 
         _log?.Flush();
@@ -166,7 +173,7 @@ internal sealed class TrainingRun : IDisposable
     {
         if (_sharded is not null)
         {
-            (double loss, int right, int rows) = _sharded.Run(_train, order, _state.Step);
+            (double loss, int right, int rows) = _sharded.Run(_train, order, _state.Step, _state.GlobalStep);
             if (!double.IsFinite(loss))
             {
                 throw Diverged($"the loss is {Describe(loss)}");
