@@ -5,7 +5,7 @@ namespace Xent.Nn;
 /// <summary>
 /// Inverted dropout: while training, each value is zeroed with probability p and the rest are scaled by 1/(1 − p);
 /// while evaluating it is the identity. The mask comes from the layer's own <see cref="XentRandom"/>, whose state is
-/// part of a checkpoint.
+/// part of a checkpoint, except in sharded training, where it is keyed by global row (see <see cref="Keys"/>).
 /// </summary>
 public sealed class Dropout : Module
 {

@@ -74,8 +74,8 @@ public sealed record TrainerOptions
     /// batch of <see cref="BatchSize"/> rows (a multiple of M) the union of the partitions' local batches, computes the
     /// gradient of each partition's rows on its own and adds the M gradients by the fixed tree of
     /// <see cref="TreeSum"/>. The result depends on M and the seed but not on how many processes share the shards, so
-    /// one process and any <see cref="Communicator"/> whose size divides M train bit-identical models. Models with
-    /// dropout or batch normalisation are refused.
+    /// one process and any <see cref="Communicator"/> whose size divides M train bit-identical models. Dropout masks
+    /// are keyed by (seed, layer, global step, global row); models with batch normalisation are refused.
     /// </summary>
     public int Shards { get; init; }
 
