@@ -132,6 +132,17 @@ public sealed class ShardedTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Ranks_with_other_instruction_sets_are_named()
+    {
+        double[] mine = InstructionSets.Fingerprint();
+        Assert.Null(InstructionSets.Mismatch([.. mine, .. mine, .. mine]));
+        string? message = InstructionSets.Mismatch([.. mine, .. mine, mine[0] - 4, mine[1]]);
+        Assert.NotNull(message);
+        Assert.StartsWith("--distributed: rank 2 uses [", message);
+        Assert.Contains("like machines", message);
+    }
+
+    [Fact]
     public void A_warm_sharded_step_allocates_nothing()
     {
         Dataset data = SyntheticData.TwoGaussians(60, 40, features: 10, seed: 5);
@@ -245,6 +256,32 @@ public sealed class ShardedMpiTests(ITestOutputHelper output) : IDisposable
         Assert.True(mpiCode == 0, $"exit code {mpiCode}: {mpiOut} {mpiError}");
         Assert.Equal(File.ReadAllBytes(Path.Combine(reference, "model.safetensors")), File.ReadAllBytes(Path.Combine(killed, "model.safetensors")));
         Assert.Equal(File.ReadAllText(Path.Combine(reference, "history.csv")), File.ReadAllText(Path.Combine(killed, "history.csv")));
+    }
+
+    [MpiFact]
+    public void A_job_whose_ranks_use_other_vector_widths_is_refused()
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "Xent.Cli.dll");
+        string[] train = ["exec", cli, "train", .. ShardedTrainingTests.Digits, "--distributed", "--out", Path.Combine(_dir, "mixed")];
+        var start = new ProcessStartInfo(Mpi.Run!, ["--allow-run-as-root", "--oversubscribe", "-np", "1", "dotnet", .. train, ":", "-np", "1", "env", "DOTNET_PreferredVectorBitWidth=128", "dotnet", .. train])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        using Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(Limit))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("the mixed job did not end");
+        }
+
+        process.WaitForExit();
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.Contains("rank 1 uses [", stdout.Result + stderr.Result);
+        Assert.False(File.Exists(Path.Combine(_dir, "mixed", "model.safetensors")));
     }
 
     [MpiFact]

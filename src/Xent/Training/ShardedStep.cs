@@ -52,6 +52,11 @@ internal sealed class ShardedStep
     {
         (_model, _loss, _communicator, _shards, _localBatch, _features) = (model, loss, communicator, shards, localBatch, features);
         (_first, _count) = TreeSum.LocalShards(shards, communicator.Rank, communicator.Size);
+        if (communicator.Size > 1)
+        {
+            InstructionSets.CheckAlike(communicator);
+        }
+
         _classes = model.OutputFeatures;
         long length = model.Parameters.Sum(p => (long)p.Gradient.Length);
         if ((length + (4L * _count)) * Math.Max(_count, communicator.Size) > Array.MaxLength)
