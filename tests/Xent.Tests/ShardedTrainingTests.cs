@@ -176,6 +176,27 @@ public sealed class ShardedTrainingTests : IDisposable
     }
 }
 
+/// <summary>Regression: unweighted cross-entropy on batches of 64+ rows on a CPU with AVX2 but without Vector512.</summary>
+public sealed class NarrowVectorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xent-narrow-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Training_unweighted_with_256_bit_vectors_runs()
+    {
+        string[] args = ["train", "--data", DataTests.RepoFile("data", "digits.csv"), "--epochs", "1", "--batch-size", "64", "--hidden", "16", "--seed", "2"];
+        string cli = Path.Combine(AppContext.BaseDirectory, "Xent.Cli.dll");
+        var start = new ProcessStartInfo("dotnet", ["exec", cli, .. args, "--out", Path.Combine(_dir, "narrow")]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["DOTNET_PreferredVectorBitWidth"] = "256";
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await stdout + await stderr);
+    }
+}
+
 /// <summary>Sharded training across processes under mpirun: byte-identical to one process, also after a kill and a resume.</summary>
 public sealed class ShardedMpiTests(ITestOutputHelper output) : IDisposable
 {
