@@ -273,7 +273,10 @@ internal static class TrainCommand
 
         var sink = new DiagnosticCollector();
         int trainRows = table.Count - (int)Math.Round(table.Count * ((inputs.Validation is null ? pipeline.ValidationFraction : 0) + (inputs.Test is null ? pipeline.TestFraction : 0)));
-        int steps = pipeline.Trainer.Epochs * Math.Max(1, BatchOrder.BatchCount(Math.Max(1, trainRows), pipeline.Trainer.BatchSize));
+        int shards = pipeline.Trainer.Shards;
+        int steps = pipeline.Trainer.Epochs * Math.Max(1, shards > 0
+            ? BatchOrder.PartitionedBatchCount(Math.Max(1, trainRows), shards, Math.Max(1, pipeline.Trainer.BatchSize / shards), pipeline.Trainer.DropLast)
+            : BatchOrder.BatchCount(Math.Max(1, trainRows), pipeline.Trainer.BatchSize));
         PipelineResult result;
         try
         {

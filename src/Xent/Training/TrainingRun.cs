@@ -179,9 +179,10 @@ internal sealed class TrainingRun : IDisposable
                 throw Diverged($"the loss is {Describe(loss)}");
             }
 
-            foreach (Parameter p in _model.Parameters)
+            IReadOnlyList<Parameter> parameters = _model.Parameters;
+            for (int i = 0; i < parameters.Count; i++)
             {
-                if (!float.IsFinite(TensorPrimitives.Sum<float>(p.Gradient)) && !AllFinite(p.Gradient))
+                if (!float.IsFinite(TensorPrimitives.Sum<float>(parameters[i].Gradient)) && !AllFinite(parameters[i].Gradient))
                 {
                     throw Diverged("the gradient of the loss is not finite");
                 }
