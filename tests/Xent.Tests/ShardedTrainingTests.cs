@@ -64,6 +64,7 @@ public sealed class ShardedTrainingTests : IDisposable
         (code, _, error) = Cli.Run(["train", "--data", DataTests.RepoFile("data", "iris.csv"), "--batch-size", "30", "--out", Path.Combine(_dir, "x2"), "--shards", "4"]);
         Assert.Equal(2, code);
         Assert.Contains("--batch-size 30 must be a multiple of --shards 4", error);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "x2")));
         (code, _, error) = Cli.Run(["train", .. Digits[..^2], "--out", Path.Combine(_dir, "x4"), "--shards", "2", "--model", "linear(16),batchnorm1d,relu,linear"]);
         Assert.Equal(2, code);
         Assert.Contains("batch normalisation", error);

@@ -83,6 +83,12 @@ internal static class TrainCommand
                 throw new InputException("--out: expected a folder name.");
             }
 
+            if (shardCount > 0 && pipeline.Trainer.BatchSize % shardCount != 0)
+            {
+                // Before the folder is created: a run that cannot start leaves nothing behind.
+                throw new InputException($"--batch-size {pipeline.Trainer.BatchSize} must be a multiple of --shards {shardCount}: every shard takes --batch-size / --shards rows per step.");
+            }
+
             RunDirectoryMode mode = resuming ? RunDirectoryMode.Resume : parse.GetValue(force) ? RunDirectoryMode.Overwrite : RunDirectoryMode.New;
 
             // Rank 0 alone holds (and locks) the folder and writes in it; the others only read its checkpoint on
