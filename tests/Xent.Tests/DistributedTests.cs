@@ -206,7 +206,7 @@ public sealed class TreeSumTests
     }
 
     /// <summary>K ranks as K threads of this process, gathering through shared slots: enough to exercise the tree over ranks.</summary>
-    private sealed class ThreadGroup(int size) : IDisposable
+    internal sealed class ThreadGroup(int size) : IDisposable
     {
         private readonly Barrier _barrier = new(size);
         private readonly Array?[] _slots = new Array?[size];

@@ -5,6 +5,7 @@ using Xent.Cli.LossCases;
 using Xent.Cli.Training;
 using Xent.Data;
 using Xent.Diagnostics;
+using Xent.Distributed;
 using Xent.Metrics;
 using Xent.Training;
 
@@ -23,12 +24,50 @@ internal static class TrainCommand
         var force = new Option<bool>("--force") { Description = "Replace the files of a previous run in --out (other files stay)." };
         var checkpointEvery = new Option<string>("--checkpoint-every") { Description = "When to write out/checkpoint.safetensors: epoch (each epoch), N (every N steps, and at the end) or never.", DefaultValueFactory = _ => "epoch" };
         var resume = new Option<bool>("--resume") { Description = "Continue from out/checkpoint.safetensors (same options and data)." };
+        var shards = new Option<int>("--shards") { Description = "Sharded training: M fixed data partitions (a power of 2 that divides --batch-size), each step's gradient computed per partition and added by a fixed tree, so that one process and any number of MPI processes dividing M train bit-identical models. Default: off (or, with --distributed, the number of processes)." };
+        var distributed = new Option<bool>("--distributed") { Description = "Train across the processes of an Open MPI job (start under mpirun or srun): each process computes its share of the --shards; rank 0 alone writes --out." };
         var reading = new DataOptionSet();
         var options = new TrainOptionSet();
-        var command = new Command("train", "Train a classifier on a CSV file.") { data, testData, valData, saveSplits, output, force, checkpointEvery, resume };
+        var command = new Command("train", "Train a classifier on a CSV file.") { data, testData, valData, saveSplits, output, force, checkpointEvery, resume, shards, distributed };
         reading.AddTo(command);
         options.AddTo(command);
         command.SetAction(parse =>
+        {
+            int m = parse.GetValue(shards);
+            if (m < 0 || (m > 0 && !System.Numerics.BitOperations.IsPow2(m)))
+            {
+                throw new InputException($"--shards must be a power of 2 (1, 2, 4, …); it is {m}.");
+            }
+
+            if (!parse.GetValue(distributed))
+            {
+                return Train(parse, SingleProcess.Instance, m);
+            }
+
+            using ICommunicator job = MpiCommunicator.Initialize();
+            m = m == 0 ? job.Size : m;
+            if (m % job.Size != 0 || !System.Numerics.BitOperations.IsPow2(job.Size))
+            {
+                // Every rank sees the same sizes, so every rank stops here; rank 0 alone says why.
+                return job.Rank == 0
+                    ? throw new InputException($"--distributed: {job.Size} processes cannot share --shards {m}: the number of processes must be a power of 2 that divides --shards.")
+                    : ExitCodes.BadInput;
+            }
+
+            try
+            {
+                return Train(parse, job, m);
+            }
+            catch (Exception e) when (job.Size > 1)
+            {
+                // A rank that cannot go on ends the job rather than leave the others waiting in a collective call.
+                job.Abort(XentApp.OneLine(e.Message));
+                return ExitCodes.Failed; // not reached: Abort ends the job
+            }
+        });
+        return command;
+
+        int Train(ParseResult parse, ICommunicator job, int shardCount)
         {
             PipelineOptions pipeline = options.Read(parse);
             TableReadOptions read = reading.Read(parse);
@@ -44,8 +83,24 @@ internal static class TrainCommand
                 throw new InputException("--out: expected a folder name.");
             }
 
+            if (shardCount > 0 && pipeline.Trainer.BatchSize % shardCount != 0)
+            {
+                // Before the folder is created: a run that cannot start leaves nothing behind.
+                throw new InputException($"--batch-size {pipeline.Trainer.BatchSize} must be a multiple of --shards {shardCount}: every shard takes --batch-size / --shards rows per step.");
+            }
+
             RunDirectoryMode mode = resuming ? RunDirectoryMode.Resume : parse.GetValue(force) ? RunDirectoryMode.Overwrite : RunDirectoryMode.New;
-            using RunDirectory dir = RunDirectory.Open(parse.GetRequiredValue(output), mode);
+
+            // Rank 0 alone holds (and locks) the folder and writes in it; the others only read its checkpoint on
+            // --resume, after rank 0 has opened the folder and recovered what a killed run left.
+            bool writer = job.Rank == 0;
+            using RunDirectory? dir = writer ? RunDirectory.Open(parse.GetRequiredValue(output), mode) : null;
+            if (job.Size > 1)
+            {
+                job.Barrier();
+            }
+
+            string checkpointPath = dir?.CheckpointPath ?? Path.Combine(Path.GetFullPath(parse.GetRequiredValue(output)), RunDirectory.CheckpointFileName);
             string dataPath = parse.GetRequiredValue(data).FullName;
             bool images = ImageData.Names(dataPath);
             int[]? imageShape = null;
@@ -94,7 +149,11 @@ internal static class TrainCommand
             pipeline = pipeline with
             {
                 MissingTokens = read.MissingTokens,
-                Trainer = pipeline.Trainer with { CheckpointPath = checkpoints ? dir.CheckpointPath : null, CheckpointEverySteps = every, HistoryDirectory = dir.Path },
+                Trainer = pipeline.Trainer with
+                {
+                    CheckpointPath = checkpoints ? checkpointPath : null, CheckpointEverySteps = every, HistoryDirectory = dir?.Path,
+                    Shards = shardCount, Communicator = job.Size > 1 ? job : null,
+                },
             };
             if (mode == RunDirectoryMode.Overwrite)
             {
@@ -108,7 +167,7 @@ internal static class TrainCommand
                     throw new InputException(e.Message, e);
                 }
 
-                dir.ClearPreviousRun();
+                dir?.ClearPreviousRun();
             }
 
             var inputs = new TrainingInputs(table, validation, test, dataPath, read.HasHeader, parse.GetValue(saveSplits))
@@ -127,9 +186,23 @@ internal static class TrainCommand
                     ["columns"] = table.Columns.ToDictionary(c => c.Name, c => c.Kind.Name()),
                 },
             };
+            if (dir is null)
+            {
+                // Another rank trains its shards in step with rank 0 and writes nothing.
+                try
+                {
+                    TrainingPipeline.Run(table, pipeline, null, null, resuming, default, validation, test);
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidDataException)
+                {
+                    throw new InputException(e.Message, e);
+                }
+
+                return ExitCodes.Success;
+            }
+
             return Run(context, inputs, pipeline, dir, resuming, parse.GetRequiredValue(data).Name);
-        });
-        return command;
+        }
     }
 
     /// <summary>The data of a training run: the table and, when given, separate validation and test tables.</summary>
@@ -206,7 +279,10 @@ internal static class TrainCommand
 
         var sink = new DiagnosticCollector();
         int trainRows = table.Count - (int)Math.Round(table.Count * ((inputs.Validation is null ? pipeline.ValidationFraction : 0) + (inputs.Test is null ? pipeline.TestFraction : 0)));
-        int steps = pipeline.Trainer.Epochs * Math.Max(1, BatchOrder.BatchCount(Math.Max(1, trainRows), pipeline.Trainer.BatchSize));
+        int shards = pipeline.Trainer.Shards;
+        int steps = pipeline.Trainer.Epochs * Math.Max(1, shards > 0
+            ? BatchOrder.PartitionedBatchCount(Math.Max(1, trainRows), shards, Math.Max(1, pipeline.Trainer.BatchSize / shards), pipeline.Trainer.DropLast)
+            : BatchOrder.BatchCount(Math.Max(1, trainRows), pipeline.Trainer.BatchSize));
         PipelineResult result;
         try
         {

@@ -101,7 +101,8 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
             return CountTargets(targets, c, ignoreIndex);
         }
 
-        if (typeof(T) == typeof(float) && System.Runtime.Intrinsics.X86.Avx2.IsSupported && targets.Length >= 64)
+        // Unweighted targets without Vector512 take the scalar loop: the gather below reads the weights.
+        if (typeof(T) == typeof(float) && !weight.IsEmpty && System.Runtime.Intrinsics.X86.Avx2.IsSupported && targets.Length >= 64)
         {
             return SumFloatWeights(targets, c, ignoreIndex, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(weight));
         }

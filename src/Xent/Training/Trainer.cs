@@ -74,6 +74,11 @@ public static class Trainer
             throw new ArgumentException($"A batch of {batch} rows × {Math.Max(d, classes)} values is larger than an array can hold; use a smaller --batch-size.", nameof(options));
         }
 
+        if (options.Shards > 0)
+        {
+            CheckShardable(model);
+        }
+
         if (options.Threads is int threads)
         {
             Parallelism.MaxDegree = threads;
@@ -112,6 +117,7 @@ public static class Trainer
             .Add("batch_size", options.BatchSize)
             .Add("drop_last", options.DropLast)
             .Add("seed", options.Seed)
+            .AddRange(options.Shards > 0 ? new RunSettings().Add("shards", options.Shards) : null)
             .AddRecord("schedule", options.Schedule)
             .AddRecord("early_stopping", options.EarlyStopping)
             .Add("validate_every", options.ValidateEverySteps)
@@ -156,6 +162,35 @@ public static class Trainer
 
         return data.Count == 0 ? (double.NaN, double.NaN) : (lossSum / data.Count, (double)correct / data.Count);
     }
+
+    /// <summary>
+    /// Refuses, for sharded training, a model whose training step couples the rows of a batch: batch normalisation (its
+    /// statistics would be each shard's, not the global batch's), and dropout inside a segment head (its rows are
+    /// segments, which have no global row index to key their masks by).
+    /// </summary>
+    private static void CheckShardable(Module model)
+    {
+        foreach ((Module layer, bool segment, int index) in Leaves(model, false).Select((l, i) => (l.Layer, l.Segment, i)))
+        {
+            string? why = layer switch
+            {
+                Dropout { Probability: > 0 } when segment => "dropout inside a segment head (its masks are keyed by global row, and segments are not rows)",
+                BatchNorm1d or BatchNorm2d => "batch normalisation (its statistics would be each shard's, not the global batch's, and are not yet reduced across shards)",
+                _ => null,
+            };
+            if (why is not null)
+            {
+                throw new ArgumentException($"--shards: layer {index + 1} of the model is {why}; sharded training does not support it yet. Train without --shards, or without that layer.", "options");
+            }
+        }
+    }
+
+    private static IEnumerable<(Module Layer, bool Segment)> Leaves(Module module, bool segment) => module switch
+    {
+        Sequential s => s.Layers.SelectMany(l => Leaves(l, segment)),
+        SegmentHead h => Leaves(h.Inner, true),
+        _ => [(module, segment)],
+    };
 
     private static readonly CrossEntropyOptions SumOptions = new() { Reduction = Reduction.Sum };
 

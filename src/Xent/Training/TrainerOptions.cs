@@ -1,3 +1,4 @@
+using Xent.Distributed;
 using Xent.Optim;
 
 namespace Xent.Training;
@@ -67,6 +68,25 @@ public sealed record TrainerOptions
     /// <summary>Settings decided outside the trainer (for example the split fractions) that a resume must also match; <see langword="null"/> for none.</summary>
     public RunSettings? Settings { get; init; }
 
+    /// <summary>
+    /// Sharded training (<c>--shards M</c>): 0 (the default) trains as always; a power of 2, M, splits the training rows
+    /// into M fixed partitions (row i in partition i mod M, each shuffled per epoch from the seed), makes each global
+    /// batch of <see cref="BatchSize"/> rows (a multiple of M) the union of the partitions' local batches, computes the
+    /// gradient of each partition's rows on its own and adds the M gradients by the fixed tree of
+    /// <see cref="TreeSum"/>. The result depends on M and the seed but not on how many processes share the shards, so
+    /// one process and any <see cref="Communicator"/> whose size divides M train bit-identical models. Dropout masks
+    /// are keyed by (seed, layer, global step, global row); models with batch normalisation are refused.
+    /// </summary>
+    public int Shards { get; init; }
+
+    /// <summary>
+    /// The job that shares the shards (<see cref="MpiCommunicator"/> under <c>mpirun</c>), or <see langword="null"/>
+    /// (the default) for this process alone. Its size must be a power of 2 that divides <see cref="Shards"/>. Every rank
+    /// trains the same model; only rank 0 writes the checkpoint and the history. Not a setting: a checkpoint written by
+    /// any number of ranks resumes with any other.
+    /// </summary>
+    public ICommunicator? Communicator { get; init; }
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     /// <exception cref="ArgumentException">The schedule's factors are not finite.</exception>
@@ -83,6 +103,20 @@ public sealed record TrainerOptions
 
         ArgumentNullException.ThrowIfNull(Schedule, nameof(Schedule));
         Schedule.Validate();
+        if (Shards < 0 || (Shards > 0 && !System.Numerics.BitOperations.IsPow2(Shards)))
+        {
+            throw new ArgumentException($"--shards must be a power of 2 (1, 2, 4, …); it is {Shards}.", nameof(Shards));
+        }
+
+        if (Shards > 0 && BatchSize % Shards != 0)
+        {
+            throw new ArgumentException($"--batch-size {BatchSize} must be a multiple of --shards {Shards}: every shard takes --batch-size / --shards rows per step.", nameof(BatchSize));
+        }
+
+        if (Communicator is { Size: > 1 } job && (Shards == 0 || Shards % job.Size != 0 || !System.Numerics.BitOperations.IsPow2(job.Size)))
+        {
+            throw new ArgumentException($"{job.Size} processes cannot share {Shards} shard(s): the number of processes must be a power of 2 that divides --shards.", nameof(Shards));
+        }
         EarlyStopping?.Validate();
     }
 }

@@ -55,6 +55,11 @@ public sealed class TrainingLoss
     private readonly ClassificationLossOptions? _deferred;
     private readonly IDiagnosticSink? _diagnostics;
     private bool _checked;
+    private ClassificationLossOptions? _sumOf;
+    private ClassificationLossOptions? _sumOptions;
+    private ClassificationLossOptions? _weightsOf;
+    private double[] _doubleWeights = [];
+    private float[] _floatWeights = [];
 
     /// <summary>Creates one of the classic losses (the fused cross-entropy, soft cross-entropy or NLL kernels).</summary>
     /// <param name="kind">The loss.</param>
@@ -140,6 +145,44 @@ public sealed class TrainingLoss
     /// <param name="gradient">Receives d loss / d output; empty for forward only.</param>
     /// <returns>The result.</returns>
     public LossResult Compute(ReadOnlySpan<float> output, ReadOnlySpan<int> targets, int classes, Span<float> gradient)
+        => Compute(output, targets, classes, gradient, sum: false, 1.0);
+
+    /// <summary>
+    /// A shard's part of a larger batch: the loss with <see cref="Reduction.Sum"/> (its exact parts) and the gradient
+    /// scaled by <paramref name="gradientScale"/> (1 ÷ the whole batch's <see cref="Denominator"/>), so that the shards'
+    /// gradients add up to the gradient of the whole batch's mean.
+    /// </summary>
+    internal LossResult ComputePart(ReadOnlySpan<float> output, ReadOnlySpan<int> targets, int classes, Span<float> gradient, double gradientScale)
+        => Compute(output, targets, classes, gradient, sum: true, gradientScale);
+
+    /// <summary>
+    /// What the mean loss of a batch with these targets divides by: Σ w[y] (the count without class weights), or the
+    /// count for a loss normalised by positions, added as the loss kernel adds it, so that one shard holding the whole
+    /// batch divides by the bits the unsharded loss divides by.
+    /// </summary>
+    internal double Denominator(ReadOnlySpan<int> targets, int classes)
+    {
+        if (Loss.Normalization == LossNormalization.Positions || _options.Weight is null)
+        {
+            return targets.Length;
+        }
+
+        if (!ReferenceEquals(_weightsOf, _options))
+        {
+            _weightsOf = _options;
+            _doubleWeights = [.. _options.Weight];
+            _floatWeights = [.. _options.Weight.Select(w => (float)w)];
+        }
+
+        // As the loss kernels add them: the fused cross-entropy, soft cross-entropy and NLL kernels hold the weights as
+        // floats, the generic path (every other loss, and any loss with a z-loss) as doubles.
+        bool fused = _options.ZLoss == 0 && Loss is CrossEntropyLoss or SoftCrossEntropyLoss or NllLoss;
+        return fused
+            ? IndexTargetLayout.SumTargetWeights<float>(targets, classes, _options.IgnoreIndex, _floatWeights).TotalWeight
+            : IndexTargetLayout.SumTargetWeights<double>(targets, classes, _options.IgnoreIndex, _doubleWeights).TotalWeight;
+    }
+
+    private LossResult Compute(ReadOnlySpan<float> output, ReadOnlySpan<int> targets, int classes, Span<float> gradient, bool sum, double gradientScale)
     {
         int batch = targets.Length;
         var x = new ReadOnlyTensorSpan<float>(output, [batch, classes]);
@@ -156,6 +199,16 @@ public sealed class TrainingLoss
             {
                 Nll.Compute(x, y, new NllOptions { Weight = _options.Weight, Diagnostics = _diagnostics });
             }
+        }
+
+        if (sum)
+        {
+            if (!ReferenceEquals(_sumOf, _options))
+            {
+                (_sumOf, _sumOptions) = (_options, _options with { Reduction = Reduction.Sum });
+            }
+
+            return Loss.Compute(x, y, _sumOptions, gradient: gradient, gradientScale: gradientScale);
         }
 
         return Loss.Compute(x, y, _options, gradient: gradient);

@@ -439,6 +439,11 @@ public static class TrainingPipeline
             ["missing_values"] = options.MissingTokens,
             ["ece_bins"] = options.EceBins,
         };
+        if (t.Shards > 0)
+        {
+            config["shards"] = t.Shards;
+        }
+
         if (data is not null)
         {
             config["data"] = data;

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Xent.Data;
+using Xent.Distributed;
 using Xent.Kernels;
 using Xent.Losses;
 using Xent.Nn;
@@ -32,6 +33,8 @@ internal sealed class TrainingRun : IDisposable
     private readonly int[] _y;
     private readonly float[] _gradient;
     private readonly string? _historyDirectory;
+    private readonly ShardedStep? _sharded;
+    private readonly bool _writer;
     private readonly TrainingHistory _history = new();
     private TrainingState _state = new();
     private HistoryLog? _log;
@@ -45,11 +48,27 @@ internal sealed class TrainingRun : IDisposable
         _features = train.FeatureCount;
         _batchSize = Math.Min(options.BatchSize, train.Count);
         _stepsPerEpoch = options.DropLast ? train.Count / _batchSize : BatchOrder.BatchCount(train.Count, _batchSize);
+        ICommunicator job = options.Communicator ?? SingleProcess.Instance;
+        _writer = job.Rank == 0;
+        if (options.Shards > 0)
+        {
+            // The global batch is --batch-size rows even when the split is smaller: each shard takes its share.
+            int local = options.BatchSize / options.Shards;
+            _stepsPerEpoch = BatchOrder.PartitionedBatchCount(train.Count, options.Shards, local, options.DropLast);
+            if (_stepsPerEpoch == 0)
+            {
+                throw new ArgumentException($"With drop-last, the {train.Count} training rows in {options.Shards} shards do not fill one batch of {options.BatchSize}; use a smaller --batch-size.", nameof(options));
+            }
+
+            _sharded = new ShardedStep(model, loss, job, options.Shards, local, train.FeatureCount, options.Seed);
+        }
+
         _rows = [.. Enumerable.Range(0, train.Count)];
         _x = new float[_batchSize * _features];
         _y = new int[_batchSize];
         _gradient = new float[_batchSize * _classes];
-        _historyDirectory = options.HistoryDirectory ?? (options.CheckpointPath is { } cp ? Path.GetDirectoryName(Path.GetFullPath(cp)) : null);
+        // Only rank 0 writes: the other ranks keep no history log (and write no checkpoint).
+        _historyDirectory = !_writer ? null : options.HistoryDirectory ?? (options.CheckpointPath is { } cp ? Path.GetDirectoryName(Path.GetFullPath(cp)) : null);
     }
 
     public TrainingResult Execute(bool resume)
@@ -88,9 +107,16 @@ internal sealed class TrainingRun : IDisposable
             _log = _historyDirectory is null ? null : HistoryLog.Create(_historyDirectory);
         }
 
-        while (!_state.Finished && _state.Epoch < _options.Epochs)
+        try
         {
-            RunEpoch(settings);
+            while (!_state.Finished && _state.Epoch < _options.Epochs)
+            {
+                RunEpoch(settings);
+            }
+        }
+        finally
+        {
+            _sharded?.Detach();
         }
 
         _log?.Flush();
@@ -119,7 +145,7 @@ internal sealed class TrainingRun : IDisposable
 
         _optimizer.LearningRate = rate;
         _loss.BeginEpoch(epoch);
-        int[] order = BatchOrder.ForEpoch(_rows, _options.Seed, epoch);
+        int[] order = _sharded is null ? BatchOrder.ForEpoch(_rows, _options.Seed, epoch) : BatchOrder.ForEpoch(_train.Count, _options.Shards, _options.Seed, epoch);
         if (_state.Step == 0)
         {
             (_state.EpochLossSum, _state.EpochCorrect, _state.EpochRows) = (0, 0, 0);
@@ -130,14 +156,14 @@ internal sealed class TrainingRun : IDisposable
         {
             _cancellation.ThrowIfCancellationRequested();
             TrainStep(order, epoch, rate);
-            if (_options.CheckpointPath is not null && every > 0 && _state.GlobalStep % every == 0 && _state.Step < _stepsPerEpoch)
+            if (_writer && _options.CheckpointPath is not null && every > 0 && _state.GlobalStep % every == 0 && _state.Step < _stepsPerEpoch)
             {
                 SaveCheckpoint(settings);
             }
         }
 
         EndEpoch(epoch, rate);
-        if (_options.CheckpointPath is not null && (every == 0 || _state.Finished || _state.GlobalStep % every == 0))
+        if (_writer && _options.CheckpointPath is not null && (every == 0 || _state.Finished || _state.GlobalStep % every == 0))
         {
             SaveCheckpoint(settings);
         }
@@ -145,6 +171,28 @@ internal sealed class TrainingRun : IDisposable
 
     private void TrainStep(int[] order, int epoch, double rate)
     {
+        if (_sharded is not null)
+        {
+            (double loss, int right, int rows) = _sharded.Run(_train, order, _state.Step, _state.GlobalStep);
+            if (!double.IsFinite(loss))
+            {
+                throw Diverged($"the loss is {Describe(loss)}");
+            }
+
+            IReadOnlyList<Parameter> parameters = _model.Parameters;
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                if (!float.IsFinite(TensorPrimitives.Sum<float>(parameters[i].Gradient)) && !AllFinite(parameters[i].Gradient))
+                {
+                    throw Diverged("the gradient of the loss is not finite");
+                }
+            }
+
+            _optimizer.Step();
+            EndStep(epoch, rate, loss, right, rows);
+            return;
+        }
+
         int n = _train.Count, d = _features, classes = _classes;
         int start = _state.Step * _batchSize;
         int m = Math.Min(_batchSize, n - start);
@@ -172,9 +220,14 @@ internal sealed class TrainingRun : IDisposable
         int correct = Trainer.CountCorrect(output, _y.AsSpan(0, m), classes);
         _model.Backward(gradient);
         _optimizer.Step();
+        EndStep(epoch, rate, r.Value, correct, m);
+    }
+
+    private void EndStep(int epoch, double rate, double loss, int correct, int m)
+    {
         _state.GlobalStep++;
         _state.Step++;
-        _state.EpochLossSum += r.Value * m;
+        _state.EpochLossSum += loss * m;
         _state.EpochCorrect += correct;
         _state.EpochRows += m;
         double valLoss = double.NaN, valAccuracy = double.NaN;
@@ -183,11 +236,11 @@ internal sealed class TrainingRun : IDisposable
             (valLoss, valAccuracy) = Trainer.Validate(_model, _validation, _loss.Loss.OutputScale);
         }
 
-        var record = new BatchRecord(epoch, _state.Step, _state.GlobalStep, r.Value, (double)correct / m, rate, valLoss, valAccuracy);
+        var record = new BatchRecord(epoch, _state.Step, _state.GlobalStep, loss, (double)correct / m, rate, valLoss, valAccuracy);
         _history.Add(record);
         _log?.Append(record);
         _state.BatchRecords++;
-        _progress?.Report(new TrainingProgress(epoch, _options.Epochs, _state.Step, _stepsPerEpoch, r.Value, (double)correct / m, rate));
+        _progress?.Report(new TrainingProgress(epoch, _options.Epochs, _state.Step, _stepsPerEpoch, loss, (double)correct / m, rate));
     }
 
     private void EndEpoch(int epoch, double rate)
