@@ -28,7 +28,11 @@ public sealed class Classifier
     private readonly LayerSpec _spec;
     private readonly IReadOnlyList<Parameter> _weights;
     private readonly PackedLinear?[] _packed;
-    private readonly ConcurrentBag<InferencePlan> _replicas = [];
+    // A plain locked stack, not a ConcurrentBag: the bag allocates a queue for each thread that first adds to it, so a
+    // warm call whose chunks landed on a thread that had not returned a replica before allocated.
+    private readonly Lock _poolLock = new();
+    private InferencePlan[] _pool = new InferencePlan[4];
+    private int _pooled;
     private InferencePlan? _cached;
     private readonly long _flopsPerRow;
     private int _replicaCount = 1;
@@ -227,7 +231,7 @@ public sealed class Classifier
         {
             if (Interlocked.CompareExchange(ref _cached, model, null) is not null)
             {
-                _replicas.Add(model);
+                Return(model);
             }
         }
     }
@@ -364,7 +368,37 @@ public sealed class Classifier
             return cached;
         }
 
-        return _replicas.TryTake(out InferencePlan? model) ? model : NewReplica();
+        lock (_poolLock)
+        {
+            if (_pooled > 0)
+            {
+                InferencePlan model = _pool[--_pooled];
+                _pool[_pooled] = null!;
+                return model;
+            }
+        }
+
+        return NewReplica();
+    }
+
+    /// <summary>Puts a replica back in the pool (which grows only when replicas are added, never on a warm call).</summary>
+    private void Return(InferencePlan model)
+    {
+        lock (_poolLock)
+        {
+            Push(model);
+        }
+    }
+
+    /// <summary>Pushes a replica; the caller holds <see cref="_poolLock"/>.</summary>
+    private void Push(InferencePlan model)
+    {
+        if (_pooled == _pool.Length)
+        {
+            Array.Resize(ref _pool, _pool.Length * 2);
+        }
+
+        _pool[_pooled++] = model;
     }
 
     /// <summary>Makes sure <paramref name="count"/> replicas exist, so that a parallel call's chunks find one each instead of building one on whichever thread runs short.</summary>
@@ -375,11 +409,11 @@ public sealed class Classifier
             return;
         }
 
-        lock (_replicas)
+        lock (_poolLock)
         {
             while (_replicaCount < count)
             {
-                _replicas.Add(NewReplica());
+                Push(NewReplica());
             }
         }
     }
