@@ -4,23 +4,36 @@ using Xent.Kernels;
 namespace Xent.Nn;
 
 /// <summary>
-/// The computation shared by <see cref="Conv1d"/> and <see cref="Conv2d"/>: im2col of the whole batch into one column
-/// matrix [C·kh·kw, N·OH·OW], one SGEMM for the output, and for the backward one SGEMM for dW and one for the column
-/// gradient, which col2im adds back onto each sample's input gradient. The column matrices are sized for the largest
-/// batch seen and reused, so a warm step allocates nothing. im2col and col2im run one sample per index on the worker
-/// pool (each sample's values are computed the same way whatever thread runs it), and the SGEMM is bit-identical for
-/// any thread count, so the layer is too.
+/// The computation shared by <see cref="Conv1d"/> and <see cref="Conv2d"/>, by im2col and the SGEMM over chunks of a
+/// few samples each: a chunk's column matrix [C·kh·kw, S·OH·OW] is small enough to stay in the core's cache between
+/// im2col and the SGEMM that reads it, and the chunks run in parallel on the worker pool, each with a serial SGEMM.
+/// The forward writes each chunk's product [OC, S·P] and scatters it (plus the bias) into the NCHW output. The
+/// backward gathers a chunk's dY, computes the chunk's partial dW and bias gradient, and its column gradient, which
+/// col2im adds back onto each sample's input gradient; the partials are added to the gradients in chunk order.
+/// The chunk size depends only on the geometry and the batch, never on the thread count, and the SGEMM is
+/// bit-identical for any thread count, so the layer is too. The buffers are sized for the largest batch seen and
+/// reused, so a warm step allocates nothing.
 /// </summary>
 internal sealed class Convolution
 {
+    /// <summary>The column values a chunk aims at (512 KiB): it and its product fit a core's L2 cache.</summary>
+    private const int ChunkColumnValues = 1 << 17;
+
+    /// <summary>A batch is split into at least this many chunks when it has that many samples (so that both cores get work).</summary>
+    private const int MinChunks = 8;
+
     private readonly ConvGeometry _g;
     private readonly int _outChannels;
     private float[] _col = [];
     private float[] _product = [];
-    private float[] _colGradient = [];
+    private float[] _partialWeight = [];
+    private float[] _partialBias = [];
     private int _capacity;
-    private readonly SampleWork _expand;
-    private readonly SampleWork _accumulate;
+    private readonly ChunkWork _forward;
+    private readonly ChunkWork _backward;
+
+    [ThreadStatic]
+    private static float[]? t_columnGradient;
 
     public Convolution(ConvGeometry geometry, int outChannels, Parameter weight, Parameter? bias, XentRandom random)
     {
@@ -43,8 +56,8 @@ internal sealed class Convolution
             }
         }
 
-        _expand = new SampleWork(this, accumulate: false);
-        _accumulate = new SampleWork(this, accumulate: true);
+        _forward = new ChunkWork(this, backward: false);
+        _backward = new ChunkWork(this, backward: true);
     }
 
     public Parameter Weight { get; }
@@ -53,120 +66,193 @@ internal sealed class Convolution
 
     public int InputFeatures => _g.Channels * _g.Plane;
 
+    /// <summary>Whether the chunks' dW partials are stored transposed, [rows, OC] (when rows &lt; OC).</summary>
+    private bool TransposedPartials => _g.Rows < _outChannels;
+
     public int OutputFeatures => _outChannels * _g.OutPlane;
+
+    /// <summary>Samples per chunk for a batch: a function of the geometry and the batch only.</summary>
+    private int SamplesPerChunk(int batch)
+    {
+        long perSample = (long)_g.Rows * _g.OutPlane;
+        int byCache = (int)Math.Max(1, ChunkColumnValues / perSample);
+        int byBatch = Math.Max(1, (batch + MinChunks - 1) / MinChunks);
+        return Math.Min(byCache, byBatch);
+    }
 
     public unsafe void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)
     {
         Reserve(batch);
-        int plane = _g.OutPlane, ldc = batch * plane, rows = _g.Rows;
         fixed (float* x = input)
+        fixed (float* y = output)
         {
-            RunSamples(_expand, x, batch, (long)batch * rows * plane);
-        }
-
-        // Y [OC, N·P] = W [OC, rows] · col [rows, N·P].
-        Sgemm.Multiply(Transpose.No, Transpose.No, _outChannels, ldc, rows, 1f, Weight.Value, rows, _col, ldc, 0f, _product, ldc);
-        for (int n = 0; n < batch; n++)
-        {
-            for (int oc = 0; oc < _outChannels; oc++)
-            {
-                ReadOnlySpan<float> src = _product.AsSpan((oc * ldc) + (n * plane), plane);
-                Span<float> dst = output.Slice(((n * _outChannels) + oc) * plane, plane);
-                if (Bias is null)
-                {
-                    src.CopyTo(dst);
-                }
-                else
-                {
-                    TensorPrimitives.Add(src, Bias.Value[oc], dst);
-                }
-            }
+            Run(_forward, x, y, batch, needInputGradient: false);
         }
     }
 
     public unsafe void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
-        int plane = _g.OutPlane, ldc = batch * plane, rows = _g.Rows;
-        // dY gathered as [OC, N·P], in the product's buffer (the output itself is kept by the container).
-        Span<float> dy = _product.AsSpan(0, _outChannels * ldc);
-        for (int n = 0; n < batch; n++)
+        int chunks = Run(outputGradient, inputGradient, batch);
+        int rows = _g.Rows, weights = _outChannels * rows;
+        for (int j = 0; j < chunks; j++)
         {
-            for (int oc = 0; oc < _outChannels; oc++)
+            ReadOnlySpan<float> partial = _partialWeight.AsSpan(j * weights, weights);
+            if (TransposedPartials)
             {
-                outputGradient.Slice(((n * _outChannels) + oc) * plane, plane).CopyTo(dy.Slice((oc * ldc) + (n * plane), plane));
+                float[] gradient = Weight.Gradient;
+                for (int o = 0; o < _outChannels; o++)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        gradient[(o * rows) + r] += partial[(r * _outChannels) + o];
+                    }
+                }
             }
-        }
-
-        if (Bias is not null)
-        {
-            for (int oc = 0; oc < _outChannels; oc++)
+            else
             {
-                Bias.Gradient[oc] += TensorPrimitives.Sum<float>(dy.Slice(oc * ldc, ldc));
+                TensorPrimitives.Add(Weight.Gradient, partial, Weight.Gradient);
             }
-        }
 
-        // dW [OC, rows] += dY [OC, N·P] · colᵀ.
-        Sgemm.Multiply(Transpose.No, Transpose.Yes, _outChannels, rows, ldc, 1f, dy, ldc, _col, ldc, 1f, Weight.Gradient, rows);
-        if (inputGradient.IsEmpty)
-        {
-            return;
-        }
-
-        if (_colGradient.Length < rows * ldc)
-        {
-            _colGradient = new float[rows * _capacity * plane];
-        }
-
-        // dcol [rows, N·P] = Wᵀ · dY.
-        Sgemm.Multiply(Transpose.Yes, Transpose.No, rows, ldc, _outChannels, 1f, Weight.Value, rows, dy, ldc, 0f, _colGradient, ldc);
-        fixed (float* dx = inputGradient)
-        {
-            RunSamples(_accumulate, dx, batch, (long)batch * rows * plane);
+            if (Bias is not null)
+            {
+                TensorPrimitives.Add(Bias.Gradient, _partialBias.AsSpan(j * _outChannels, _outChannels), Bias.Gradient);
+            }
         }
     }
 
-    private unsafe void RunSamples(SampleWork work, float* data, int batch, long elements)
+    private unsafe int Run(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
-        work.Data = data;
-        work.Batch = batch;
-        WorkerPool.For(batch, elements >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, work);
-        work.Data = null;
+        fixed (float* dy = outputGradient)
+        fixed (float* dx = inputGradient)
+        {
+            return Run(_backward, dx, dy, batch, needInputGradient: !inputGradient.IsEmpty);
+        }
+    }
+
+    private unsafe int Run(ChunkWork work, float* image, float* outputSide, int batch, bool needInputGradient)
+    {
+        int per = SamplesPerChunk(batch);
+        int chunks = (batch + per - 1) / per;
+        long elements = (long)batch * _g.Rows * _g.OutPlane;
+        work.Image = image;
+        work.OutputSide = outputSide;
+        (work.Batch, work.PerChunk, work.NeedInputGradient) = (batch, per, needInputGradient);
+        WorkerPool.For(chunks, elements >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, work);
+        work.Image = null;
+        work.OutputSide = null;
+        return chunks;
     }
 
     private void Reserve(int batch)
     {
-        if (batch <= _capacity)
+        int chunks = (batch + SamplesPerChunk(batch) - 1) / SamplesPerChunk(batch);
+        if (batch > _capacity)
         {
-            return;
+            long columns = (long)_g.Rows * batch * _g.OutPlane;
+            if (columns > Array.MaxLength)
+            {
+                throw new ArgumentException($"A batch of {batch} needs a column matrix of {columns} values, more than an array holds; use a smaller batch.", nameof(batch));
+            }
+
+            _capacity = batch;
+            _col = new float[columns];
+            _product = new float[_outChannels * batch * _g.OutPlane];
         }
 
-        _capacity = batch;
-        _col = new float[(long)_g.Rows * batch * _g.OutPlane > Array.MaxLength
-            ? throw new ArgumentException($"A batch of {batch} needs a column matrix of {(long)_g.Rows * batch * _g.OutPlane} values, more than an array holds; use a smaller batch.", nameof(batch))
-            : _g.Rows * batch * _g.OutPlane];
-        _product = new float[_outChannels * batch * _g.OutPlane];
-        _colGradient = [];
+        if (_partialBias.Length < chunks * _outChannels)
+        {
+            _partialWeight = new float[chunks * _outChannels * _g.Rows];
+            _partialBias = new float[chunks * _outChannels];
+        }
     }
 
-    /// <summary>im2col (or col2im) of one sample per index.</summary>
-    private sealed unsafe class SampleWork(Convolution owner, bool accumulate) : IParallelWork
+    /// <summary>One chunk of samples: im2col, SGEMM and scatter (forward), or gather, dW, dcol and col2im (backward).</summary>
+    private sealed unsafe class ChunkWork(Convolution owner, bool backward) : IParallelWork
     {
-        public float* Data;
+        public float* Image;
+        public float* OutputSide;
         public int Batch;
+        public int PerChunk;
+        public bool NeedInputGradient;
 
         public void Run(int index)
         {
             ConvGeometry g = owner._g;
-            int size = g.Channels * g.Plane, ldc = Batch * g.OutPlane;
-            var image = new Span<float>(Data + ((long)index * size), size);
-            if (accumulate)
+            int oc = owner._outChannels, rows = g.Rows, plane = g.OutPlane, size = g.Channels * g.Plane;
+            int first = index * PerChunk, samples = Math.Min(PerChunk, Batch - first), ldc = samples * plane;
+            Span<float> col = owner._col.AsSpan(first * rows * plane, rows * ldc);
+            Span<float> product = owner._product.AsSpan(first * oc * plane, oc * ldc);
+            if (!backward)
             {
-                image.Clear();
-                Im2Col.Accumulate(owner._colGradient.AsSpan(index * g.OutPlane), ldc, g, image);
+                for (int s = 0; s < samples; s++)
+                {
+                    Im2Col.Expand(new ReadOnlySpan<float>(Image + ((long)(first + s) * size), size), g, col[(s * plane)..], ldc);
+                }
+
+                // Y [OC, S·P] = W [OC, rows] · col [rows, S·P], then into each sample's [OC, P] with the bias.
+                Sgemm.Multiply(Transpose.No, Transpose.No, oc, ldc, rows, 1f, owner.Weight.Value, rows, col, ldc, 0f, product, ldc);
+                for (int s = 0; s < samples; s++)
+                {
+                    for (int o = 0; o < oc; o++)
+                    {
+                        ReadOnlySpan<float> src = product.Slice((o * ldc) + (s * plane), plane);
+                        var dst = new Span<float>(OutputSide + ((((long)(first + s) * oc) + o) * plane), plane);
+                        if (owner.Bias is null)
+                        {
+                            src.CopyTo(dst);
+                        }
+                        else
+                        {
+                            TensorPrimitives.Add(src, owner.Bias.Value[o], dst);
+                        }
+                    }
+                }
+
+                return;
+            }
+
+            // dY gathered as [OC, S·P] in the product's buffer (the output itself is kept by the container).
+            for (int s = 0; s < samples; s++)
+            {
+                for (int o = 0; o < oc; o++)
+                {
+                    new ReadOnlySpan<float>(OutputSide + ((((long)(first + s) * oc) + o) * plane), plane).CopyTo(product.Slice((o * ldc) + (s * plane), plane));
+                }
+            }
+
+            if (owner.Bias is not null)
+            {
+                Span<float> bias = owner._partialBias.AsSpan(index * oc, oc);
+                for (int o = 0; o < oc; o++)
+                {
+                    bias[o] = TensorPrimitives.Sum<float>(product.Slice(o * ldc, ldc));
+                }
+            }
+
+            // dW_chunk [OC, rows] = dY · colᵀ, or its transpose [rows, OC] = col · dYᵀ when rows < OC (a first layer's
+            // 9 rows would fill a third of the microkernel's 32 columns; as its rows they fill three quarters of 12).
+            Span<float> partial = owner._partialWeight.AsSpan(index * oc * rows, oc * rows);
+            if (owner.TransposedPartials)
+            {
+                Sgemm.Multiply(Transpose.No, Transpose.Yes, rows, oc, ldc, 1f, col, ldc, product, ldc, 0f, partial, oc);
             }
             else
             {
-                Im2Col.Expand(image, g, owner._col.AsSpan(index * g.OutPlane), ldc);
+                Sgemm.Multiply(Transpose.No, Transpose.Yes, oc, rows, ldc, 1f, product, ldc, col, ldc, 0f, partial, rows);
+            }
+            if (!NeedInputGradient)
+            {
+                return;
+            }
+
+            // dcol [rows, S·P] = Wᵀ · dY, in this thread's scratch, then col2im onto each sample's input gradient.
+            float[] dcol = t_columnGradient is { } scratch && scratch.Length >= rows * ldc ? scratch : (t_columnGradient = new float[rows * PerChunk * plane]);
+            Sgemm.Multiply(Transpose.Yes, Transpose.No, rows, ldc, oc, 1f, owner.Weight.Value, rows, product, ldc, 0f, dcol, ldc);
+            for (int s = 0; s < samples; s++)
+            {
+                var image = new Span<float>(Image + ((long)(first + s) * size), size);
+                image.Clear();
+                Im2Col.Accumulate(dcol.AsSpan(s * plane), ldc, g, image);
             }
         }
     }
