@@ -5,14 +5,15 @@ namespace Xent.Nn;
 
 /// <summary>
 /// The computation shared by <see cref="Conv1d"/> and <see cref="Conv2d"/>, by im2col and the SGEMM over chunks of a
-/// few samples each: a chunk's column matrix [C·kh·kw, S·OH·OW] is small enough to stay in the core's cache between
-/// im2col and the SGEMM that reads it, and the chunks run in parallel on the worker pool, each with a serial SGEMM.
-/// The forward writes each chunk's product [OC, S·P] and scatters it (plus the bias) into the NCHW output. The
-/// backward gathers a chunk's dY, computes the chunk's partial dW and bias gradient, and its column gradient, which
-/// col2im adds back onto each sample's input gradient; the partials are added to the gradients in chunk order.
-/// The chunk size depends only on the geometry and the batch, never on the thread count, and the SGEMM is
-/// bit-identical for any thread count, so the layer is too. The buffers are sized for the largest batch seen and
-/// reused, so a warm step allocates nothing.
+/// few samples each: a chunk's column matrix [C·kh·kw, S·OH·OW] is built in a per-thread scratch small enough to stay
+/// in the core's cache until the SGEMM reads it, and the chunks run in parallel on the worker pool, each with a serial
+/// SGEMM. The forward writes each chunk's product [OC, S·P] and scatters it (plus the bias) into the NCHW output. The
+/// backward builds the chunk's columns again from the input (cheaper than keeping the whole batch's columns, which
+/// would leave the cache and come back from memory), gathers the chunk's dY, computes the chunk's partial dW and bias
+/// gradient, then its column gradient (over the columns, no longer needed), which col2im adds back onto each sample's
+/// input gradient; the partials are added to the gradients in chunk order. The chunk size depends only on the geometry
+/// and the batch, never on the thread count, and the SGEMM is bit-identical for any thread count, so the layer is too.
+/// The buffers grow with the largest batch seen and are reused, so a warm step allocates nothing.
 /// </summary>
 internal sealed class Convolution
 {
@@ -24,16 +25,18 @@ internal sealed class Convolution
 
     private readonly ConvGeometry _g;
     private readonly int _outChannels;
-    private float[] _col = [];
-    private float[] _product = [];
     private float[] _partialWeight = [];
     private float[] _partialBias = [];
-    private int _capacity;
     private readonly ChunkWork _forward;
     private readonly ChunkWork _backward;
 
+    /// <summary>This thread's chunk columns (and then column gradient).</summary>
     [ThreadStatic]
-    private static float[]? t_columnGradient;
+    private static float[]? t_columns;
+
+    /// <summary>This thread's chunk product [OC, S·P] (or gathered dY).</summary>
+    [ThreadStatic]
+    private static float[]? t_product;
 
     public Convolution(ConvGeometry geometry, int outChannels, Parameter weight, Parameter? bias, XentRandom random)
     {
@@ -86,13 +89,31 @@ internal sealed class Convolution
         fixed (float* x = input)
         fixed (float* y = output)
         {
-            Run(_forward, x, y, batch, needInputGradient: false);
+            Run(_forward, x, null, y, batch);
         }
     }
 
-    public unsafe void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    /// <summary>Adds this batch's dW (and db) to the gradients and writes dX unless <paramref name="inputGradient"/> is empty.</summary>
+    /// <param name="input">The forward's input (its columns are built again).</param>
+    /// <param name="outputGradient">d loss / d output, (batch, OutputFeatures).</param>
+    /// <param name="inputGradient">Receives d loss / d input, or empty to skip it.</param>
+    /// <param name="batch">Samples.</param>
+    public unsafe void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
-        int chunks = Run(outputGradient, inputGradient, batch);
+        if (input.Length < (long)batch * InputFeatures || outputGradient.Length < (long)batch * OutputFeatures || (!inputGradient.IsEmpty && inputGradient.Length < (long)batch * InputFeatures))
+        {
+            throw new ArgumentException($"Convolution backward: a batch of {batch} needs {(long)batch * InputFeatures} inputs and {(long)batch * OutputFeatures} output gradients; got {input.Length} and {outputGradient.Length}.");
+        }
+
+        Reserve(batch);
+        int chunks;
+        fixed (float* x = input)
+        fixed (float* dy = outputGradient)
+        fixed (float* dx = inputGradient)
+        {
+            chunks = Run(_backward, x, inputGradient.IsEmpty ? null : dx, dy, batch);
+        }
+
         int rows = _g.Rows, weights = _outChannels * rows;
         for (int j = 0; j < chunks; j++)
         {
@@ -120,25 +141,18 @@ internal sealed class Convolution
         }
     }
 
-    private unsafe int Run(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
-    {
-        fixed (float* dy = outputGradient)
-        fixed (float* dx = inputGradient)
-        {
-            return Run(_backward, dx, dy, batch, needInputGradient: !inputGradient.IsEmpty);
-        }
-    }
-
-    private unsafe int Run(ChunkWork work, float* image, float* outputSide, int batch, bool needInputGradient)
+    private unsafe int Run(ChunkWork work, float* input, float* inputGradient, float* outputSide, int batch)
     {
         int per = SamplesPerChunk(batch);
         int chunks = (batch + per - 1) / per;
         long elements = (long)batch * _g.Rows * _g.OutPlane;
-        work.Image = image;
+        work.Input = input;
+        work.InputGradient = inputGradient;
         work.OutputSide = outputSide;
-        (work.Batch, work.PerChunk, work.NeedInputGradient) = (batch, per, needInputGradient);
+        (work.Batch, work.PerChunk) = (batch, per);
         WorkerPool.For(chunks, elements >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, work);
-        work.Image = null;
+        work.Input = null;
+        work.InputGradient = null;
         work.OutputSide = null;
         return chunks;
     }
@@ -146,19 +160,6 @@ internal sealed class Convolution
     private void Reserve(int batch)
     {
         int chunks = (batch + SamplesPerChunk(batch) - 1) / SamplesPerChunk(batch);
-        if (batch > _capacity)
-        {
-            long columns = (long)_g.Rows * batch * _g.OutPlane;
-            if (columns > Array.MaxLength)
-            {
-                throw new ArgumentException($"A batch of {batch} needs a column matrix of {columns} values, more than an array holds; use a smaller batch.", nameof(batch));
-            }
-
-            _capacity = batch;
-            _col = new float[columns];
-            _product = new float[_outChannels * batch * _g.OutPlane];
-        }
-
         if (_partialBias.Length < chunks * _outChannels)
         {
             _partialWeight = new float[chunks * _outChannels * _g.Rows];
@@ -166,29 +167,32 @@ internal sealed class Convolution
         }
     }
 
-    /// <summary>One chunk of samples: im2col, SGEMM and scatter (forward), or gather, dW, dcol and col2im (backward).</summary>
+    /// <summary>This thread's scratch, grown to at least <paramref name="length"/> values (only when a larger chunk first comes).</summary>
+    private static float[] Scratch(ref float[]? scratch, int length) => scratch is { } s && s.Length >= length ? s : (scratch = new float[length]);
+
+    /// <summary>One chunk of samples: im2col, SGEMM and scatter (forward), or im2col, gather, dW, dcol and col2im (backward).</summary>
     private sealed unsafe class ChunkWork(Convolution owner, bool backward) : IParallelWork
     {
-        public float* Image;
+        public float* Input;
+        public float* InputGradient;
         public float* OutputSide;
         public int Batch;
         public int PerChunk;
-        public bool NeedInputGradient;
 
         public void Run(int index)
         {
             ConvGeometry g = owner._g;
             int oc = owner._outChannels, rows = g.Rows, plane = g.OutPlane, size = g.Channels * g.Plane;
             int first = index * PerChunk, samples = Math.Min(PerChunk, Batch - first), ldc = samples * plane;
-            Span<float> col = owner._col.AsSpan(first * rows * plane, rows * ldc);
-            Span<float> product = owner._product.AsSpan(first * oc * plane, oc * ldc);
+            Span<float> col = Scratch(ref t_columns, rows * PerChunk * plane).AsSpan(0, rows * ldc);
+            Span<float> product = Scratch(ref t_product, oc * PerChunk * plane).AsSpan(0, oc * ldc);
+            for (int s = 0; s < samples; s++)
+            {
+                Im2Col.Expand(new ReadOnlySpan<float>(Input + ((long)(first + s) * size), size), g, col[(s * plane)..], ldc);
+            }
+
             if (!backward)
             {
-                for (int s = 0; s < samples; s++)
-                {
-                    Im2Col.Expand(new ReadOnlySpan<float>(Image + ((long)(first + s) * size), size), g, col[(s * plane)..], ldc);
-                }
-
                 // Y [OC, S·P] = W [OC, rows] · col [rows, S·P], then into each sample's [OC, P] with the bias.
                 Sgemm.Multiply(Transpose.No, Transpose.No, oc, ldc, rows, 1f, owner.Weight.Value, rows, col, ldc, 0f, product, ldc);
                 for (int s = 0; s < samples; s++)
@@ -211,7 +215,7 @@ internal sealed class Convolution
                 return;
             }
 
-            // dY gathered as [OC, S·P] in the product's buffer (the output itself is kept by the container).
+            // dY gathered as [OC, S·P].
             for (int s = 0; s < samples; s++)
             {
                 for (int o = 0; o < oc; o++)
@@ -240,19 +244,19 @@ internal sealed class Convolution
             {
                 Sgemm.Multiply(Transpose.No, Transpose.Yes, oc, rows, ldc, 1f, product, ldc, col, ldc, 0f, partial, rows);
             }
-            if (!NeedInputGradient)
+
+            if (InputGradient is null)
             {
                 return;
             }
 
-            // dcol [rows, S·P] = Wᵀ · dY, in this thread's scratch, then col2im onto each sample's input gradient.
-            float[] dcol = t_columnGradient is { } scratch && scratch.Length >= rows * ldc ? scratch : (t_columnGradient = new float[rows * PerChunk * plane]);
-            Sgemm.Multiply(Transpose.Yes, Transpose.No, rows, ldc, oc, 1f, owner.Weight.Value, rows, product, ldc, 0f, dcol, ldc);
+            // dcol [rows, S·P] = Wᵀ · dY, over the columns (no longer needed), then col2im onto each sample's input gradient.
+            Sgemm.Multiply(Transpose.Yes, Transpose.No, rows, ldc, oc, 1f, owner.Weight.Value, rows, product, ldc, 0f, col, ldc);
             for (int s = 0; s < samples; s++)
             {
-                var image = new Span<float>(Image + ((long)(first + s) * size), size);
+                var image = new Span<float>(InputGradient + ((long)(first + s) * size), size);
                 image.Clear();
-                Im2Col.Accumulate(dcol.AsSpan(s * plane), ldc, g, image);
+                Im2Col.Accumulate(col[(s * plane)..], ldc, g, image);
             }
         }
     }
