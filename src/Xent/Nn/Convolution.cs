@@ -100,9 +100,20 @@ internal sealed class Convolution
     /// <param name="batch">Samples.</param>
     public unsafe void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
-        if (input.Length < (long)batch * InputFeatures || outputGradient.Length < (long)batch * OutputFeatures || (!inputGradient.IsEmpty && inputGradient.Length < (long)batch * InputFeatures))
+        long inputs = (long)batch * InputFeatures, outputs = (long)batch * OutputFeatures;
+        if (input.Length < inputs)
         {
-            throw new ArgumentException($"Convolution backward: a batch of {batch} needs {(long)batch * InputFeatures} inputs and {(long)batch * OutputFeatures} output gradients; got {input.Length} and {outputGradient.Length}.");
+            throw new ArgumentException($"Convolution backward: the input holds {input.Length} values; a batch of {batch} needs {inputs}.", nameof(input));
+        }
+
+        if (outputGradient.Length < outputs)
+        {
+            throw new ArgumentException($"Convolution backward: the output gradient holds {outputGradient.Length} values; a batch of {batch} needs {outputs}.", nameof(outputGradient));
+        }
+
+        if (!inputGradient.IsEmpty && inputGradient.Length < inputs)
+        {
+            throw new ArgumentException($"Convolution backward: the input gradient holds {inputGradient.Length} values; a batch of {batch} needs {inputs} (or none, to skip it).", nameof(inputGradient));
         }
 
         Reserve(batch);
