@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Xent.Kernels;
 
 namespace Xent.Nn;
@@ -181,6 +182,117 @@ internal sealed class Convolution
     /// <summary>This thread's scratch, grown to at least <paramref name="length"/> values (only when a larger chunk first comes).</summary>
     private static float[] Scratch(ref float[]? scratch, int length) => scratch is { } s && s.Length >= length ? s : (scratch = new float[length]);
 
+    /// <summary>
+    /// result[r·n + o] = Σ_p a[r·ld + p] · b[o·ld + p] for r &lt; <paramref name="m"/>, o &lt; <paramref name="n"/>, p &lt;
+    /// <paramref name="length"/>: the few-rows dW without packing. Each sum runs over p in SIMD lanes (lane l takes
+    /// p ≡ l modulo the width, in order), then across the lanes, then the scalar tail: a fixed order.
+    /// </summary>
+    private static void RowDots(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int length, Span<float> result)
+    {
+        int ld = length;
+        if (a.Length < ((m - 1) * ld) + length || b.Length < ((n - 1) * ld) + length || result.Length < m * n)
+        {
+            throw new ArgumentException("RowDots: an operand is shorter than its rows.");
+        }
+
+        for (int o = 0; o < n; o++)
+        {
+            ReadOnlySpan<float> y = b.Slice(o * ld, length);
+            int r = 0;
+            for (; r + 4 <= m; r += 4)
+            {
+                Dot4(a.Slice(r * ld), ld, y, out float s0, out float s1, out float s2, out float s3);
+                result[(r * n) + o] = s0;
+                result[((r + 1) * n) + o] = s1;
+                result[((r + 2) * n) + o] = s2;
+                result[((r + 3) * n) + o] = s3;
+            }
+
+            for (; r < m; r++)
+            {
+                result[(r * n) + o] = Dot(a.Slice(r * ld, length), y);
+            }
+        }
+    }
+
+    /// <summary>Four rows of <paramref name="a"/> (stride <paramref name="ld"/>) dotted with <paramref name="y"/>, in <see cref="RowDots"/>'s order.</summary>
+    private static void Dot4(ReadOnlySpan<float> a, int ld, ReadOnlySpan<float> y, out float s0, out float s1, out float s2, out float s3)
+    {
+        int length = y.Length, p = 0;
+        ReadOnlySpan<float> a0 = a[..length], a1 = a.Slice(ld, length), a2 = a.Slice(2 * ld, length), a3 = a.Slice(3 * ld, length);
+        s0 = s1 = s2 = s3 = 0;
+        if (Vector512.IsHardwareAccelerated && length >= 16)
+        {
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (; p <= length - 16; p += 16)
+            {
+                var v = Vector512.Create(y.Slice(p, 16));
+                c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0.Slice(p, 16)), v, c0);
+                c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1.Slice(p, 16)), v, c1);
+                c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2.Slice(p, 16)), v, c2);
+                c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3.Slice(p, 16)), v, c3);
+            }
+
+            (s0, s1, s2, s3) = (Vector512.Sum(c0), Vector512.Sum(c1), Vector512.Sum(c2), Vector512.Sum(c3));
+        }
+        else if (Vector256.IsHardwareAccelerated && length >= 8)
+        {
+            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (; p <= length - 8; p += 8)
+            {
+                var v = Vector256.Create(y.Slice(p, 8));
+                c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a0.Slice(p, 8)), v, c0);
+                c1 = Vector256.FusedMultiplyAdd(Vector256.Create(a1.Slice(p, 8)), v, c1);
+                c2 = Vector256.FusedMultiplyAdd(Vector256.Create(a2.Slice(p, 8)), v, c2);
+                c3 = Vector256.FusedMultiplyAdd(Vector256.Create(a3.Slice(p, 8)), v, c3);
+            }
+
+            (s0, s1, s2, s3) = (Vector256.Sum(c0), Vector256.Sum(c1), Vector256.Sum(c2), Vector256.Sum(c3));
+        }
+
+        for (; p < length; p++)
+        {
+            s0 = MathF.FusedMultiplyAdd(a0[p], y[p], s0);
+            s1 = MathF.FusedMultiplyAdd(a1[p], y[p], s1);
+            s2 = MathF.FusedMultiplyAdd(a2[p], y[p], s2);
+            s3 = MathF.FusedMultiplyAdd(a3[p], y[p], s3);
+        }
+    }
+
+    /// <summary>One row dotted with <paramref name="y"/>, in <see cref="RowDots"/>'s order.</summary>
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> y)
+    {
+        int length = y.Length, p = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && length >= 16)
+        {
+            Vector512<float> c = default;
+            for (; p <= length - 16; p += 16)
+            {
+                c = Vector512.FusedMultiplyAdd(Vector512.Create(a.Slice(p, 16)), Vector512.Create(y.Slice(p, 16)), c);
+            }
+
+            s = Vector512.Sum(c);
+        }
+        else if (Vector256.IsHardwareAccelerated && length >= 8)
+        {
+            Vector256<float> c = default;
+            for (; p <= length - 8; p += 8)
+            {
+                c = Vector256.FusedMultiplyAdd(Vector256.Create(a.Slice(p, 8)), Vector256.Create(y.Slice(p, 8)), c);
+            }
+
+            s = Vector256.Sum(c);
+        }
+
+        for (; p < length; p++)
+        {
+            s = MathF.FusedMultiplyAdd(a[p], y[p], s);
+        }
+
+        return s;
+    }
+
     /// <summary>One chunk of samples: im2col, SGEMM and scatter (forward), or im2col, gather, dW, dcol and col2im (backward).</summary>
     private sealed unsafe class ChunkWork(Convolution owner, bool backward) : IParallelWork
     {
@@ -244,12 +356,12 @@ internal sealed class Convolution
                 }
             }
 
-            // dW_chunk [OC, rows] = dY · colᵀ, or its transpose [rows, OC] = col · dYᵀ when rows < OC (a first layer's
-            // 9 rows would fill a third of the microkernel's 32 columns; as its rows they fill three quarters of 12).
+            // dW_chunk [OC, rows] = dY · colᵀ, or when rows < OC its transpose [rows, OC] by dot products of rows (a
+            // first layer's 9 rows over a chunk's 10,816 positions: the SGEMM would spend its time packing).
             Span<float> partial = owner._partialWeight.AsSpan(index * oc * rows, oc * rows);
             if (owner.TransposedPartials)
             {
-                Sgemm.Multiply(Transpose.No, Transpose.Yes, rows, oc, ldc, 1f, col, ldc, product, ldc, 0f, partial, oc);
+                RowDots(col, product, rows, oc, ldc, partial);
             }
             else
             {
