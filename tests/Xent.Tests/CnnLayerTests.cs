@@ -234,6 +234,68 @@ public class CnnLayerTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 16, 28, 128)] // rows (9) < out channels: dW by dot products of rows, in several chunks
+    [InlineData(4, 8, 13, 80)] // rows (36) > out channels: dW by the SGEMM, chunks of several samples
+    public void Conv2d_weight_gradient_matches_a_direct_sum_for_any_thread_count(int channels, int outChannels, int size, int batch)
+    {
+        var random = new XentRandom(3);
+        float[] x = [.. Enumerable.Range(0, batch * channels * size * size).Select(_ => random.NextSingle(-1, 1))];
+        int oh = size - 2;
+        float[] dy = [.. Enumerable.Range(0, batch * outChannels * oh * oh).Select(_ => random.NextSingle(-1, 1))];
+        var expected = new double[outChannels * channels * 9];
+        for (int n = 0; n < batch; n++)
+        {
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    for (int k = 0; k < 9; k++)
+                    {
+                        double sum = 0;
+                        for (int y = 0; y < oh; y++)
+                        {
+                            for (int xx = 0; xx < oh; xx++)
+                            {
+                                sum += (double)dy[(((n * outChannels) + o) * oh * oh) + (y * oh) + xx] * x[(((n * channels) + c) * size * size) + ((y + (k / 3)) * size) + xx + (k % 3)];
+                            }
+                        }
+
+                        expected[(((o * channels) + c) * 9) + k] += sum;
+                    }
+                }
+            }
+        }
+
+        int saved = Parallelism.MaxDegree;
+        try
+        {
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Parallelism.MaxDegree = threads;
+                var conv = new Conv2d((channels, size, size), outChannels, (3, 3), new XentRandom(1));
+                var y = new float[dy.Length];
+                conv.Forward(x, y, batch, training: true);
+                var dx = new float[x.Length];
+                conv.Backward(x, y, dy, dx, batch);
+                float[] gradient = conv.Weight.Gradient;
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    Assert.True(Math.Abs(gradient[i] - expected[i]) <= 1e-4 * (1 + Math.Abs(expected[i])), $"dW[{i}]: {gradient[i]} vs {expected[i]} with {threads} threads");
+                }
+
+                float[] all = [.. gradient, .. conv.Bias!.Gradient, .. dx];
+                first ??= all;
+                Assert.True(first.AsSpan().SequenceEqual(all), $"{threads} threads differ from 1");
+            }
+        }
+        finally
+        {
+            Parallelism.MaxDegree = saved;
+        }
+    }
+
     [Fact]
     public void A_warm_cnn_training_step_allocates_nothing()
     {
