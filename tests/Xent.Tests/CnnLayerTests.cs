@@ -297,6 +297,57 @@ public class CnnLayerTests
     }
 
     [Fact]
+    public void MaxPool2x2_keeps_the_first_largest_value_and_lets_a_nan_win_in_every_lane()
+    {
+        // 35 columns: 17 windows per row, 16 of them in the vector path and one in the scalar tail.
+        const int channels = 3, height = 6, width = 35, batch = 2;
+        var random = new XentRandom(11);
+        float[] x = [.. Enumerable.Range(0, batch * channels * height * width).Select(i => (i % 7) switch
+        {
+            0 => float.NaN,
+            1 or 2 => 0.5f, // ties
+            3 => float.NegativeInfinity,
+            _ => random.NextSingle(-1, 1),
+        })];
+        var pool = new MaxPool2d((channels, height, width), (2, 2));
+        int oh = height / 2, ow = width / 2;
+        var y = new float[batch * channels * oh * ow];
+        pool.Forward(x, y, batch, training: true);
+        var dy = new float[y.Length];
+        for (int i = 0; i < dy.Length; i++)
+        {
+            dy[i] = i + 1;
+        }
+
+        var dx = new float[x.Length];
+        pool.Backward(x, y, dy, dx, batch);
+        for (int p = 0; p < batch * channels; p++)
+        {
+            for (int r = 0; r < oh; r++)
+            {
+                for (int c = 0; c < ow; c++)
+                {
+                    float best = float.NegativeInfinity;
+                    int at = (2 * r * width) + (2 * c);
+                    foreach (int k in new[] { 0, 1, width, width + 1 })
+                    {
+                        int index = (2 * r * width) + (2 * c) + k;
+                        float v = x[(p * height * width) + index];
+                        if (v > best || float.IsNaN(v))
+                        {
+                            (best, at) = (v, index);
+                        }
+                    }
+
+                    int o = (p * oh * ow) + (r * ow) + c;
+                    Assert.True(best.Equals(y[o]), $"plane {p}, window ({r}, {c}): {y[o]} vs {best}");
+                    Assert.Equal(dy[o], dx[(p * height * width) + at]);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void A_warm_cnn_training_step_allocates_nothing()
     {
         LayerSpec spec = ModelDescription.Build(ModelDescription.Parse("conv2d(8,3),batchnorm,relu,maxpool(2),conv2d(8,3),relu,maxpool(2),flatten,linear(16),relu,linear"), [1, 28, 28], 10);

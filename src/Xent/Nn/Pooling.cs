@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Xent.Kernels;
 
 namespace Xent.Nn;
@@ -165,7 +167,29 @@ internal sealed class Pooling
             ReadOnlySpan<float> r0 = src.Slice(row, 2 * outWidth), r1 = src.Slice(row + width, 2 * outWidth);
             Span<float> d = dst.Slice(y * outWidth, outWidth);
             Span<int> a = argmax.Slice(y * outWidth, outWidth);
-            for (int x = 0; x < d.Length; x++)
+            int x = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // Eight windows at a time: each row's 16 values split into the windows' left (even) and right (odd)
+                // columns, then the scalar loop's comparisons lane by lane, in its order.
+                Vector512<int> split = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+                Vector256<int> lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                for (; x + 8 <= d.Length; x += 8)
+                {
+                    Vector512<float> top = Vector512.Shuffle(Vector512.Create(r0.Slice(2 * x, 16)), split);
+                    Vector512<float> bottom = Vector512.Shuffle(Vector512.Create(r1.Slice(2 * x, 16)), split);
+                    Vector256<int> at0 = lanes + Vector256.Create(row + (2 * x));
+                    Vector256<float> best = top.GetLower();
+                    Vector256<int> at = at0;
+                    Pick(ref best, ref at, top.GetUpper(), at0 + Vector256<int>.One);
+                    Pick(ref best, ref at, bottom.GetLower(), at0 + Vector256.Create(width));
+                    Pick(ref best, ref at, bottom.GetUpper(), at0 + Vector256.Create(width + 1));
+                    best.CopyTo(d.Slice(x, 8));
+                    at.CopyTo(a.Slice(x, 8));
+                }
+            }
+
+            for (; x < d.Length; x++)
             {
                 int i = 2 * x;
                 float best = r0[i];
@@ -195,6 +219,15 @@ internal sealed class Pooling
                 a[x] = at;
             }
         }
+    }
+
+    /// <summary>Where <paramref name="v"/> is larger than <paramref name="best"/> or NaN, it replaces it (and its position <paramref name="at"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pick(ref Vector256<float> best, ref Vector256<int> at, Vector256<float> v, Vector256<int> position)
+    {
+        Vector256<float> take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v);
+        best = Vector256.ConditionalSelect(take, v, best);
+        at = Vector256.ConditionalSelect(take.AsInt32(), position, at);
     }
 
     /// <summary>One plane backward: <paramref name="dx"/> is overwritten with the gradient of the input plane.</summary>
