@@ -3,7 +3,7 @@ using System.Text;
 using Xent.Benchmarks;
 
 // dotnet run -c Release --project bench/Xent.Benchmarks -- bdn [BenchmarkDotNet arguments]   (micro-benchmarks)
-// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|run|losses|predict|peers|dist|all] [--threads N] [--elements M] [--small-elements M] [--big] [--markdown FILE]
+// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|all] [--threads N] [--elements M] [--small-elements M] [--big] [--markdown FILE]
 if (args.Length > 0 && args[0] == "bdn")
 {
     BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(CrossEntropyMicro).Assembly).Run(args[1..]);
@@ -38,11 +38,11 @@ for (int i = 0; i < args.Length; i++)
         case "--markdown" when i + 1 < args.Length:
             markdown = args[++i];
             break;
-        case "ce" or "exp" or "gemm" or "step" or "run" or "losses" or "predict" or "peers" or "dist" or "all":
+        case "ce" or "exp" or "gemm" or "step" or "run" or "losses" or "predict" or "peers" or "dist" or "fmnist" or "all":
             suite = args[i];
             break;
         default:
-            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|peers|dist|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--markdown FILE]");
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--markdown FILE]");
             return 2;
     }
 }
@@ -60,7 +60,7 @@ if (suite is "gemm" or "all" or "step")
 }
 Console.WriteLine($"Suite: {suite}; each figure is the median of {Math.Max(7, Measure.Runs)} runs after {Measure.WarmUps} warm-ups; ratio = case time / baseline time in the same run.");
 var rows = new List<Row>();
-double peak = suite is "gemm" or "all" ? GemmSuite.PeakGflops(threads) : double.NaN;
+double peak = suite is "gemm" or "all" or "fmnist" ? GemmSuite.PeakGflops(threads) : double.NaN;
 if (!double.IsNaN(peak))
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FMA peak (register-only loop, {threads} threads): {peak:F1} GFLOP/s; OpenBLAS: {OpenBlas.Library}"));
@@ -76,6 +76,7 @@ IEnumerable<Row> cases = suite switch
     "predict" => PredictSuite.Run(threads),
     "peers" => PeersSuite.Run(threads),
     "dist" => DistributedSuite.Run(),
+    "fmnist" => FmnistSuite.Run(threads, peak),
     "all" => CrossEntropySuite.Run(threads, elements, smallElements).Concat(ExpSuite.Run()).Concat(GemmSuite.Run(threads, peak)).Concat(StepSuite.Run(threads)),
     _ => CrossEntropySuite.Run(threads, elements, smallElements),
 };

@@ -234,6 +234,119 @@ public class CnnLayerTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 16, 28, 128)] // rows (9) < out channels: dW by dot products of rows, in several chunks
+    [InlineData(4, 8, 13, 80)] // rows (36) > out channels: dW by the SGEMM, chunks of several samples
+    public void Conv2d_weight_gradient_matches_a_direct_sum_for_any_thread_count(int channels, int outChannels, int size, int batch)
+    {
+        var random = new XentRandom(3);
+        float[] x = [.. Enumerable.Range(0, batch * channels * size * size).Select(_ => random.NextSingle(-1, 1))];
+        int oh = size - 2;
+        float[] dy = [.. Enumerable.Range(0, batch * outChannels * oh * oh).Select(_ => random.NextSingle(-1, 1))];
+        var expected = new double[outChannels * channels * 9];
+        for (int n = 0; n < batch; n++)
+        {
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    for (int k = 0; k < 9; k++)
+                    {
+                        double sum = 0;
+                        for (int y = 0; y < oh; y++)
+                        {
+                            for (int xx = 0; xx < oh; xx++)
+                            {
+                                sum += (double)dy[(((n * outChannels) + o) * oh * oh) + (y * oh) + xx] * x[(((n * channels) + c) * size * size) + ((y + (k / 3)) * size) + xx + (k % 3)];
+                            }
+                        }
+
+                        expected[(((o * channels) + c) * 9) + k] += sum;
+                    }
+                }
+            }
+        }
+
+        int saved = Parallelism.MaxDegree;
+        try
+        {
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Parallelism.MaxDegree = threads;
+                var conv = new Conv2d((channels, size, size), outChannels, (3, 3), new XentRandom(1));
+                var y = new float[dy.Length];
+                conv.Forward(x, y, batch, training: true);
+                var dx = new float[x.Length];
+                conv.Backward(x, y, dy, dx, batch);
+                float[] gradient = conv.Weight.Gradient;
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    Assert.True(Math.Abs(gradient[i] - expected[i]) <= 1e-4 * (1 + Math.Abs(expected[i])), $"dW[{i}]: {gradient[i]} vs {expected[i]} with {threads} threads");
+                }
+
+                float[] all = [.. gradient, .. conv.Bias!.Gradient, .. dx];
+                first ??= all;
+                Assert.True(first.AsSpan().SequenceEqual(all), $"{threads} threads differ from 1");
+            }
+        }
+        finally
+        {
+            Parallelism.MaxDegree = saved;
+        }
+    }
+
+    [Fact]
+    public void MaxPool2x2_keeps_the_first_largest_value_and_lets_a_nan_win_in_every_lane()
+    {
+        // 35 columns: 17 windows per row, 16 of them in the vector path and one in the scalar tail.
+        const int channels = 3, height = 6, width = 35, batch = 2;
+        var random = new XentRandom(11);
+        float[] x = [.. Enumerable.Range(0, batch * channels * height * width).Select(i => (i % 7) switch
+        {
+            0 => float.NaN,
+            1 or 2 => 0.5f, // ties
+            3 => float.NegativeInfinity,
+            _ => random.NextSingle(-1, 1),
+        })];
+        var pool = new MaxPool2d((channels, height, width), (2, 2));
+        int oh = height / 2, ow = width / 2;
+        var y = new float[batch * channels * oh * ow];
+        pool.Forward(x, y, batch, training: true);
+        var dy = new float[y.Length];
+        for (int i = 0; i < dy.Length; i++)
+        {
+            dy[i] = i + 1;
+        }
+
+        var dx = new float[x.Length];
+        pool.Backward(x, y, dy, dx, batch);
+        for (int p = 0; p < batch * channels; p++)
+        {
+            for (int r = 0; r < oh; r++)
+            {
+                for (int c = 0; c < ow; c++)
+                {
+                    float best = float.NegativeInfinity;
+                    int at = (2 * r * width) + (2 * c);
+                    foreach (int k in new[] { 0, 1, width, width + 1 })
+                    {
+                        int index = (2 * r * width) + (2 * c) + k;
+                        float v = x[(p * height * width) + index];
+                        if (v > best || float.IsNaN(v))
+                        {
+                            (best, at) = (v, index);
+                        }
+                    }
+
+                    int o = (p * oh * ow) + (r * ow) + c;
+                    Assert.True(best.Equals(y[o]), $"plane {p}, window ({r}, {c}): {y[o]} vs {best}");
+                    Assert.Equal(dy[o], dx[(p * height * width) + at]);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void A_warm_cnn_training_step_allocates_nothing()
     {

@@ -1,4 +1,6 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Xent.Kernels;
 
@@ -17,6 +19,20 @@ internal static class Im2Col
     public static void Expand(ReadOnlySpan<float> image, in ConvGeometry g, Span<float> col, int ldc)
     {
         int oh = g.OutHeight, ow = g.OutWidth, w = g.Width;
+        if (Unpadded(g) && image.Length >= g.Channels * g.Plane && col.Length >= ((g.Rows - 1) * ldc) + (oh * ow))
+        {
+            unsafe
+            {
+                fixed (float* x = image)
+                fixed (float* c = col)
+                {
+                    ExpandUnpadded(x, g, c, ldc);
+                }
+            }
+
+            return;
+        }
+
         for (int c = 0; c < g.Channels; c++)
         {
             for (int ki = 0; ki < g.KernelHeight; ki++)
@@ -42,7 +58,7 @@ internal static class Im2Col
                         dst[x1..].Clear();
                         if (g.StrideWidth == 1)
                         {
-                            src.Slice(x0 + offset, x1 - x0).CopyTo(dst[x0..x1]);
+                            Copy(src.Slice(x0 + offset, x1 - x0), dst[x0..x1]);
                         }
                         else
                         {
@@ -65,6 +81,20 @@ internal static class Im2Col
     public static void Accumulate(ReadOnlySpan<float> col, int ldc, in ConvGeometry g, Span<float> image)
     {
         int oh = g.OutHeight, ow = g.OutWidth, w = g.Width;
+        if (Unpadded(g) && image.Length >= g.Channels * g.Plane && col.Length >= ((g.Rows - 1) * ldc) + (oh * ow))
+        {
+            unsafe
+            {
+                fixed (float* c = col)
+                fixed (float* x = image)
+                {
+                    AccumulateUnpadded(c, ldc, g, x);
+                }
+            }
+
+            return;
+        }
+
         for (int c = 0; c < g.Channels; c++)
         {
             for (int ki = 0; ki < g.KernelHeight; ki++)
@@ -92,8 +122,7 @@ internal static class Im2Col
                         Span<float> dst = image.Slice(((c * g.Height) + ih) * w, w);
                         if (g.StrideWidth == 1)
                         {
-                            Span<float> target = dst.Slice(x0 + offset, x1 - x0);
-                            TensorPrimitives.Add(target, src[x0..x1], target);
+                            AddTo(src[x0..x1], dst.Slice(x0 + offset, x1 - x0));
                         }
                         else
                         {
@@ -105,6 +134,143 @@ internal static class Im2Col
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Unit width stride and no padding: every window lies inside the image, so each row of columns is whole rows of the image, copied without bounds arithmetic.</summary>
+    private static bool Unpadded(in ConvGeometry g) => g.PadHeight == 0 && g.PadWidth == 0 && g.StrideWidth == 1;
+
+    private static unsafe void ExpandUnpadded(float* image, in ConvGeometry g, float* col, int ldc)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, w = g.Width, step = g.StrideHeight * w;
+        for (int c = 0, r = 0; c < g.Channels; c++)
+        {
+            for (int ki = 0; ki < g.KernelHeight; ki++)
+            {
+                for (int kj = 0; kj < g.KernelWidth; kj++, r++)
+                {
+                    float* src = image + ((long)c * g.Plane) + (ki * g.DilationHeight * w) + (kj * g.DilationWidth);
+                    float* dst = col + ((long)r * ldc);
+                    for (int y = 0; y < oh; y++, src += step, dst += ow)
+                    {
+                        CopyRow(src, dst, ow);
+                    }
+                }
+            }
+        }
+    }
+
+    private static unsafe void AccumulateUnpadded(float* col, int ldc, in ConvGeometry g, float* image)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, w = g.Width, step = g.StrideHeight * w;
+        for (int c = 0, r = 0; c < g.Channels; c++)
+        {
+            for (int ki = 0; ki < g.KernelHeight; ki++)
+            {
+                for (int kj = 0; kj < g.KernelWidth; kj++, r++)
+                {
+                    float* dst = image + ((long)c * g.Plane) + (ki * g.DilationHeight * w) + (kj * g.DilationWidth);
+                    float* src = col + ((long)r * ldc);
+                    for (int y = 0; y < oh; y++, src += ow, dst += step)
+                    {
+                        AddRow(src, dst, ow);
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CopyRow(float* src, float* dst, int n)
+    {
+        if (n >= 8 && Vector256.IsHardwareAccelerated)
+        {
+            int i = 0;
+            for (; i <= n - 8; i += 8)
+            {
+                Vector256.Store(Vector256.Load(src + i), dst + i);
+            }
+
+            if (i < n)
+            {
+                // The last vector overlaps the one before and writes the same values again.
+                Vector256.Store(Vector256.Load(src + n - 8), dst + n - 8);
+            }
+
+            return;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            dst[i] = src[i];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddRow(float* src, float* dst, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - 8; i += 8)
+            {
+                Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            dst[i] += src[i];
+        }
+    }
+
+    /// <summary>
+    /// Copies a short row (an output row of a small feature map is often 5 to 30 values, where a memmove call costs
+    /// more than the copy): whole vectors, the last one overlapping the one before (it writes the same values again).
+    /// </summary>
+    private static void Copy(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        int n = source.Length;
+        if (n >= 8 && Vector256.IsHardwareAccelerated)
+        {
+            ref float s = ref MemoryMarshal.GetReference(source);
+            ref float d = ref MemoryMarshal.GetReference(destination[..n]);
+            int i = 0;
+            for (; i <= n - 8; i += 8)
+            {
+                Vector256.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
+            }
+
+            if (i < n)
+            {
+                Vector256.LoadUnsafe(ref s, (nuint)(n - 8)).StoreUnsafe(ref d, (nuint)(n - 8));
+            }
+
+            return;
+        }
+
+        source.CopyTo(destination);
+    }
+
+    /// <summary>destination[i] += source[i], one addition per element (so the sums are the same as a scalar loop's), without a library call's overhead on short rows.</summary>
+    private static void AddTo(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        int n = source.Length;
+        destination = destination[..n];
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float s = ref MemoryMarshal.GetReference(source);
+            ref float d = ref MemoryMarshal.GetReference(destination);
+            for (; i <= n - 8; i += 8)
+            {
+                (Vector256.LoadUnsafe(ref d, (nuint)i) + Vector256.LoadUnsafe(ref s, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            destination[i] += source[i];
         }
     }
 

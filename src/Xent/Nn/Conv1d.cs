@@ -79,7 +79,7 @@ public sealed class Conv1d : Module
 
     /// <inheritdoc />
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
-        => _core.Backward(outputGradient, inputGradient, batch);
+        => _core.Backward(input, outputGradient, inputGradient, batch);
 
     /// <summary>The <c>conv1d</c> kind: <c>conv1d(OUT, KERNEL[, stride=S, padding=P, dilation=D, bias=false])</c>.</summary>
     internal sealed class Kind : ILayerKind

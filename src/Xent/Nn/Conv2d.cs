@@ -94,7 +94,7 @@ public sealed class Conv2d : Module
 
     /// <inheritdoc />
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
-        => _core.Backward(outputGradient, inputGradient, batch);
+        => _core.Backward(input, outputGradient, inputGradient, batch);
 
     /// <summary>Checks a convolution's sizes and returns its geometry.</summary>
     internal static ConvGeometry Check(int channels, int height, int width, int outChannels, (int Height, int Width) kernel, ConvOptions options, string layer)

@@ -1,26 +1,43 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Xent.Kernels;
 
 namespace Xent.Nn;
 
 /// <summary>
-/// The computation shared by <see cref="Conv1d"/> and <see cref="Conv2d"/>: im2col of the whole batch into one column
-/// matrix [C·kh·kw, N·OH·OW], one SGEMM for the output, and for the backward one SGEMM for dW and one for the column
-/// gradient, which col2im adds back onto each sample's input gradient. The column matrices are sized for the largest
-/// batch seen and reused, so a warm step allocates nothing. im2col and col2im run one sample per index on the worker
-/// pool (each sample's values are computed the same way whatever thread runs it), and the SGEMM is bit-identical for
-/// any thread count, so the layer is too.
+/// The computation shared by <see cref="Conv1d"/> and <see cref="Conv2d"/>, by im2col and the SGEMM over chunks of a
+/// few samples each: a chunk's column matrix [C·kh·kw, S·OH·OW] is built in a per-thread scratch small enough to stay
+/// in the core's cache until the SGEMM reads it, and the chunks run in parallel on the worker pool, each with a serial
+/// SGEMM. The forward writes each chunk's product [OC, S·P] and scatters it (plus the bias) into the NCHW output. The
+/// backward builds the chunk's columns again from the input (cheaper than keeping the whole batch's columns, which
+/// would leave the cache and come back from memory), gathers the chunk's dY, computes the chunk's partial dW and bias
+/// gradient, then its column gradient (over the columns, no longer needed), which col2im adds back onto each sample's
+/// input gradient; the partials are added to the gradients in chunk order. The chunk size depends only on the geometry
+/// and the batch, never on the thread count, and the SGEMM is bit-identical for any thread count, so the layer is too.
+/// The buffers grow with the largest batch seen and are reused, so a warm step allocates nothing.
 /// </summary>
 internal sealed class Convolution
 {
+    /// <summary>The column values a chunk aims at (512 KiB): it and its product fit a core's L2 cache.</summary>
+    private const int ChunkColumnValues = 1 << 17;
+
+    /// <summary>A batch is split into at least this many chunks when it has that many samples (so that both cores get work).</summary>
+    private const int MinChunks = 8;
+
     private readonly ConvGeometry _g;
     private readonly int _outChannels;
-    private float[] _col = [];
-    private float[] _product = [];
-    private float[] _colGradient = [];
-    private int _capacity;
-    private readonly SampleWork _expand;
-    private readonly SampleWork _accumulate;
+    private float[] _partialWeight = [];
+    private float[] _partialBias = [];
+    private readonly ChunkWork _forward;
+    private readonly ChunkWork _backward;
+
+    /// <summary>This thread's chunk columns (and then column gradient).</summary>
+    [ThreadStatic]
+    private static float[]? t_columns;
+
+    /// <summary>This thread's chunk product [OC, S·P] (or gathered dY).</summary>
+    [ThreadStatic]
+    private static float[]? t_product;
 
     public Convolution(ConvGeometry geometry, int outChannels, Parameter weight, Parameter? bias, XentRandom random)
     {
@@ -43,8 +60,8 @@ internal sealed class Convolution
             }
         }
 
-        _expand = new SampleWork(this, accumulate: false);
-        _accumulate = new SampleWork(this, accumulate: true);
+        _forward = new ChunkWork(this, backward: false);
+        _backward = new ChunkWork(this, backward: true);
     }
 
     public Parameter Weight { get; }
@@ -53,120 +70,316 @@ internal sealed class Convolution
 
     public int InputFeatures => _g.Channels * _g.Plane;
 
+    /// <summary>Whether the chunks' dW partials are stored transposed, [rows, OC] (when rows &lt; OC).</summary>
+    private bool TransposedPartials => _g.Rows < _outChannels;
+
     public int OutputFeatures => _outChannels * _g.OutPlane;
+
+    /// <summary>Samples per chunk for a batch: a function of the geometry and the batch only.</summary>
+    private int SamplesPerChunk(int batch)
+    {
+        long perSample = (long)_g.Rows * _g.OutPlane;
+        int byCache = (int)Math.Max(1, ChunkColumnValues / perSample);
+        int byBatch = Math.Max(1, (batch + MinChunks - 1) / MinChunks);
+        return Math.Min(byCache, byBatch);
+    }
 
     public unsafe void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)
     {
         Reserve(batch);
-        int plane = _g.OutPlane, ldc = batch * plane, rows = _g.Rows;
         fixed (float* x = input)
+        fixed (float* y = output)
         {
-            RunSamples(_expand, x, batch, (long)batch * rows * plane);
-        }
-
-        // Y [OC, N·P] = W [OC, rows] · col [rows, N·P].
-        Sgemm.Multiply(Transpose.No, Transpose.No, _outChannels, ldc, rows, 1f, Weight.Value, rows, _col, ldc, 0f, _product, ldc);
-        for (int n = 0; n < batch; n++)
-        {
-            for (int oc = 0; oc < _outChannels; oc++)
-            {
-                ReadOnlySpan<float> src = _product.AsSpan((oc * ldc) + (n * plane), plane);
-                Span<float> dst = output.Slice(((n * _outChannels) + oc) * plane, plane);
-                if (Bias is null)
-                {
-                    src.CopyTo(dst);
-                }
-                else
-                {
-                    TensorPrimitives.Add(src, Bias.Value[oc], dst);
-                }
-            }
+            Run(_forward, x, null, y, batch);
         }
     }
 
-    public unsafe void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    /// <summary>Adds this batch's dW (and db) to the gradients and writes dX unless <paramref name="inputGradient"/> is empty.</summary>
+    /// <param name="input">The forward's input (its columns are built again).</param>
+    /// <param name="outputGradient">d loss / d output, (batch, OutputFeatures).</param>
+    /// <param name="inputGradient">Receives d loss / d input, or empty to skip it.</param>
+    /// <param name="batch">Samples.</param>
+    public unsafe void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
-        int plane = _g.OutPlane, ldc = batch * plane, rows = _g.Rows;
-        // dY gathered as [OC, N·P], in the product's buffer (the output itself is kept by the container).
-        Span<float> dy = _product.AsSpan(0, _outChannels * ldc);
-        for (int n = 0; n < batch; n++)
+        long inputs = (long)batch * InputFeatures, outputs = (long)batch * OutputFeatures;
+        if (input.Length < inputs)
         {
-            for (int oc = 0; oc < _outChannels; oc++)
-            {
-                outputGradient.Slice(((n * _outChannels) + oc) * plane, plane).CopyTo(dy.Slice((oc * ldc) + (n * plane), plane));
-            }
+            throw new ArgumentException($"Convolution backward: the input holds {input.Length} values; a batch of {batch} needs {inputs}.", nameof(input));
         }
 
-        if (Bias is not null)
+        if (outputGradient.Length < outputs)
         {
-            for (int oc = 0; oc < _outChannels; oc++)
-            {
-                Bias.Gradient[oc] += TensorPrimitives.Sum<float>(dy.Slice(oc * ldc, ldc));
-            }
+            throw new ArgumentException($"Convolution backward: the output gradient holds {outputGradient.Length} values; a batch of {batch} needs {outputs}.", nameof(outputGradient));
         }
 
-        // dW [OC, rows] += dY [OC, N·P] · colᵀ.
-        Sgemm.Multiply(Transpose.No, Transpose.Yes, _outChannels, rows, ldc, 1f, dy, ldc, _col, ldc, 1f, Weight.Gradient, rows);
-        if (inputGradient.IsEmpty)
+        if (!inputGradient.IsEmpty && inputGradient.Length < inputs)
         {
-            return;
+            throw new ArgumentException($"Convolution backward: the input gradient holds {inputGradient.Length} values; a batch of {batch} needs {inputs} (or none, to skip it).", nameof(inputGradient));
         }
 
-        if (_colGradient.Length < rows * ldc)
-        {
-            _colGradient = new float[rows * _capacity * plane];
-        }
-
-        // dcol [rows, N·P] = Wᵀ · dY.
-        Sgemm.Multiply(Transpose.Yes, Transpose.No, rows, ldc, _outChannels, 1f, Weight.Value, rows, dy, ldc, 0f, _colGradient, ldc);
+        Reserve(batch);
+        int chunks;
+        fixed (float* x = input)
+        fixed (float* dy = outputGradient)
         fixed (float* dx = inputGradient)
         {
-            RunSamples(_accumulate, dx, batch, (long)batch * rows * plane);
+            chunks = Run(_backward, x, inputGradient.IsEmpty ? null : dx, dy, batch);
+        }
+
+        int rows = _g.Rows, weights = _outChannels * rows;
+        for (int j = 0; j < chunks; j++)
+        {
+            ReadOnlySpan<float> partial = _partialWeight.AsSpan(j * weights, weights);
+            if (TransposedPartials)
+            {
+                float[] gradient = Weight.Gradient;
+                for (int o = 0; o < _outChannels; o++)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        gradient[(o * rows) + r] += partial[(r * _outChannels) + o];
+                    }
+                }
+            }
+            else
+            {
+                TensorPrimitives.Add(Weight.Gradient, partial, Weight.Gradient);
+            }
+
+            if (Bias is not null)
+            {
+                TensorPrimitives.Add(Bias.Gradient, _partialBias.AsSpan(j * _outChannels, _outChannels), Bias.Gradient);
+            }
         }
     }
 
-    private unsafe void RunSamples(SampleWork work, float* data, int batch, long elements)
+    private unsafe int Run(ChunkWork work, float* input, float* inputGradient, float* outputSide, int batch)
     {
-        work.Data = data;
-        work.Batch = batch;
-        WorkerPool.For(batch, elements >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, work);
-        work.Data = null;
+        int per = SamplesPerChunk(batch);
+        int chunks = (batch + per - 1) / per;
+        long elements = (long)batch * _g.Rows * _g.OutPlane;
+        work.Input = input;
+        work.InputGradient = inputGradient;
+        work.OutputSide = outputSide;
+        (work.Batch, work.PerChunk) = (batch, per);
+        WorkerPool.For(chunks, elements >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, work);
+        work.Input = null;
+        work.InputGradient = null;
+        work.OutputSide = null;
+        return chunks;
     }
 
     private void Reserve(int batch)
     {
-        if (batch <= _capacity)
+        int chunks = (batch + SamplesPerChunk(batch) - 1) / SamplesPerChunk(batch);
+        if (_partialBias.Length < chunks * _outChannels)
         {
-            return;
+            _partialWeight = new float[chunks * _outChannels * _g.Rows];
+            _partialBias = new float[chunks * _outChannels];
         }
-
-        _capacity = batch;
-        _col = new float[(long)_g.Rows * batch * _g.OutPlane > Array.MaxLength
-            ? throw new ArgumentException($"A batch of {batch} needs a column matrix of {(long)_g.Rows * batch * _g.OutPlane} values, more than an array holds; use a smaller batch.", nameof(batch))
-            : _g.Rows * batch * _g.OutPlane];
-        _product = new float[_outChannels * batch * _g.OutPlane];
-        _colGradient = [];
     }
 
-    /// <summary>im2col (or col2im) of one sample per index.</summary>
-    private sealed unsafe class SampleWork(Convolution owner, bool accumulate) : IParallelWork
+    /// <summary>This thread's scratch, grown to at least <paramref name="length"/> values (only when a larger chunk first comes).</summary>
+    private static float[] Scratch(ref float[]? scratch, int length) => scratch is { } s && s.Length >= length ? s : (scratch = new float[length]);
+
+    /// <summary>
+    /// result[r·n + o] = Σ_p a[r·ld + p] · b[o·ld + p] for r &lt; <paramref name="m"/>, o &lt; <paramref name="n"/>, p &lt;
+    /// <paramref name="length"/>: the few-rows dW without packing. Each sum runs over p in SIMD lanes (lane l takes
+    /// p ≡ l modulo the width, in order), then across the lanes, then the scalar tail: a fixed order.
+    /// </summary>
+    private static void RowDots(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int length, Span<float> result)
     {
-        public float* Data;
+        int ld = length;
+        if (a.Length < ((m - 1) * ld) + length || b.Length < ((n - 1) * ld) + length || result.Length < m * n)
+        {
+            throw new ArgumentException("RowDots: an operand is shorter than its rows.");
+        }
+
+        for (int o = 0; o < n; o++)
+        {
+            ReadOnlySpan<float> y = b.Slice(o * ld, length);
+            int r = 0;
+            for (; r + 4 <= m; r += 4)
+            {
+                Dot4(a.Slice(r * ld), ld, y, out float s0, out float s1, out float s2, out float s3);
+                result[(r * n) + o] = s0;
+                result[((r + 1) * n) + o] = s1;
+                result[((r + 2) * n) + o] = s2;
+                result[((r + 3) * n) + o] = s3;
+            }
+
+            for (; r < m; r++)
+            {
+                result[(r * n) + o] = Dot(a.Slice(r * ld, length), y);
+            }
+        }
+    }
+
+    /// <summary>Four rows of <paramref name="a"/> (stride <paramref name="ld"/>) dotted with <paramref name="y"/>, in <see cref="RowDots"/>'s order.</summary>
+    private static void Dot4(ReadOnlySpan<float> a, int ld, ReadOnlySpan<float> y, out float s0, out float s1, out float s2, out float s3)
+    {
+        int length = y.Length, p = 0;
+        ReadOnlySpan<float> a0 = a[..length], a1 = a.Slice(ld, length), a2 = a.Slice(2 * ld, length), a3 = a.Slice(3 * ld, length);
+        s0 = s1 = s2 = s3 = 0;
+        if (Vector512.IsHardwareAccelerated && length >= 16)
+        {
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (; p <= length - 16; p += 16)
+            {
+                var v = Vector512.Create(y.Slice(p, 16));
+                c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0.Slice(p, 16)), v, c0);
+                c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1.Slice(p, 16)), v, c1);
+                c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2.Slice(p, 16)), v, c2);
+                c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3.Slice(p, 16)), v, c3);
+            }
+
+            (s0, s1, s2, s3) = (Vector512.Sum(c0), Vector512.Sum(c1), Vector512.Sum(c2), Vector512.Sum(c3));
+        }
+        else if (Vector256.IsHardwareAccelerated && length >= 8)
+        {
+            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (; p <= length - 8; p += 8)
+            {
+                var v = Vector256.Create(y.Slice(p, 8));
+                c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a0.Slice(p, 8)), v, c0);
+                c1 = Vector256.FusedMultiplyAdd(Vector256.Create(a1.Slice(p, 8)), v, c1);
+                c2 = Vector256.FusedMultiplyAdd(Vector256.Create(a2.Slice(p, 8)), v, c2);
+                c3 = Vector256.FusedMultiplyAdd(Vector256.Create(a3.Slice(p, 8)), v, c3);
+            }
+
+            (s0, s1, s2, s3) = (Vector256.Sum(c0), Vector256.Sum(c1), Vector256.Sum(c2), Vector256.Sum(c3));
+        }
+
+        for (; p < length; p++)
+        {
+            s0 = MathF.FusedMultiplyAdd(a0[p], y[p], s0);
+            s1 = MathF.FusedMultiplyAdd(a1[p], y[p], s1);
+            s2 = MathF.FusedMultiplyAdd(a2[p], y[p], s2);
+            s3 = MathF.FusedMultiplyAdd(a3[p], y[p], s3);
+        }
+    }
+
+    /// <summary>One row dotted with <paramref name="y"/>, in <see cref="RowDots"/>'s order.</summary>
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> y)
+    {
+        int length = y.Length, p = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && length >= 16)
+        {
+            Vector512<float> c = default;
+            for (; p <= length - 16; p += 16)
+            {
+                c = Vector512.FusedMultiplyAdd(Vector512.Create(a.Slice(p, 16)), Vector512.Create(y.Slice(p, 16)), c);
+            }
+
+            s = Vector512.Sum(c);
+        }
+        else if (Vector256.IsHardwareAccelerated && length >= 8)
+        {
+            Vector256<float> c = default;
+            for (; p <= length - 8; p += 8)
+            {
+                c = Vector256.FusedMultiplyAdd(Vector256.Create(a.Slice(p, 8)), Vector256.Create(y.Slice(p, 8)), c);
+            }
+
+            s = Vector256.Sum(c);
+        }
+
+        for (; p < length; p++)
+        {
+            s = MathF.FusedMultiplyAdd(a[p], y[p], s);
+        }
+
+        return s;
+    }
+
+    /// <summary>One chunk of samples: im2col, SGEMM and scatter (forward), or im2col, gather, dW, dcol and col2im (backward).</summary>
+    private sealed unsafe class ChunkWork(Convolution owner, bool backward) : IParallelWork
+    {
+        public float* Input;
+        public float* InputGradient;
+        public float* OutputSide;
         public int Batch;
+        public int PerChunk;
 
         public void Run(int index)
         {
             ConvGeometry g = owner._g;
-            int size = g.Channels * g.Plane, ldc = Batch * g.OutPlane;
-            var image = new Span<float>(Data + ((long)index * size), size);
-            if (accumulate)
+            int oc = owner._outChannels, rows = g.Rows, plane = g.OutPlane, size = g.Channels * g.Plane;
+            int first = index * PerChunk, samples = Math.Min(PerChunk, Batch - first), ldc = samples * plane;
+            Span<float> col = Scratch(ref t_columns, rows * PerChunk * plane).AsSpan(0, rows * ldc);
+            Span<float> product = Scratch(ref t_product, oc * PerChunk * plane).AsSpan(0, oc * ldc);
+            for (int s = 0; s < samples; s++)
             {
-                image.Clear();
-                Im2Col.Accumulate(owner._colGradient.AsSpan(index * g.OutPlane), ldc, g, image);
+                Im2Col.Expand(new ReadOnlySpan<float>(Input + ((long)(first + s) * size), size), g, col[(s * plane)..], ldc);
+            }
+
+            if (!backward)
+            {
+                // Y [OC, S·P] = W [OC, rows] · col [rows, S·P], then into each sample's [OC, P] with the bias.
+                Sgemm.Multiply(Transpose.No, Transpose.No, oc, ldc, rows, 1f, owner.Weight.Value, rows, col, ldc, 0f, product, ldc);
+                for (int s = 0; s < samples; s++)
+                {
+                    for (int o = 0; o < oc; o++)
+                    {
+                        ReadOnlySpan<float> src = product.Slice((o * ldc) + (s * plane), plane);
+                        var dst = new Span<float>(OutputSide + ((((long)(first + s) * oc) + o) * plane), plane);
+                        if (owner.Bias is null)
+                        {
+                            src.CopyTo(dst);
+                        }
+                        else
+                        {
+                            TensorPrimitives.Add(src, owner.Bias.Value[o], dst);
+                        }
+                    }
+                }
+
+                return;
+            }
+
+            // dY gathered as [OC, S·P].
+            for (int s = 0; s < samples; s++)
+            {
+                for (int o = 0; o < oc; o++)
+                {
+                    new ReadOnlySpan<float>(OutputSide + ((((long)(first + s) * oc) + o) * plane), plane).CopyTo(product.Slice((o * ldc) + (s * plane), plane));
+                }
+            }
+
+            if (owner.Bias is not null)
+            {
+                Span<float> bias = owner._partialBias.AsSpan(index * oc, oc);
+                for (int o = 0; o < oc; o++)
+                {
+                    bias[o] = TensorPrimitives.Sum<float>(product.Slice(o * ldc, ldc));
+                }
+            }
+
+            // dW_chunk [OC, rows] = dY · colᵀ, or when rows < OC its transpose [rows, OC] by dot products of rows (a
+            // first layer's 9 rows over a chunk's 10,816 positions: the SGEMM would spend its time packing).
+            Span<float> partial = owner._partialWeight.AsSpan(index * oc * rows, oc * rows);
+            if (owner.TransposedPartials)
+            {
+                RowDots(col, product, rows, oc, ldc, partial);
             }
             else
             {
-                Im2Col.Expand(image, g, owner._col.AsSpan(index * g.OutPlane), ldc);
+                Sgemm.Multiply(Transpose.No, Transpose.Yes, oc, rows, ldc, 1f, product, ldc, col, ldc, 0f, partial, rows);
+            }
+
+            if (InputGradient is null)
+            {
+                return;
+            }
+
+            // dcol [rows, S·P] = Wᵀ · dY, over the columns (no longer needed), then col2im onto each sample's input gradient.
+            Sgemm.Multiply(Transpose.Yes, Transpose.No, rows, ldc, oc, 1f, owner.Weight.Value, rows, product, ldc, 0f, col, ldc);
+            for (int s = 0; s < samples; s++)
+            {
+                var image = new Span<float>(InputGradient + ((long)(first + s) * size), size);
+                image.Clear();
+                Im2Col.Accumulate(col[(s * plane)..], ldc, g, image);
             }
         }
     }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Xent.Kernels;
 
 namespace Xent.Nn;
@@ -8,13 +10,23 @@ namespace Xent.Nn;
 /// keeps the first largest value (a NaN wins), average pooling divides by the whole window, padding included
 /// (<c>count_include_pad=True</c>), and the output size rounds down (<c>ceil_mode=False</c>).
 /// </summary>
-internal sealed class Pooling(ConvGeometry geometry, bool max)
+internal sealed class Pooling
 {
+    private readonly PlaneWork _forward;
+    private readonly PlaneWork _backward;
     private int[] _argmax = [];
 
-    public ConvGeometry Geometry { get; } = geometry;
+    public Pooling(ConvGeometry geometry, bool max)
+    {
+        Geometry = geometry;
+        Max = max;
+        _forward = new PlaneWork(this, backward: false);
+        _backward = new PlaneWork(this, backward: true);
+    }
 
-    public bool Max { get; } = max;
+    public ConvGeometry Geometry { get; }
+
+    public bool Max { get; }
 
     public int InputFeatures => Geometry.Channels * Geometry.Plane;
 
@@ -47,105 +59,235 @@ internal sealed class Pooling(ConvGeometry geometry, bool max)
         return g;
     }
 
-    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)
+    public unsafe void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)
     {
         ConvGeometry g = Geometry;
-        int planes = batch * g.Channels, inPlane = g.Plane, outPlane = g.OutPlane;
-        if (Max && _argmax.Length < planes * outPlane)
+        int planes = batch * g.Channels;
+        if (Max && _argmax.Length < planes * g.OutPlane)
         {
-            _argmax = new int[planes * outPlane];
+            _argmax = new int[planes * g.OutPlane];
         }
 
-        float scale = 1f / (g.KernelHeight * g.KernelWidth);
-        for (int p = 0; p < planes; p++)
+        fixed (float* x = input)
+        fixed (float* y = output)
         {
-            ReadOnlySpan<float> src = input.Slice(p * inPlane, inPlane);
-            Span<float> dst = output.Slice(p * outPlane, outPlane);
-            for (int y = 0; y < g.OutHeight; y++)
-            {
-                (int h0, int h1) = Window(y, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
-                for (int x = 0; x < g.OutWidth; x++)
-                {
-                    (int w0, int w1) = Window(x, g.StrideWidth, g.PadWidth, g.KernelWidth, g.Width);
-                    int o = (y * g.OutWidth) + x;
-                    if (Max)
-                    {
-                        float best = float.NegativeInfinity;
-                        int at = (h0 * g.Width) + w0;
-                        for (int ih = h0; ih < h1; ih++)
-                        {
-                            for (int iw = w0; iw < w1; iw++)
-                            {
-                                float v = src[(ih * g.Width) + iw];
-                                if (v > best || float.IsNaN(v))
-                                {
-                                    best = v;
-                                    at = (ih * g.Width) + iw;
-                                }
-                            }
-                        }
-
-                        dst[o] = best;
-                        _argmax[(p * outPlane) + o] = at;
-                    }
-                    else
-                    {
-                        float sum = 0;
-                        for (int ih = h0; ih < h1; ih++)
-                        {
-                            for (int iw = w0; iw < w1; iw++)
-                            {
-                                sum += src[(ih * g.Width) + iw];
-                            }
-                        }
-
-                        dst[o] = sum * scale;
-                    }
-                }
-            }
+            RunPlanes(_forward, x, y, planes);
         }
     }
 
-    public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    public unsafe void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
         if (inputGradient.IsEmpty)
         {
             return;
         }
 
-        ConvGeometry g = Geometry;
-        int planes = batch * g.Channels, inPlane = g.Plane, outPlane = g.OutPlane;
-        inputGradient.Clear();
-        float scale = 1f / (g.KernelHeight * g.KernelWidth);
-        for (int p = 0; p < planes; p++)
+        fixed (float* dy = outputGradient)
+        fixed (float* dx = inputGradient)
         {
-            ReadOnlySpan<float> dy = outputGradient.Slice(p * outPlane, outPlane);
-            Span<float> dx = inputGradient.Slice(p * inPlane, inPlane);
-            if (Max)
-            {
-                ReadOnlySpan<int> at = _argmax.AsSpan(p * outPlane, outPlane);
-                for (int o = 0; o < outPlane; o++)
-                {
-                    dx[at[o]] += dy[o];
-                }
+            RunPlanes(_backward, dx, dy, batch * Geometry.Channels);
+        }
+    }
 
-                continue;
-            }
+    /// <summary>Runs the planes in chunks of a size fixed by the geometry; every output value is computed by one thread in a fixed order, so the result does not depend on the thread count.</summary>
+    private unsafe void RunPlanes(PlaneWork work, float* input, float* output, int planes)
+    {
+        int per = Math.Max(1, Parallelism.ChunkElements / Geometry.Plane);
+        work.Input = input;
+        work.Output = output;
+        work.Planes = planes;
+        work.PerChunk = per;
+        long elements = (long)planes * Geometry.Plane;
+        WorkerPool.For((planes + per - 1) / per, elements >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, work);
+        work.Input = null;
+        work.Output = null;
+    }
 
-            for (int y = 0; y < g.OutHeight; y++)
+    /// <summary>One plane forward: <paramref name="src"/> is the input plane, <paramref name="dst"/> the output plane, <paramref name="argmax"/> the max positions.</summary>
+    private void ForwardPlane(ReadOnlySpan<float> src, Span<float> dst, Span<int> argmax)
+    {
+        ConvGeometry g = Geometry;
+        if (Max && g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && g.PadHeight == 0 && g.PadWidth == 0)
+        {
+            MaxPool2x2(src, dst, argmax, g.Width, g.OutHeight, g.OutWidth);
+            return;
+        }
+
+        float scale = 1f / (g.KernelHeight * g.KernelWidth);
+        for (int y = 0; y < g.OutHeight; y++)
+        {
+            (int h0, int h1) = Window(y, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+            for (int x = 0; x < g.OutWidth; x++)
             {
-                (int h0, int h1) = Window(y, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
-                for (int x = 0; x < g.OutWidth; x++)
+                (int w0, int w1) = Window(x, g.StrideWidth, g.PadWidth, g.KernelWidth, g.Width);
+                int o = (y * g.OutWidth) + x;
+                if (Max)
                 {
-                    (int w0, int w1) = Window(x, g.StrideWidth, g.PadWidth, g.KernelWidth, g.Width);
-                    float v = dy[(y * g.OutWidth) + x] * scale;
+                    float best = float.NegativeInfinity;
+                    int at = (h0 * g.Width) + w0;
                     for (int ih = h0; ih < h1; ih++)
                     {
                         for (int iw = w0; iw < w1; iw++)
                         {
-                            dx[(ih * g.Width) + iw] += v;
+                            float v = src[(ih * g.Width) + iw];
+                            if (v > best || float.IsNaN(v))
+                            {
+                                best = v;
+                                at = (ih * g.Width) + iw;
+                            }
                         }
                     }
+
+                    dst[o] = best;
+                    argmax[o] = at;
+                }
+                else
+                {
+                    float sum = 0;
+                    for (int ih = h0; ih < h1; ih++)
+                    {
+                        for (int iw = w0; iw < w1; iw++)
+                        {
+                            sum += src[(ih * g.Width) + iw];
+                        }
+                    }
+
+                    dst[o] = sum * scale;
+                }
+            }
+        }
+    }
+
+    /// <summary>The 2×2, stride-2, unpadded max pool: the general loop's result (first largest value; a NaN replaces it) without its window arithmetic.</summary>
+    private static void MaxPool2x2(ReadOnlySpan<float> src, Span<float> dst, Span<int> argmax, int width, int outHeight, int outWidth)
+    {
+        for (int y = 0; y < outHeight; y++)
+        {
+            int row = 2 * y * width;
+            ReadOnlySpan<float> r0 = src.Slice(row, 2 * outWidth), r1 = src.Slice(row + width, 2 * outWidth);
+            Span<float> d = dst.Slice(y * outWidth, outWidth);
+            Span<int> a = argmax.Slice(y * outWidth, outWidth);
+            int x = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // Eight windows at a time: each row's 16 values split into the windows' left (even) and right (odd)
+                // columns, then the scalar loop's comparisons lane by lane, in its order.
+                Vector512<int> split = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+                Vector256<int> lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                for (; x + 8 <= d.Length; x += 8)
+                {
+                    Vector512<float> top = Vector512.Shuffle(Vector512.Create(r0.Slice(2 * x, 16)), split);
+                    Vector512<float> bottom = Vector512.Shuffle(Vector512.Create(r1.Slice(2 * x, 16)), split);
+                    Vector256<int> at0 = lanes + Vector256.Create(row + (2 * x));
+                    Vector256<float> best = top.GetLower();
+                    Vector256<int> at = at0;
+                    Pick(ref best, ref at, top.GetUpper(), at0 + Vector256<int>.One);
+                    Pick(ref best, ref at, bottom.GetLower(), at0 + Vector256.Create(width));
+                    Pick(ref best, ref at, bottom.GetUpper(), at0 + Vector256.Create(width + 1));
+                    best.CopyTo(d.Slice(x, 8));
+                    at.CopyTo(a.Slice(x, 8));
+                }
+            }
+
+            for (; x < d.Length; x++)
+            {
+                int i = 2 * x;
+                float best = r0[i];
+                int at = row + i;
+                float v = r0[i + 1];
+                if (v > best || float.IsNaN(v))
+                {
+                    best = v;
+                    at = row + i + 1;
+                }
+
+                v = r1[i];
+                if (v > best || float.IsNaN(v))
+                {
+                    best = v;
+                    at = row + width + i;
+                }
+
+                v = r1[i + 1];
+                if (v > best || float.IsNaN(v))
+                {
+                    best = v;
+                    at = row + width + i + 1;
+                }
+
+                d[x] = best;
+                a[x] = at;
+            }
+        }
+    }
+
+    /// <summary>Where <paramref name="v"/> is larger than <paramref name="best"/> or NaN, it replaces it (and its position <paramref name="at"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pick(ref Vector256<float> best, ref Vector256<int> at, Vector256<float> v, Vector256<int> position)
+    {
+        Vector256<float> take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v);
+        best = Vector256.ConditionalSelect(take, v, best);
+        at = Vector256.ConditionalSelect(take.AsInt32(), position, at);
+    }
+
+    /// <summary>One plane backward: <paramref name="dx"/> is overwritten with the gradient of the input plane.</summary>
+    private void BackwardPlane(ReadOnlySpan<float> dy, Span<float> dx, ReadOnlySpan<int> at)
+    {
+        ConvGeometry g = Geometry;
+        dx.Clear();
+        if (Max)
+        {
+            for (int o = 0; o < dy.Length; o++)
+            {
+                dx[at[o]] += dy[o];
+            }
+
+            return;
+        }
+
+        float scale = 1f / (g.KernelHeight * g.KernelWidth);
+        for (int y = 0; y < g.OutHeight; y++)
+        {
+            (int h0, int h1) = Window(y, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+            for (int x = 0; x < g.OutWidth; x++)
+            {
+                (int w0, int w1) = Window(x, g.StrideWidth, g.PadWidth, g.KernelWidth, g.Width);
+                float v = dy[(y * g.OutWidth) + x] * scale;
+                for (int ih = h0; ih < h1; ih++)
+                {
+                    for (int iw = w0; iw < w1; iw++)
+                    {
+                        dx[(ih * g.Width) + iw] += v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A chunk of planes, forward (Input: x, Output: y) or backward (Input: dx, Output: dy).</summary>
+    private sealed unsafe class PlaneWork(Pooling owner, bool backward) : IParallelWork
+    {
+        public float* Input;
+        public float* Output;
+        public int Planes;
+        public int PerChunk;
+
+        public void Run(int index)
+        {
+            int inPlane = owner.Geometry.Plane, outPlane = owner.Geometry.OutPlane;
+            int end = Math.Min(Planes, (index + 1) * PerChunk);
+            for (int p = index * PerChunk; p < end; p++)
+            {
+                var x = new Span<float>(Input + ((long)p * inPlane), inPlane);
+                var y = new Span<float>(Output + ((long)p * outPlane), outPlane);
+                Span<int> at = owner.Max ? owner._argmax.AsSpan(p * outPlane, outPlane) : default;
+                if (backward)
+                {
+                    owner.BackwardPlane(y, x, at);
+                }
+                else
+                {
+                    owner.ForwardPlane(x, y, at);
                 }
             }
         }

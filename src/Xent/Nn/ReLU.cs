@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using Xent.Kernels;
 
 namespace Xent.Nn;
 
@@ -14,6 +15,9 @@ public sealed class ReLU : Module
         InputFeatures = features;
     }
 
+    private readonly Chunks _forward = new(backward: false);
+    private readonly Chunks _backward = new(backward: true);
+
     /// <inheritdoc />
     public override int InputFeatures { get; }
 
@@ -24,9 +28,73 @@ public sealed class ReLU : Module
     public override LayerSpec Spec => new("relu", InputFeatures, OutputFeatures);
 
     /// <inheritdoc />
-    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
+    public override unsafe void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
         CheckForward(input, output, batch);
+        fixed (float* x = input)
+        fixed (float* y = output)
+        {
+            Run(x, y, null, input.Length, backward: false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override unsafe void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    {
+        if (inputGradient.IsEmpty)
+        {
+            return;
+        }
+
+        if (output.Length < inputGradient.Length || outputGradient.Length < inputGradient.Length)
+        {
+            throw new ArgumentException($"ReLU backward: the output ({output.Length}) and its gradient ({outputGradient.Length}) must hold at least the input gradient's {inputGradient.Length} values.", nameof(outputGradient));
+        }
+
+        fixed (float* y = output)
+        fixed (float* dy = outputGradient)
+        fixed (float* dx = inputGradient)
+        {
+            Run(y, dx, dy, inputGradient.Length, backward: true);
+        }
+    }
+
+    /// <summary>Elementwise, so any split gives the same values: chunks of a fixed size on the worker pool when large enough.</summary>
+    private unsafe void Run(float* a, float* b, float* c, int length, bool backward)
+    {
+        Chunks work = backward ? _backward : _forward;
+        work.A = a;
+        work.B = b;
+        work.C = c;
+        work.Length = length;
+        int chunks = (length + Parallelism.ChunkElements - 1) / Parallelism.ChunkElements;
+        WorkerPool.For(chunks, length >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, work);
+        work.A = work.B = work.C = null;
+    }
+
+    private sealed unsafe class Chunks(bool backward) : IParallelWork
+    {
+        public float* A;
+        public float* B;
+        public float* C;
+        public int Length;
+
+        public void Run(int index)
+        {
+            int start = index * Parallelism.ChunkElements, count = Math.Min(Parallelism.ChunkElements, Length - start);
+            if (backward)
+            {
+                BackwardSpan(new ReadOnlySpan<float>(A + start, count), new ReadOnlySpan<float>(C + start, count), new Span<float>(B + start, count));
+            }
+            else
+            {
+                ForwardSpan(new ReadOnlySpan<float>(A + start, count), new Span<float>(B + start, count));
+            }
+        }
+    }
+
+    private static void ForwardSpan(ReadOnlySpan<float> input, Span<float> output)
+    {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
@@ -43,8 +111,7 @@ public sealed class ReLU : Module
         }
     }
 
-    /// <inheritdoc />
-    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    private static void BackwardSpan(ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
         // A vector select, not a branch: activation signs are unpredictable, and a branch mispredicts about half the time.
         int i = 0;
