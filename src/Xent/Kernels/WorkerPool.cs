@@ -16,7 +16,9 @@ internal static class WorkerPool
 {
     private static readonly Lock Gate = new();
     private static readonly SemaphoreSlim Start = new(0);
-    private static readonly ManualResetEventSlim Done = new(false);
+    // A semaphore, not a ManualResetEventSlim: the event allocates its lock object the first time a waiter really
+    // blocks, which made a warm call on a busy machine allocate 24 bytes.
+    private static readonly SemaphoreSlim Done = new(0);
     private static readonly List<Thread> Threads = [];
     private static IParallelWork? s_work;
     private static int s_count;
@@ -59,7 +61,6 @@ internal static class WorkerPool
             s_next = -1;
             s_error = null;
             s_pending = helpers;
-            Done.Reset();
             if (helpers > 0)
             {
                 Start.Release(helpers);
@@ -109,7 +110,7 @@ internal static class WorkerPool
             RunItems();
             if (Interlocked.Decrement(ref s_pending) == 0)
             {
-                Done.Set();
+                Done.Release();
             }
         }
     }
