@@ -155,7 +155,7 @@ internal static unsafe class CrossEntropyKernel
     {
         System.Diagnostics.Debug.Assert(offset.IsEmpty || (s == 1 && c <= Chunk && (c > LaneClasses || typeof(T) != typeof(float))), "Offsets need the one-chunk row path.");
         System.Diagnostics.Debug.Assert(hook is null || (s == 1 && (c > LaneClasses || typeof(T) != typeof(float))), "A row hook needs the row path.");
-        System.Diagnostics.Debug.Assert((scale == 1f && margin.IsEmpty) || (typeof(T) == typeof(float) && s == 1 && c <= LaneClasses && n % 16 == 0 && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated)), "A scale or margin needs the float lane path.");
+        System.Diagnostics.Debug.Assert((scale == 1f && margin.IsEmpty) || (typeof(T) == typeof(float) && s == 1 && ((c <= LaneClasses && n % 16 == 0 && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated)) || (c > LaneClasses && c <= Chunk))), "A scale or margin needs the float lane path or one-chunk rows.");
         fixed (float* pm = margin)
         fixed (T* po = offset)
         fixed (T* px = logits)
@@ -584,6 +584,11 @@ internal static unsafe class CrossEntropyKernel
             // One chunk, no smoothing (the common case): max, Σexp storing the exps, one scaling pass; the same
             // arithmetic as the general loop below, without its chunk bookkeeping.
             T rowMax = RowOps.Max(x);
+            if (job.Scale is not (0f or 1f) || job.Margin != null)
+            {
+                return ScaledRow(job, x, y, xY, rowMax, weight, g);
+            }
+
             bool shifted = job.Offset != null;
             if (shifted && !T.IsFinite(rowMax))
             {
@@ -697,6 +702,39 @@ internal static unsafe class CrossEntropyKernel
         }
 
         return loss;
+    }
+
+    /// <summary>
+    /// LDAM's CE(s·(z − max z) − s·Δ_y·e_y, y) on one row of one chunk: the target's term is summed on its own (no
+    /// cancellation when the margin shrinks a dominant target), the others with <see cref="RowOps.SumExpScaled"/>.
+    /// </summary>
+    private static double ScaledRow<T>(in Job<T> job, ReadOnlySpan<T> x, int y, double xY, T rowMax, ReadOnlySpan<T> weight, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!T.IsFinite(rowMax))
+        {
+            g.Fill(T.NaN);
+            return double.NaN;
+        }
+
+        T s = T.CreateTruncating(job.Scale is 0f ? 1f : job.Scale);
+        T dy = ((T.CreateTruncating(xY) - rowMax) * s) - (job.Margin == null ? T.Zero : T.CreateTruncating(job.Margin[y]));
+        bool storing = !g.IsEmpty;
+        T total = RowOps.SumExpScaled(x[..y], rowMax, s, storing ? g[..y] : default)
+            + RowOps.SumExpScaled(x[(y + 1)..], rowMax, s, storing ? g[(y + 1)..] : default);
+        T ey = SimdMath.Exp(dy);
+        total += ey;
+        double wy = weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[y]);
+        double logp = double.CreateTruncating(dy) - Math.Log(double.CreateTruncating(total));
+        if (storing)
+        {
+            g[y] = ey;
+            double a = job.Kappa * wy;
+            RowOps.ScaleAndOffset(g, T.CreateTruncating(a / double.CreateTruncating(total)), T.Zero, default);
+            g[y] -= T.CreateTruncating(a);
+        }
+
+        return -wy * logp;
     }
 
     /// <summary>Σexp of chunk k against the maximum m (storing the exps into the gradient), and its smoothing sums.</summary>

@@ -137,6 +137,63 @@ internal static class RowOps
         return s;
     }
 
+    /// <summary>
+    /// Σ_c exp(max((x_c − m)·s, ln of the smallest normal float)), storing each exp into <paramref name="store"/> when
+    /// it is not empty (LDAM's scale; the floor keeps every exp normal, where subnormal arithmetic would be slow).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static T SumExpScaled<T>(ReadOnlySpan<T> x, T m, T s, Span<T> store)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(x);
+        ref T sr = ref MemoryMarshal.GetReference(store);
+        bool storing = !store.IsEmpty;
+        int n = x.Length, i = 0;
+        T floor = T.CreateTruncating(-87.33654), sum = T.Zero;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            Vector512<T> vm = Vector512.Create(m), vsc = Vector512.Create(s), vf = Vector512.Create(floor), vs = Vector512<T>.Zero;
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512<T> e = SimdMath.Exp(Vector512.Max((Vector512.LoadUnsafe(ref r, (nuint)i) - vm) * vsc, vf));
+                vs += e;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)i);
+                }
+            }
+
+            sum = Vector512.Sum(vs);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            Vector256<T> vm = Vector256.Create(m), vsc = Vector256.Create(s), vf = Vector256.Create(floor), vs = Vector256<T>.Zero;
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256<T> e = SimdMath.Exp(Vector256.Max((Vector256.LoadUnsafe(ref r, (nuint)i) - vm) * vsc, vf));
+                vs += e;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)i);
+                }
+            }
+
+            sum = Vector256.Sum(vs);
+        }
+
+        for (; i < n; i++)
+        {
+            T e = SimdMath.Exp(T.Max((Unsafe.Add(ref r, i) - m) * s, floor));
+            sum += e;
+            if (storing)
+            {
+                Unsafe.Add(ref sr, i) = e;
+            }
+        }
+
+        return sum;
+    }
+
     /// <summary>Σ_c exp(x_c + o_c − m), storing each exp into <paramref name="store"/> when it is not empty (per-class offsets o, as logit adjustment adds).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T SumExpOffset<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> offset, T m, Span<T> store)

@@ -289,6 +289,12 @@ internal static unsafe class BlockedLoss
             return sum;
         }
 
+        if (c > CrossEntropyKernel.LaneClasses && c <= CrossEntropyKernel.RowChunk)
+        {
+            // Rows of one chunk: the kernel's row path scales and margins them itself (no scratch).
+            return sum + CrossEntropyKernel.RunBlock(x, rows, c, 1, y, w, job.WeightSum, job.IgnoreIndex, losses, g, kappa, scale, margin);
+        }
+
         float[] scratch = ArrayPool<float>.Shared.Rent(rest * c);
         try
         {
