@@ -705,8 +705,8 @@ internal static unsafe class CrossEntropyKernel
     }
 
     /// <summary>
-    /// LDAM's CE(s·(z − max z) − s·Δ_y·e_y, y) on one row of one chunk: the target's term is summed on its own (no
-    /// cancellation when the margin shrinks a dominant target), the others with <see cref="RowOps.SumExpScaled"/>.
+    /// LDAM's CE(s·(z − max z) − s·Δ_y·e_y, y) on one row of one chunk: the target's term is left out of the vector sum and
+    /// added on its own (no cancellation when the margin shrinks a dominant target).
     /// </summary>
     private static double ScaledRow<T>(in Job<T> job, ReadOnlySpan<T> x, int y, double xY, T rowMax, ReadOnlySpan<T> weight, Span<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -720,8 +720,7 @@ internal static unsafe class CrossEntropyKernel
         T s = T.CreateTruncating(job.Scale is 0f ? 1f : job.Scale);
         T dy = ((T.CreateTruncating(xY) - rowMax) * s) - (job.Margin == null ? T.Zero : T.CreateTruncating(job.Margin[y]));
         bool storing = !g.IsEmpty;
-        T total = RowOps.SumExpScaled(x[..y], rowMax, s, storing ? g[..y] : default)
-            + RowOps.SumExpScaled(x[(y + 1)..], rowMax, s, storing ? g[(y + 1)..] : default);
+        T total = RowOps.SumExpScaled(x, rowMax, s, y, g);
         T ey = SimdMath.Exp(dy);
         total += ey;
         double wy = weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[y]);

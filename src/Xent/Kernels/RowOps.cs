@@ -141,8 +141,14 @@ internal static class RowOps
     /// Σ_c exp(max((x_c − m)·s, ln of the smallest normal float)), storing each exp into <paramref name="store"/> when
     /// it is not empty (LDAM's scale; the floor keeps every exp normal, where subnormal arithmetic would be slow).
     /// </summary>
+    /// <param name="x">The row.</param>
+    /// <param name="m">The shift.</param>
+    /// <param name="s">The scale.</param>
+    /// <param name="skip">An index whose exp is stored but left out of the sum (−1 for none).</param>
+    /// <param name="store">Receives the exps, or empty.</param>
+    /// <returns>The sum.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static T SumExpScaled<T>(ReadOnlySpan<T> x, T m, T s, Span<T> store)
+    public static T SumExpScaled<T>(ReadOnlySpan<T> x, T m, T s, int skip, Span<T> store)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T r = ref MemoryMarshal.GetReference(x);
@@ -153,10 +159,11 @@ internal static class RowOps
         if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
         {
             Vector512<T> vm = Vector512.Create(m), vsc = Vector512.Create(s), vf = Vector512.Create(floor), vs = Vector512<T>.Zero;
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            Vector512<T> lane = Vector512.CreateSequence(T.Zero, T.One), skipped = Vector512.Create(T.CreateTruncating(skip)), step = Vector512.Create(T.CreateTruncating(Vector512<T>.Count));
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count, lane += step)
             {
                 Vector512<T> e = SimdMath.Exp(Vector512.Max((Vector512.LoadUnsafe(ref r, (nuint)i) - vm) * vsc, vf));
-                vs += e;
+                vs += Vector512.ConditionalSelect(Vector512.Equals(lane, skipped), Vector512<T>.Zero, e);
                 if (storing)
                 {
                     e.StoreUnsafe(ref sr, (nuint)i);
@@ -168,10 +175,11 @@ internal static class RowOps
         else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
         {
             Vector256<T> vm = Vector256.Create(m), vsc = Vector256.Create(s), vf = Vector256.Create(floor), vs = Vector256<T>.Zero;
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            Vector256<T> lane = Vector256.CreateSequence(T.Zero, T.One), skipped = Vector256.Create(T.CreateTruncating(skip)), step = Vector256.Create(T.CreateTruncating(Vector256<T>.Count));
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count, lane += step)
             {
                 Vector256<T> e = SimdMath.Exp(Vector256.Max((Vector256.LoadUnsafe(ref r, (nuint)i) - vm) * vsc, vf));
-                vs += e;
+                vs += Vector256.ConditionalSelect(Vector256.Equals(lane, skipped), Vector256<T>.Zero, e);
                 if (storing)
                 {
                     e.StoreUnsafe(ref sr, (nuint)i);
@@ -184,7 +192,7 @@ internal static class RowOps
         for (; i < n; i++)
         {
             T e = SimdMath.Exp(T.Max((Unsafe.Add(ref r, i) - m) * s, floor));
-            sum += e;
+            sum += i == skip ? T.Zero : e;
             if (storing)
             {
                 Unsafe.Add(ref sr, i) = e;
