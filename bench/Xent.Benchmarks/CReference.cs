@@ -32,13 +32,7 @@ internal static unsafe class CReference
 
     private static (nint, string) Load()
     {
-        string? source = null;
-        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null && source is null; d = d.Parent)
-        {
-            string candidate = Path.Combine(d.FullName, "tools", "ce_reference.c");
-            source = File.Exists(candidate) ? candidate : null;
-        }
-
+        string? source = ToolScripts.Find("ce_reference.c") is { Length: > 0 } found ? found : null;
         if (source is null)
         {
             return (0, "absent: tools/ce_reference.c not found");

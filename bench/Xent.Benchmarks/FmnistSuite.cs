@@ -113,47 +113,7 @@ internal static class FmnistSuite
     }
 
     private static JsonElement? Torch(string model, int threads, out string? why)
-    {
-        why = null;
-        string script = FindScript();
-        if (!File.Exists("/usr/bin/python3") || script.Length == 0)
-        {
-            why = "needs /usr/bin/python3 and tools/bench_fmnist_pytorch.py";
-            return null;
-        }
-
-        var info = new ProcessStartInfo("/usr/bin/python3", [script, "--model", model, "--steps", Steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--data", Dir])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using Process process = Process.Start(info)!;
-        string stdout = process.StandardOutput.ReadToEnd();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            why = $"peer script exited {process.ExitCode}: {stderr.Trim().Split('\n')[^1]}";
-            return null;
-        }
-
-        using JsonDocument doc = JsonDocument.Parse(stdout);
-        return doc.RootElement.Clone();
-    }
-
-    private static string FindScript()
-    {
-        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string candidate = Path.Combine(d.FullName, "tools", "bench_fmnist_pytorch.py");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return string.Empty;
-    }
+        => ToolScripts.RunPython("bench_fmnist_pytorch.py", ["--model", model, "--steps", Steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--data", Dir], out why);
 
     /// <summary>Xent's training loop over shuffled batches, as the trainer runs it: gather, forward, loss, backward, Adam.</summary>
     private sealed class XentRun

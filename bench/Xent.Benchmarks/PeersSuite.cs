@@ -65,45 +65,5 @@ internal static class PeersSuite
     }
 
     private static JsonElement? Peers(string csv, int hidden, int threads, out string? why)
-    {
-        why = null;
-        string script = FindScript();
-        if (!File.Exists("/usr/bin/python3") || script.Length == 0)
-        {
-            why = "needs /usr/bin/python3 and tools/bench_train_peers.py";
-            return null;
-        }
-
-        var info = new ProcessStartInfo("/usr/bin/python3", [script, "--csv", csv, "--hidden", hidden.ToString(CultureInfo.InvariantCulture), "--epochs", Epochs.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using Process process = Process.Start(info)!;
-        string stdout = process.StandardOutput.ReadToEnd();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            why = $"peer script exited {process.ExitCode}: {stderr.Trim().Split('\n')[^1]}";
-            return null;
-        }
-
-        using JsonDocument doc = JsonDocument.Parse(stdout);
-        return doc.RootElement.Clone();
-    }
-
-    private static string FindScript()
-    {
-        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string candidate = Path.Combine(d.FullName, "tools", "bench_train_peers.py");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return string.Empty;
-    }
+        => ToolScripts.RunPython("bench_train_peers.py", ["--csv", csv, "--hidden", hidden.ToString(CultureInfo.InvariantCulture), "--epochs", Epochs.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)], out why);
 }
