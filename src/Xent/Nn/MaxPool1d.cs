@@ -6,10 +6,8 @@ namespace Xent.Nn;
 /// PyTorch's <c>nn.MaxPool1d</c> over samples of C × L values (flat, NCHW order): the largest value of each window per channel (its position is kept for the backward pass). Stride defaults
 /// to the kernel; padding is at most half the kernel; the output size rounds down. No parameters.
 /// </summary>
-public sealed class MaxPool1d : Module
+public sealed class MaxPool1d : PoolingLayer
 {
-    private readonly Pooling _core;
-
     /// <summary>Creates the layer.</summary>
     /// <param name="inputShape">(C, L) of one sample.</param>
     /// <param name="kernel">The window.</param>
@@ -17,46 +15,12 @@ public sealed class MaxPool1d : Module
     /// <param name="padding">Padding on each side. Default: 0.</param>
     /// <exception cref="ArgumentException">A size is below 1, the padding is more than half the kernel, or the window does not fit.</exception>
     public MaxPool1d((int Channels, int Length) inputShape, int kernel, int? stride = null, int padding = default)
+        : base(Pooling.Check(inputShape.Channels, 1, inputShape.Length, (1, kernel), (1, stride ?? kernel), (0, padding), "MaxPool1d"), max: true, "maxpool1d", oneDimensional: true)
     {
-        _core = new Pooling(Pooling.Check(inputShape.Channels, 1, inputShape.Length, (1, kernel), (1, stride ?? kernel), (0, padding), "MaxPool1d"), max: true);
     }
 
     /// <summary>The shape of one output sample.</summary>
-    public (int Channels, int Length) OutputShape => (_core.Geometry.Channels, _core.Geometry.OutWidth);
-
-    /// <inheritdoc />
-    public override int InputFeatures => _core.InputFeatures;
-
-    /// <inheritdoc />
-    public override int OutputFeatures => _core.OutputFeatures;
-
-    /// <inheritdoc />
-    public override LayerSpec Spec
-    {
-        get
-        {
-            ConvGeometry g = _core.Geometry;
-            int[] kernel = [g.KernelWidth], stride = [g.StrideWidth], padding = [g.PadWidth];
-            return new("maxpool1d", InputFeatures, OutputFeatures)
-            {
-                Shape = [g.Channels, g.Width],
-                Kernel = kernel,
-                Stride = stride.SequenceEqual(kernel) ? null : stride,
-                Padding = padding.All(p => p == 0) ? null : padding,
-            };
-        }
-    }
-
-    /// <inheritdoc />
-    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
-    {
-        CheckForward(input, output, batch);
-        _core.Forward(input, output, batch);
-    }
-
-    /// <inheritdoc />
-    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
-        => _core.Backward(outputGradient, inputGradient, batch);
+    public (int Channels, int Length) OutputShape => (Core.Geometry.Channels, Core.Geometry.OutWidth);
 
     /// <summary>The <c>maxpool1d</c> kind: <c>maxpool1d(KERNEL[, stride=KERNEL, padding=0])</c>, or <c>maxpool(…)</c> on a (C, L) input.</summary>
     internal sealed class Kind : ILayerKind

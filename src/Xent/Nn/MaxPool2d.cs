@@ -6,10 +6,8 @@ namespace Xent.Nn;
 /// PyTorch's <c>nn.MaxPool2d</c> over samples of C × H × W values (flat, NCHW order): the largest value of each window per channel (its position is kept for the backward pass). Stride defaults
 /// to the kernel; padding is at most half the kernel; the output size rounds down. No parameters.
 /// </summary>
-public sealed class MaxPool2d : Module
+public sealed class MaxPool2d : PoolingLayer
 {
-    private readonly Pooling _core;
-
     /// <summary>Creates the layer.</summary>
     /// <param name="inputShape">(C, H, W) of one sample.</param>
     /// <param name="kernel">The window.</param>
@@ -17,46 +15,12 @@ public sealed class MaxPool2d : Module
     /// <param name="padding">Padding on each side (height, width). Default: 0.</param>
     /// <exception cref="ArgumentException">A size is below 1, the padding is more than half the kernel, or the window does not fit.</exception>
     public MaxPool2d((int Channels, int Height, int Width) inputShape, (int Height, int Width) kernel, (int Height, int Width)? stride = null, (int Height, int Width) padding = default)
+        : base(Pooling.Check(inputShape.Channels, inputShape.Height, inputShape.Width, kernel, stride ?? kernel, padding, "MaxPool2d"), max: true, "maxpool2d", oneDimensional: false)
     {
-        _core = new Pooling(Pooling.Check(inputShape.Channels, inputShape.Height, inputShape.Width, kernel, stride ?? kernel, padding, "MaxPool2d"), max: true);
     }
 
     /// <summary>The shape of one output sample.</summary>
-    public (int Channels, int Height, int Width) OutputShape => (_core.Geometry.Channels, _core.Geometry.OutHeight, _core.Geometry.OutWidth);
-
-    /// <inheritdoc />
-    public override int InputFeatures => _core.InputFeatures;
-
-    /// <inheritdoc />
-    public override int OutputFeatures => _core.OutputFeatures;
-
-    /// <inheritdoc />
-    public override LayerSpec Spec
-    {
-        get
-        {
-            ConvGeometry g = _core.Geometry;
-            int[] kernel = [g.KernelHeight, g.KernelWidth], stride = [g.StrideHeight, g.StrideWidth], padding = [g.PadHeight, g.PadWidth];
-            return new("maxpool2d", InputFeatures, OutputFeatures)
-            {
-                Shape = [g.Channels, g.Height, g.Width],
-                Kernel = kernel,
-                Stride = stride.SequenceEqual(kernel) ? null : stride,
-                Padding = padding.All(p => p == 0) ? null : padding,
-            };
-        }
-    }
-
-    /// <inheritdoc />
-    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
-    {
-        CheckForward(input, output, batch);
-        _core.Forward(input, output, batch);
-    }
-
-    /// <inheritdoc />
-    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
-        => _core.Backward(outputGradient, inputGradient, batch);
+    public (int Channels, int Height, int Width) OutputShape => (Core.Geometry.Channels, Core.Geometry.OutHeight, Core.Geometry.OutWidth);
 
     /// <summary>The <c>maxpool2d</c> kind: <c>maxpool2d(KERNEL[, stride=KERNEL, padding=0])</c>, or <c>maxpool(…)</c> on a (C, H, W) input.</summary>
     internal sealed class Kind : ILayerKind
