@@ -257,7 +257,7 @@ public static class OnnxExport
                     x = g.Node("Flatten", [g.Node("GlobalAveragePool", [Shaped(g, x, layer.Spec, ref shaped)])], attributes: Int("axis", 1));
                     shaped = false;
                     continue;
-                case BatchNorm1d or BatchNorm2d:
+                case BatchNormLayer:
                     // BatchNorm1d over (C) features works on (N, C) as it is; over (C, L) and (C, H, W) it needs the channels apart.
                     x = BatchNorm(g, layer.StateTensors, layer.Spec.Shape is { Count: 1 } ? Flat(g, x, ref shaped) : Shaped(g, x, layer.Spec, ref shaped));
                     continue;

@@ -8,15 +8,17 @@ namespace Xent.Nn;
 /// momentum 0.1 (the unbiased variance for the latter) and counts <c>num_batches_tracked</c>; evaluation uses the running
 /// statistics. weight starts at 1 and bias at 0; the running statistics (buffers, not trained) at 0 and 1.
 /// </summary>
-public sealed class BatchNorm1d : Module
+public sealed class BatchNorm1d : BatchNormLayer
 {
-    private readonly BatchNormalization _core;
-    private readonly int[] _shape;
-
     /// <summary>Creates the layer.</summary>
     /// <param name="inputShape">(C) or (C, L) of one sample.</param>
     /// <exception cref="ArgumentException">The shape has the wrong rank or a size below 1.</exception>
     public BatchNorm1d(params int[] inputShape)
+        : base(Checked(inputShape), "BatchNorm1d", "batchnorm1d")
+    {
+    }
+
+    private static int[] Checked(int[] inputShape)
     {
         ArgumentNullException.ThrowIfNull(inputShape);
         if (inputShape.Length is not (1 or 2) || inputShape.Any(d => d < 1) || LayerShapes.Size(inputShape) < 0)
@@ -24,54 +26,8 @@ public sealed class BatchNorm1d : Module
             throw new ArgumentException($"BatchNorm1d: the input shape {LayerShapes.Format(inputShape)} must be (C) or (C, L) with sizes of at least 1.", nameof(inputShape));
         }
 
-        _shape = [.. inputShape];
-        _core = new BatchNormalization(inputShape[0], LayerShapes.Size(inputShape) / inputShape[0], "BatchNorm1d");
+        return inputShape;
     }
-
-    /// <summary>Channels.</summary>
-    public int Channels => _core.Channels;
-
-    /// <summary>γ, [C].</summary>
-    public Parameter Weight => _core.Weight;
-
-    /// <summary>β, [C].</summary>
-    public Parameter Bias => _core.Bias;
-
-    /// <summary>The running mean, [C] (a buffer).</summary>
-    public Parameter RunningMean => _core.RunningMean;
-
-    /// <summary>The running variance, [C] (a buffer).</summary>
-    public Parameter RunningVar => _core.RunningVar;
-
-    /// <summary>Training batches seen, a scalar stored as int64 (a buffer).</summary>
-    public Parameter BatchesTracked => _core.BatchesTracked;
-
-    /// <inheritdoc />
-    public override int InputFeatures => _core.Channels * _core.Positions;
-
-    /// <inheritdoc />
-    public override int OutputFeatures => InputFeatures;
-
-    /// <inheritdoc />
-    public override IReadOnlyList<Parameter> Parameters => _core.Parameters;
-
-    /// <inheritdoc />
-    public override IReadOnlyList<Parameter> Buffers => _core.Buffers;
-
-    /// <inheritdoc />
-    public override LayerSpec Spec => new("batchnorm1d", InputFeatures, OutputFeatures) { Shape = [.. _shape] };
-
-    /// <inheritdoc />
-    /// <exception cref="ArgumentException">Training on a batch with a single value per channel (PyTorch refuses it too).</exception>
-    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
-    {
-        CheckForward(input, output, batch);
-        _core.Forward(input, output, batch, training);
-    }
-
-    /// <inheritdoc />
-    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
-        => _core.Backward(input, outputGradient, inputGradient, batch);
 
     /// <summary>The <c>batchnorm1d</c> kind: no arguments, or <c>batchnorm</c> on a [features] or (C, L) input.</summary>
     internal sealed class Kind : ILayerKind

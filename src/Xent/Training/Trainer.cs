@@ -175,7 +175,7 @@ public static class Trainer
             string? why = layer switch
             {
                 Dropout { Probability: > 0 } when segment => "dropout inside a segment head (its masks are keyed by global row, and segments are not rows)",
-                BatchNorm1d or BatchNorm2d => "batch normalisation (its statistics would be each shard's, not the global batch's, and are not yet reduced across shards)",
+                BatchNormLayer => "batch normalisation (its statistics would be each shard's, not the global batch's, and are not yet reduced across shards)",
                 _ => null,
             };
             if (why is not null)
