@@ -38,9 +38,9 @@ internal static class LossSuite
                 ClassificationLoss loss = LossCatalog.Create(spec, counts);
                 string path = loss switch
                 {
-                    LogitAdjustedLoss or BalancedSoftmaxLoss => "blocks: shifted in cache, then the cross-entropy kernel",
-                    LdamLoss => "the cross-entropy kernel in double on s·z − s·Δ_y",
-                    _ => "blocks: the cross-entropy kernel, then ℓ and g per tile and the gradient scaled in cache",
+                    LogitAdjustedLoss or BalancedSoftmaxLoss => c <= 32 ? "blocks: shifted in cache, then the kernel's lanes" : "the kernel's row path adds the offsets in its exp pass",
+                    LdamLoss => "float: s·(z − max z) − s·Δ_y inside the kernel (lanes or row path)",
+                    _ => c <= 32 ? "blocks: the kernel's lanes, then ℓ and g per tile and the gradient scaled in cache" : "the kernel's row path asks for ℓ and g once per row",
                 };
                 (double ms, double baseMs, double ratio) = Measure.Paired(() => Call(loss), () => Call(ce));
                 yield return new Row($"loss {spec} fwd+bwd", $"{n}x{c}", ms, "cross-entropy", baseMs, path + "; paired runs; goal ≤ 1.3x") { PairedRatio = ratio };
