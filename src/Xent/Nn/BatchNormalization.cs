@@ -34,6 +34,7 @@ internal sealed class BatchNormalization
         _inverseStd = new double[channels];
         Parameters = [Weight, Bias];
         Buffers = [RunningMean, RunningVar, BatchesTracked];
+        _work = new ChannelWork(this);
     }
 
     public int Channels { get; }
@@ -56,110 +57,174 @@ internal sealed class BatchNormalization
 
     public Parameter[] Buffers { get; }
 
-    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
+    public unsafe void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
-        int c = Channels, s = Positions;
-        long count = (long)batch * s;
+        long count = (long)batch * Positions;
         _trained = training;
+        if (training && count < 2)
+        {
+            throw new ArgumentException($"{Layer}: training needs more than 1 value per channel, but the batch gives {count} (a last batch of 1 row? Use --drop-last or another --batch-size).", nameof(input));
+        }
+
+        fixed (float* x = input)
+        fixed (float* y = output)
+        {
+            Run(new ChannelJob { Input = x, Output = y, Batch = batch, Training = training });
+        }
+
         if (training)
         {
-            if (count < 2)
-            {
-                throw new ArgumentException($"{Layer}: training needs more than 1 value per channel, but the batch gives {count} (a last batch of 1 row? Use --drop-last or another --batch-size).", nameof(input));
-            }
-
-            for (int ch = 0; ch < c; ch++)
-            {
-                double sum = 0;
-                for (int n = 0; n < batch; n++)
-                {
-                    foreach (float v in input.Slice(((n * c) + ch) * s, s))
-                    {
-                        sum += v;
-                    }
-                }
-
-                double mean = sum / count, squares = 0;
-                for (int n = 0; n < batch; n++)
-                {
-                    foreach (float v in input.Slice(((n * c) + ch) * s, s))
-                    {
-                        double d = v - mean;
-                        squares += d * d;
-                    }
-                }
-
-                double variance = squares / count;
-                _mean[ch] = mean;
-                _inverseStd[ch] = 1 / Math.Sqrt(variance + Epsilon);
-                RunningMean.Value[ch] = (float)(((1 - Momentum) * RunningMean.Value[ch]) + (Momentum * mean));
-                RunningVar.Value[ch] = (float)(((1 - Momentum) * RunningVar.Value[ch]) + (Momentum * squares / (count - 1)));
-            }
-
             BatchesTracked.Value[0]++;
+        }
+    }
+
+    public unsafe void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    {
+        fixed (float* x = input)
+        fixed (float* dy = outputGradient)
+        fixed (float* dx = inputGradient)
+        {
+            Run(new ChannelJob { Input = x, OutputGradient = dy, InputGradient = inputGradient.IsEmpty ? null : dx, Batch = batch, Backward = true });
+        }
+    }
+
+    /// <summary>The channels of one call: each channel's arithmetic is independent of the others (and of the thread that runs it), so large layers split them over the worker pool with the same results.</summary>
+    private void Run(in ChannelJob job)
+    {
+        _work.Job = job;
+        long elements = (long)job.Batch * Channels * Positions;
+        if (Channels > 1 && elements >= Kernels.Parallelism.ParallelThreshold && Kernels.Parallelism.MaxDegree > 1)
+        {
+            Kernels.WorkerPool.For(Channels, Kernels.Parallelism.MaxDegree, _work);
         }
         else
         {
-            for (int ch = 0; ch < c; ch++)
+            for (int ch = 0; ch < Channels; ch++)
             {
-                _mean[ch] = RunningMean.Value[ch];
-                _inverseStd[ch] = 1 / Math.Sqrt(RunningVar.Value[ch] + Epsilon);
+                _work.Run(ch);
             }
         }
 
-        for (int n = 0; n < batch; n++)
+        _work.Job = default;
+    }
+
+    private readonly ChannelWork _work;
+
+    private unsafe struct ChannelJob
+    {
+        public float* Input;
+        public float* Output;
+        public float* OutputGradient;
+        public float* InputGradient;
+        public int Batch;
+        public bool Training;
+        public bool Backward;
+    }
+
+    private sealed unsafe class ChannelWork(BatchNormalization owner) : Kernels.IParallelWork
+    {
+        public ChannelJob Job;
+
+        public void Run(int index)
         {
-            for (int ch = 0; ch < c; ch++)
+            ChannelJob j = Job;
+            long elements = (long)j.Batch * owner.Channels * owner.Positions;
+            var input = new ReadOnlySpan<float>(j.Input, (int)elements);
+            if (j.Backward)
             {
-                float scale = (float)(_inverseStd[ch] * Weight.Value[ch]);
-                float shift = (float)(Bias.Value[ch] - (_mean[ch] * _inverseStd[ch] * Weight.Value[ch]));
-                ReadOnlySpan<float> x = input.Slice(((n * c) + ch) * s, s);
-                Span<float> y = output.Slice(((n * c) + ch) * s, s);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(x, scale, y);
-                System.Numerics.Tensors.TensorPrimitives.Add(y, shift, y);
+                owner.BackwardChannel(index, input, new ReadOnlySpan<float>(j.OutputGradient, (int)elements), j.InputGradient == null ? default : new Span<float>(j.InputGradient, (int)elements), j.Batch);
+            }
+            else
+            {
+                owner.ForwardChannel(index, input, new Span<float>(j.Output, (int)elements), j.Batch, j.Training);
             }
         }
     }
 
-    public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    private void ForwardChannel(int ch, ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
         int c = Channels, s = Positions;
         long count = (long)batch * s;
-        for (int ch = 0; ch < c; ch++)
+        if (training)
         {
-            double mean = _mean[ch], inverse = _inverseStd[ch];
-            double sumDy = 0, sumDyXhat = 0;
+            double sum = 0;
             for (int n = 0; n < batch; n++)
             {
-                int at = ((n * c) + ch) * s;
-                ReadOnlySpan<float> x = input.Slice(at, s), dy = outputGradient.Slice(at, s);
-                for (int i = 0; i < s; i++)
+                foreach (float v in input.Slice(((n * c) + ch) * s, s))
                 {
-                    sumDy += dy[i];
-                    sumDyXhat += dy[i] * (x[i] - mean) * inverse;
+                    sum += v;
                 }
             }
 
-            Weight.Gradient[ch] += (float)sumDyXhat;
-            Bias.Gradient[ch] += (float)sumDy;
-            if (inputGradient.IsEmpty)
-            {
-                continue;
-            }
-
-            double gain = Weight.Value[ch] * inverse;
-            // Training: dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)); evaluation: the statistics are constants, dx = γ/σ · dy.
-            double meanDy = _trained ? sumDy / count : 0, meanDyXhat = _trained ? sumDyXhat / count : 0;
+            double mean = sum / count, squares = 0;
             for (int n = 0; n < batch; n++)
             {
-                int at = ((n * c) + ch) * s;
-                ReadOnlySpan<float> x = input.Slice(at, s), dy = outputGradient.Slice(at, s);
-                Span<float> dx = inputGradient.Slice(at, s);
-                for (int i = 0; i < s; i++)
+                foreach (float v in input.Slice(((n * c) + ch) * s, s))
                 {
-                    double xhat = (x[i] - mean) * inverse;
-                    dx[i] = (float)(gain * (dy[i] - meanDy - (xhat * meanDyXhat)));
+                    double d = v - mean;
+                    squares += d * d;
                 }
+            }
+
+            double variance = squares / count;
+            _mean[ch] = mean;
+            _inverseStd[ch] = 1 / Math.Sqrt(variance + Epsilon);
+            RunningMean.Value[ch] = (float)(((1 - Momentum) * RunningMean.Value[ch]) + (Momentum * mean));
+            RunningVar.Value[ch] = (float)(((1 - Momentum) * RunningVar.Value[ch]) + (Momentum * squares / (count - 1)));
+        }
+        else
+        {
+            _mean[ch] = RunningMean.Value[ch];
+            _inverseStd[ch] = 1 / Math.Sqrt(RunningVar.Value[ch] + Epsilon);
+        }
+
+        float scale = (float)(_inverseStd[ch] * Weight.Value[ch]);
+        float shift = (float)(Bias.Value[ch] - (_mean[ch] * _inverseStd[ch] * Weight.Value[ch]));
+        for (int n = 0; n < batch; n++)
+        {
+            ReadOnlySpan<float> x = input.Slice(((n * c) + ch) * s, s);
+            Span<float> y = output.Slice(((n * c) + ch) * s, s);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(x, scale, y);
+            System.Numerics.Tensors.TensorPrimitives.Add(y, shift, y);
+        }
+    }
+
+    private void BackwardChannel(int ch, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    {
+        int c = Channels, s = Positions;
+        long count = (long)batch * s;
+        double mean = _mean[ch], inverse = _inverseStd[ch];
+        double sumDy = 0, sumDyXhat = 0;
+        for (int n = 0; n < batch; n++)
+        {
+            int at = ((n * c) + ch) * s;
+            ReadOnlySpan<float> x = input.Slice(at, s), dy = outputGradient.Slice(at, s);
+            for (int i = 0; i < s; i++)
+            {
+                sumDy += dy[i];
+                sumDyXhat += dy[i] * (x[i] - mean) * inverse;
+            }
+        }
+
+        Weight.Gradient[ch] += (float)sumDyXhat;
+        Bias.Gradient[ch] += (float)sumDy;
+        if (inputGradient.IsEmpty)
+        {
+            return;
+        }
+
+        double gain = Weight.Value[ch] * inverse;
+        // Training: dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)); evaluation: the statistics are constants, dx = γ/σ · dy.
+        double meanDy = _trained ? sumDy / count : 0, meanDyXhat = _trained ? sumDyXhat / count : 0;
+        for (int n = 0; n < batch; n++)
+        {
+            int at = ((n * c) + ch) * s;
+            ReadOnlySpan<float> x = input.Slice(at, s), dy = outputGradient.Slice(at, s);
+            Span<float> dx = inputGradient.Slice(at, s);
+            for (int i = 0; i < s; i++)
+            {
+                double xhat = (x[i] - mean) * inverse;
+                dx[i] = (float)(gain * (dy[i] - meanDy - (xhat * meanDyXhat)));
             }
         }
     }
