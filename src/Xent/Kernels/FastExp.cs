@@ -16,6 +16,9 @@ namespace Xent.Kernels;
 /// </remarks>
 internal static class FastExp
 {
+    /// <summary>ln of the smallest normal float: exp below it is subnormal, whose arithmetic is microcoded (slow) on many CPUs.</summary>
+    internal const float SmallestNormalExponent = -87.33654f;
+
     private const float Log2E = 1.44269504088896341f;
     private const float Ln2Hi = 0.693359375f;
     private const float Ln2Lo = -2.12194440e-4f;

@@ -14,9 +14,6 @@ namespace Xent.Kernels;
 /// </remarks>
 internal static class LaneKernel
 {
-    /// <summary>ln of the smallest normal float (exp below it is subnormal).</summary>
-    private const float SmallestNormalExponent = -87.33654f;
-
     /// <summary>Settings shared by every vector of one call.</summary>
     internal readonly struct Settings
     {
@@ -74,7 +71,7 @@ internal static class LaneKernel
 
         TV s = zero, t = zero, xy = zero, wy = weighted ? zero : TV.Create(1f);
         bool scaled = settings.Scale != 1f, margined = !margin.IsEmpty;
-        TV scaleV = TV.Create(settings.Scale), lowest = TV.Create(SmallestNormalExponent);
+        TV scaleV = TV.Create(settings.Scale), lowest = TV.Create(FastExp.SmallestNormalExponent);
         for (int k = 0; k < c; k++)
         {
             TV d = TV.Subtract(TV.Load(ref Unsafe.Add(ref x, k * stride)), m);

@@ -155,7 +155,7 @@ internal static class RowOps
         ref T sr = ref MemoryMarshal.GetReference(store);
         bool storing = !store.IsEmpty;
         int n = x.Length, i = 0;
-        T floor = T.CreateTruncating(-87.33654), sum = T.Zero;
+        T floor = T.CreateTruncating(FastExp.SmallestNormalExponent), sum = T.Zero;
         if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
         {
             Vector512<T> vm = Vector512.Create(m), vsc = Vector512.Create(s), vf = Vector512.Create(floor), vs = Vector512<T>.Zero;

@@ -324,9 +324,6 @@ internal static unsafe class BlockedLoss
         }
     }
 
-    /// <summary>ln of the smallest normal float: exp below it is subnormal, slow on many CPUs, and adds nothing here.</summary>
-    private const float SmallestNormalExponent = -87.33654f;
-
     /// <summary>
     /// max((z − m)·s, ln of the smallest normal float) in one pass: the difference is rounded first, so the error is
     /// relative to it; the floor keeps the kernel's exps normal (LDAM's s = 30 turns a gap of 3 into −90).
@@ -338,7 +335,7 @@ internal static unsafe class BlockedLoss
         ref float target = ref MemoryMarshal.GetReference(destination);
         if (Vector512.IsHardwareAccelerated)
         {
-            Vector512<float> mv = Vector512.Create(m), sv = Vector512.Create(s), floor = Vector512.Create(SmallestNormalExponent);
+            Vector512<float> mv = Vector512.Create(m), sv = Vector512.Create(s), floor = Vector512.Create(FastExp.SmallestNormalExponent);
             for (; i + 16 <= z.Length; i += 16)
             {
                 Vector512.Max((Vector512.LoadUnsafe(ref source, (nuint)i) - mv) * sv, floor).StoreUnsafe(ref target, (nuint)i);
@@ -346,7 +343,7 @@ internal static unsafe class BlockedLoss
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Vector256<float> mv = Vector256.Create(m), sv = Vector256.Create(s), floor = Vector256.Create(SmallestNormalExponent);
+            Vector256<float> mv = Vector256.Create(m), sv = Vector256.Create(s), floor = Vector256.Create(FastExp.SmallestNormalExponent);
             for (; i + 8 <= z.Length; i += 8)
             {
                 Vector256.Max((Vector256.LoadUnsafe(ref source, (nuint)i) - mv) * sv, floor).StoreUnsafe(ref target, (nuint)i);
@@ -355,7 +352,7 @@ internal static unsafe class BlockedLoss
 
         for (; i < z.Length; i++)
         {
-            destination[i] = Math.Max((z[i] - m) * s, SmallestNormalExponent);
+            destination[i] = Math.Max((z[i] - m) * s, FastExp.SmallestNormalExponent);
         }
     }
 
