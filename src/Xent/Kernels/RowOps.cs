@@ -29,6 +29,13 @@ internal static class RowOps
                 acc = Vector512.Max(acc, Vector512.LoadUnsafe(ref r, (nuint)i));
             }
 
+            if (i < n)
+            {
+                // The last vector again, overlapping the ones read: the maximum does not mind.
+                acc = Vector512.Max(acc, Vector512.LoadUnsafe(ref r, (nuint)(n - Vector512<T>.Count)));
+                i = n;
+            }
+
             m = SimdMath.MaxAcross(acc);
         }
         else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
@@ -37,6 +44,13 @@ internal static class RowOps
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
             {
                 acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref r, (nuint)i));
+            }
+
+            if (i < n)
+            {
+                // The last vector again, overlapping the ones read: the maximum does not mind.
+                acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref r, (nuint)(n - Vector256<T>.Count)));
+                i = n;
             }
 
             m = SimdMath.MaxAcross(acc);
@@ -73,7 +87,9 @@ internal static class RowOps
             Vector512<T> vm = Vector512.Create(m);
             Vector512<T> vs = Vector512<T>.Zero;
             Vector512<T> vt = Vector512<T>.Zero;
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            int last = n - Vector512<T>.Count;
+            Vector512<T> tail = Vector512.LoadUnsafe(ref r, (nuint)last); // read before any store: store may be x
+            for (; i <= last; i += Vector512<T>.Count)
             {
                 Vector512<T> d = Vector512.LoadUnsafe(ref r, (nuint)i) - vm;
                 Vector512<T> e = SimdMath.Exp(d);
@@ -89,6 +105,27 @@ internal static class RowOps
                 }
             }
 
+            if (i < n)
+            {
+                // The last Count elements as one vector, overlapping the ones done: their lanes are masked out of the
+                // sums, and storing them again writes the same values.
+                Vector512<T> fresh = TailMask512<T>(i - last);
+                Vector512<T> d = tail - vm;
+                Vector512<T> e = SimdMath.Exp(d);
+                vs += e & fresh;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)last);
+                }
+
+                if (wantShiftSum)
+                {
+                    vt += (weighted ? d * Vector512.LoadUnsafe(ref wr, (nuint)last) : d) & fresh;
+                }
+
+                i = n;
+            }
+
             s = Vector512.Sum(vs);
             t = Vector512.Sum(vt);
         }
@@ -97,7 +134,9 @@ internal static class RowOps
             Vector256<T> vm = Vector256.Create(m);
             Vector256<T> vs = Vector256<T>.Zero;
             Vector256<T> vt = Vector256<T>.Zero;
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            int last = n - Vector256<T>.Count;
+            Vector256<T> tail = Vector256.LoadUnsafe(ref r, (nuint)last); // read before any store: store may be x
+            for (; i <= last; i += Vector256<T>.Count)
             {
                 Vector256<T> d = Vector256.LoadUnsafe(ref r, (nuint)i) - vm;
                 Vector256<T> e = SimdMath.Exp(d);
@@ -111,6 +150,27 @@ internal static class RowOps
                 {
                     vt += weighted ? d * Vector256.LoadUnsafe(ref wr, (nuint)i) : d;
                 }
+            }
+
+            if (i < n)
+            {
+                // The last Count elements as one vector, overlapping the ones done: their lanes are masked out of the
+                // sums, and storing them again writes the same values.
+                Vector256<T> fresh = TailMask256<T>(i - last);
+                Vector256<T> d = tail - vm;
+                Vector256<T> e = SimdMath.Exp(d);
+                vs += e & fresh;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)last);
+                }
+
+                if (wantShiftSum)
+                {
+                    vt += (weighted ? d * Vector256.LoadUnsafe(ref wr, (nuint)last) : d) & fresh;
+                }
+
+                i = n;
             }
 
             s = Vector256.Sum(vs);
@@ -159,15 +219,40 @@ internal static class RowOps
         if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
         {
             Vector512<T> vm = Vector512.Create(m), vsc = Vector512.Create(s), vf = Vector512.Create(floor), vs = Vector512<T>.Zero;
-            Vector512<T> lane = Vector512.CreateSequence(T.Zero, T.One), skipped = Vector512.Create(T.CreateTruncating(skip)), step = Vector512.Create(T.CreateTruncating(Vector512<T>.Count));
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count, lane += step)
+
+            // The one vector that holds the skipped index (if any) is masked; the others add every lane.
+            int skipStart = skip < 0 ? -1 : skip - (skip % Vector512<T>.Count);
+            Vector512<T> keep = ~Vector512.Equals(Vector512.CreateSequence(T.Zero, T.One), Vector512.Create(T.CreateTruncating(skip - skipStart)));
+            int last = n - Vector512<T>.Count;
+            Vector512<T> tail = Vector512.LoadUnsafe(ref r, (nuint)last); // read before any store: store may be x
+            for (; i <= last; i += Vector512<T>.Count)
             {
                 Vector512<T> e = SimdMath.Exp(Vector512.Max((Vector512.LoadUnsafe(ref r, (nuint)i) - vm) * vsc, vf));
-                vs += Vector512.ConditionalSelect(Vector512.Equals(lane, skipped), Vector512<T>.Zero, e);
                 if (storing)
                 {
                     e.StoreUnsafe(ref sr, (nuint)i);
                 }
+
+                vs += i == skipStart ? e & keep : e;
+            }
+
+            if (i < n)
+            {
+                // The last Count elements, overlapping the ones done (masked out of the sum, stored again alike).
+                Vector512<T> e = SimdMath.Exp(Vector512.Max((tail - vm) * vsc, vf));
+                Vector512<T> fresh = TailMask512<T>(i - last);
+                if (skip >= i)
+                {
+                    fresh &= ~Vector512.Equals(Vector512.CreateSequence(T.Zero, T.One), Vector512.Create(T.CreateTruncating(skip - last)));
+                }
+
+                vs += e & fresh;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)last);
+                }
+
+                i = n;
             }
 
             sum = Vector512.Sum(vs);
@@ -175,15 +260,40 @@ internal static class RowOps
         else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
         {
             Vector256<T> vm = Vector256.Create(m), vsc = Vector256.Create(s), vf = Vector256.Create(floor), vs = Vector256<T>.Zero;
-            Vector256<T> lane = Vector256.CreateSequence(T.Zero, T.One), skipped = Vector256.Create(T.CreateTruncating(skip)), step = Vector256.Create(T.CreateTruncating(Vector256<T>.Count));
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count, lane += step)
+
+            // The one vector that holds the skipped index (if any) is masked; the others add every lane.
+            int skipStart = skip < 0 ? -1 : skip - (skip % Vector256<T>.Count);
+            Vector256<T> keep = ~Vector256.Equals(Vector256.CreateSequence(T.Zero, T.One), Vector256.Create(T.CreateTruncating(skip - skipStart)));
+            int last = n - Vector256<T>.Count;
+            Vector256<T> tail = Vector256.LoadUnsafe(ref r, (nuint)last); // read before any store: store may be x
+            for (; i <= last; i += Vector256<T>.Count)
             {
                 Vector256<T> e = SimdMath.Exp(Vector256.Max((Vector256.LoadUnsafe(ref r, (nuint)i) - vm) * vsc, vf));
-                vs += Vector256.ConditionalSelect(Vector256.Equals(lane, skipped), Vector256<T>.Zero, e);
                 if (storing)
                 {
                     e.StoreUnsafe(ref sr, (nuint)i);
                 }
+
+                vs += i == skipStart ? e & keep : e;
+            }
+
+            if (i < n)
+            {
+                // The last Count elements, overlapping the ones done (masked out of the sum, stored again alike).
+                Vector256<T> e = SimdMath.Exp(Vector256.Max((tail - vm) * vsc, vf));
+                Vector256<T> fresh = TailMask256<T>(i - last);
+                if (skip >= i)
+                {
+                    fresh &= ~Vector256.Equals(Vector256.CreateSequence(T.Zero, T.One), Vector256.Create(T.CreateTruncating(skip - last)));
+                }
+
+                vs += e & fresh;
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)last);
+                }
+
+                i = n;
             }
 
             sum = Vector256.Sum(vs);
@@ -216,7 +326,9 @@ internal static class RowOps
         if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
         {
             Vector512<T> vm = Vector512.Create(m), vs = Vector512<T>.Zero;
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            int last = n - Vector512<T>.Count;
+            Vector512<T> tail = Vector512.LoadUnsafe(ref r, (nuint)last); // read before any store: store may be x
+            for (; i <= last; i += Vector512<T>.Count)
             {
                 Vector512<T> e = SimdMath.Exp(Vector512.LoadUnsafe(ref r, (nuint)i) + Vector512.LoadUnsafe(ref or, (nuint)i) - vm);
                 vs += e;
@@ -226,12 +338,27 @@ internal static class RowOps
                 }
             }
 
+            if (i < n)
+            {
+                // The last Count elements, overlapping the ones done (masked out of the sum, stored again alike).
+                Vector512<T> e = SimdMath.Exp(tail + Vector512.LoadUnsafe(ref or, (nuint)last) - vm);
+                vs += e & TailMask512<T>(i - last);
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)last);
+                }
+
+                i = n;
+            }
+
             s = Vector512.Sum(vs);
         }
         else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
         {
             Vector256<T> vm = Vector256.Create(m), vs = Vector256<T>.Zero;
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            int last = n - Vector256<T>.Count;
+            Vector256<T> tail = Vector256.LoadUnsafe(ref r, (nuint)last); // read before any store: store may be x
+            for (; i <= last; i += Vector256<T>.Count)
             {
                 Vector256<T> e = SimdMath.Exp(Vector256.LoadUnsafe(ref r, (nuint)i) + Vector256.LoadUnsafe(ref or, (nuint)i) - vm);
                 vs += e;
@@ -239,6 +366,19 @@ internal static class RowOps
                 {
                     e.StoreUnsafe(ref sr, (nuint)i);
                 }
+            }
+
+            if (i < n)
+            {
+                // The last Count elements, overlapping the ones done (masked out of the sum, stored again alike).
+                Vector256<T> e = SimdMath.Exp(tail + Vector256.LoadUnsafe(ref or, (nuint)last) - vm);
+                vs += e & TailMask256<T>(i - last);
+                if (storing)
+                {
+                    e.StoreUnsafe(ref sr, (nuint)last);
+                }
+
+                i = n;
             }
 
             s = Vector256.Sum(vs);
@@ -271,7 +411,9 @@ internal static class RowOps
         if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
         {
             Vector512<T> vs = Vector512.Create(scale), vo = Vector512.Create(offset);
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            int last = n - Vector512<T>.Count;
+            Vector512<T> tail = Vector512.LoadUnsafe(ref gr, (nuint)last); // the last vector's values before the loop rewrites them
+            for (; i <= last; i += Vector512<T>.Count)
             {
                 Vector512<T> v = Vector512.LoadUnsafe(ref gr, (nuint)i) * vs;
                 if (subtract)
@@ -281,11 +423,26 @@ internal static class RowOps
 
                 v.StoreUnsafe(ref gr, (nuint)i);
             }
+
+            if (i < n)
+            {
+                // The last Count elements from their values before the loop: the overlapped ones get the same values again.
+                Vector512<T> v = tail * vs;
+                if (subtract)
+                {
+                    v -= weighted ? vo * Vector512.LoadUnsafe(ref wr, (nuint)last) : vo;
+                }
+
+                v.StoreUnsafe(ref gr, (nuint)last);
+                i = n;
+            }
         }
         else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
         {
             Vector256<T> vs = Vector256.Create(scale), vo = Vector256.Create(offset);
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            int last = n - Vector256<T>.Count;
+            Vector256<T> tail = Vector256.LoadUnsafe(ref gr, (nuint)last); // the last vector's values before the loop rewrites them
+            for (; i <= last; i += Vector256<T>.Count)
             {
                 Vector256<T> v = Vector256.LoadUnsafe(ref gr, (nuint)i) * vs;
                 if (subtract)
@@ -294,6 +451,19 @@ internal static class RowOps
                 }
 
                 v.StoreUnsafe(ref gr, (nuint)i);
+            }
+
+            if (i < n)
+            {
+                // The last Count elements from their values before the loop: the overlapped ones get the same values again.
+                Vector256<T> v = tail * vs;
+                if (subtract)
+                {
+                    v -= weighted ? vo * Vector256.LoadUnsafe(ref wr, (nuint)last) : vo;
+                }
+
+                v.StoreUnsafe(ref gr, (nuint)last);
+                i = n;
             }
         }
 
@@ -444,4 +614,16 @@ internal static class RowOps
             Unsafe.Add(ref gr, i) = SimdMath.Exp(Unsafe.Add(ref r, i) - m) * scale - q;
         }
     }
+
+    /// <summary>All bits set in lanes <paramref name="from"/> and above, clear below (the new lanes of an overlapping last vector).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> TailMask512<T>(int from)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Vector512.GreaterThanOrEqual(Vector512.CreateSequence(T.Zero, T.One), Vector512.Create(T.CreateTruncating(from)));
+
+    /// <summary>All bits set in lanes <paramref name="from"/> and above, clear below (the new lanes of an overlapping last vector).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> TailMask256<T>(int from)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Vector256.GreaterThanOrEqual(Vector256.CreateSequence(T.Zero, T.One), Vector256.Create(T.CreateTruncating(from)));
 }
