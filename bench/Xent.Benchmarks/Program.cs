@@ -3,7 +3,7 @@ using System.Text;
 using Xent.Benchmarks;
 
 // dotnet run -c Release --project bench/Xent.Benchmarks -- bdn [BenchmarkDotNet arguments]   (micro-benchmarks)
-// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|all] [--threads N] [--elements M] [--small-elements M] [--big] [--markdown FILE]
+// dotnet run -c Release --project bench/Xent.Benchmarks -- [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|scaling|all] [--threads N] [--elements M] [--small-elements M] [--big] [--markdown FILE]
 if (args.Length > 0 && args[0] == "bdn")
 {
     BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(CrossEntropyMicro).Assembly).Run(args[1..]);
@@ -16,6 +16,7 @@ long elements = 64L << 20;
 long smallElements = 64L << 20; // 256 MiB of logits, as the large-C cases: small C is measured beyond the caches too
 string? markdown = null;
 bool big = false;
+string part = "all";
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -32,17 +33,20 @@ for (int i = 0; i < args.Length; i++)
             smallElements = se;
             i++;
             break;
+        case "--part" when i + 1 < args.Length:
+            part = args[++i];
+            break;
         case "--big":
             big = true;
             break;
         case "--markdown" when i + 1 < args.Length:
             markdown = args[++i];
             break;
-        case "ce" or "exp" or "gemm" or "step" or "run" or "losses" or "predict" or "peers" or "dist" or "fmnist" or "all":
+        case "ce" or "exp" or "gemm" or "step" or "run" or "losses" or "predict" or "peers" or "dist" or "fmnist" or "scaling" or "all":
             suite = args[i];
             break;
         default:
-            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--markdown FILE]");
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|scaling|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--part overhead (scaling: only the epoch against its kernels)] [--markdown FILE]");
             return 2;
     }
 }
@@ -77,6 +81,7 @@ IEnumerable<Row> cases = suite switch
     "peers" => PeersSuite.Run(threads),
     "dist" => DistributedSuite.Run(),
     "fmnist" => FmnistSuite.Run(threads, peak),
+    "scaling" => ScalingSuite.Run(threads, part),
     "all" => CrossEntropySuite.Run(threads, elements, smallElements).Concat(ExpSuite.Run()).Concat(GemmSuite.Run(threads, peak)).Concat(StepSuite.Run(threads)),
     _ => CrossEntropySuite.Run(threads, elements, smallElements),
 };
