@@ -16,7 +16,7 @@ public sealed class BlockedLossTests
     {
         var data = new TheoryData<string, int[]>();
         string[] specs = ["focal:gamma=2", "focal:gamma=0.5", "gce:q=0.7", "sce", "poly1:epsilon=1", "logit-adjusted:tau=1", "balanced-softmax", "ldam", "ldam:max-margin=0.3,scale=10"];
-        int[][] shapes = [[3000, 10], [37, 3], [50, 17], [9, 1100], [5, 4, 300], [700, 2], [3, 33, 7], [40, 100], [6, 1024]];
+        int[][] shapes = [[3000, 10], [37, 3], [50, 17], [9, 1100], [2, 9000], [5, 4, 300], [700, 2], [3, 33, 7], [40, 100], [6, 1024]];
         foreach (string spec in specs)
         {
             foreach (int[] shape in shapes)

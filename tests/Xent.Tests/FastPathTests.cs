@@ -68,8 +68,9 @@ public class FastPathTests
 
     public static IEnumerable<object[]> Shapes()
     {
-        // (n, c, s): lane blocks with tails for small C, the row path above 32 classes, chunk boundaries at 1024, K-dim.
-        int[][] shapes = [[37, 2, 1], [40, 3, 1], [33, 10, 1], [17, 31, 1], [19, 32, 1], [9, 33, 1], [5, 1000, 1], [3, 2500, 1], [3, 5, 37], [2, 21, 48], [4, 2, 17], [2, 4, 600]];
+        // (n, c, s): lane blocks with tails for small C, the row path above 32 classes (one chunk up to 8192, then the
+        // online path over chunks of 1024), K-dim.
+        int[][] shapes = [[37, 2, 1], [40, 3, 1], [33, 10, 1], [17, 31, 1], [19, 32, 1], [9, 33, 1], [5, 1000, 1], [3, 2500, 1], [2, 9000, 1], [3, 5, 37], [2, 21, 48], [4, 2, 17], [2, 4, 600]];
         foreach (int[] shape in shapes)
         {
             yield return [shape[0], shape[1], shape[2], false, 0.0];
@@ -105,6 +106,7 @@ public class FastPathTests
     [InlineData(4, 3, 40)]
     [InlineData(40, 3, 1)]
     [InlineData(4, 2500, 1)]
+    [InlineData(4, 9000, 1)]
     public void Special_values_give_what_the_float64_path_gives(int n, int c, int s)
     {
         var random = new XentRandom(77);

@@ -153,9 +153,9 @@ internal static unsafe class CrossEntropyKernel
         int ignoreIndex, Span<T> losses, Span<T> gradient, double kappa, float scale = 1f, ReadOnlySpan<float> margin = default, IRowHook? hook = null, ReadOnlySpan<T> offset = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        System.Diagnostics.Debug.Assert(offset.IsEmpty || (s == 1 && c <= Chunk && (c > LaneClasses || typeof(T) != typeof(float))), "Offsets need the one-chunk row path.");
+        System.Diagnostics.Debug.Assert(offset.IsEmpty || (s == 1 && c <= RowChunk && (c > LaneClasses || typeof(T) != typeof(float))), "Offsets need the one-chunk row path.");
         System.Diagnostics.Debug.Assert(hook is null || (s == 1 && (c > LaneClasses || typeof(T) != typeof(float))), "A row hook needs the row path.");
-        System.Diagnostics.Debug.Assert((scale == 1f && margin.IsEmpty) || (typeof(T) == typeof(float) && s == 1 && ((c <= LaneClasses && n % 16 == 0 && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated)) || (c > LaneClasses && c <= Chunk))), "A scale or margin needs the float lane path or one-chunk rows.");
+        System.Diagnostics.Debug.Assert((scale == 1f && margin.IsEmpty) || (typeof(T) == typeof(float) && s == 1 && ((c <= LaneClasses && n % 16 == 0 && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated)) || (c > LaneClasses && c <= RowChunk))), "A scale or margin needs the float lane path or one-chunk rows.");
         fixed (float* pm = margin)
         fixed (T* po = offset)
         fixed (T* px = logits)
@@ -549,8 +549,11 @@ internal static unsafe class CrossEntropyKernel
     /// <summary>Elements per chunk of the online maximum and Σexp (4 KiB of floats: it stays in L1 between its two reads).</summary>
     private const int Chunk = 1024;
 
-    /// <summary>The longest row the one-chunk row path takes (<see cref="Chunk"/>).</summary>
-    internal const int RowChunk = Chunk;
+    /// <summary>
+    /// The longest row the one-chunk row path takes: 8192 floats (32 KiB), which stay in L1/L2 between its three passes
+    /// (maximum, Σexp storing the exps, scaling), as a plain C kernel keeps them; longer rows take the online path.
+    /// </summary>
+    internal const int RowChunk = 8192;
 
     private static double IndexRow<T>(in Job<T> job, ReadOnlySpan<T> x, int y, ReadOnlySpan<T> weight, Span<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -579,7 +582,7 @@ internal static unsafe class CrossEntropyKernel
         bool smooth = eps > 0;
         int c = job.C;
         double xY = double.CreateTruncating(x[y]); // read first: in place, the first pass overwrites the logits
-        if (!smooth && c <= Chunk)
+        if (!smooth && c <= RowChunk)
         {
             // One chunk, no smoothing (the common case): max, Σexp storing the exps, one scaling pass; the same
             // arithmetic as the general loop below, without its chunk bookkeeping.
