@@ -98,6 +98,31 @@ public sealed class CnnCliTests : IDisposable
         var (bad, badOut, badErr) = Cli.Run("train", "--data", images, "--out", output + "2", "--model", "conv2d(4,3),relu,gap,linear", "--input-shape", "2x4x8", "--epochs", "1");
         Assert.Equal(2, bad);
         Assert.Contains("--input-shape 2x4x8 does not match the images of --data, which are 1x8x8", badOut + badErr, StringComparison.Ordinal);
+
+        // evaluate and predict read the same IDX files.
+        string model = Path.Combine(output, "model.safetensors");
+        var (evalCode, evalOut, evalErr) = Cli.Run("evaluate", "--model", model, "--data", images);
+        Assert.True(evalCode == 0, evalOut + evalErr);
+        Assert.Contains("120 rows", evalOut, StringComparison.Ordinal);
+        Assert.Contains("same inputs as rows the model was trained on", evalOut, StringComparison.Ordinal);
+        var (predictCode, predictOut, predictErr) = Cli.Run("predict", "--model", model, "--data", images);
+        Assert.True(predictCode == 0, predictOut + predictErr);
+        string[] lines = predictOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(121, lines.Length);
+        Assert.StartsWith("row,predicted,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("120,", lines[^1], StringComparison.Ordinal);
+        var (idCode, idOut, idErr) = Cli.Run("predict", "--model", model, "--data", images, "--id", "name");
+        Assert.Equal(2, idCode);
+        Assert.Contains("--id name: image data has no columns", idOut + idErr, StringComparison.Ordinal);
+
+        // A model of another width is refused by name.
+        string csv = Path.Combine(_dir, "narrow.csv");
+        File.WriteAllText(csv, "a,b,label\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 3},{i % 2}\n")));
+        var (narrowCode, narrowOut, narrowErr) = Cli.Run("train", "--data", csv, "--out", Path.Combine(_dir, "narrow"), "--epochs", "1");
+        Assert.True(narrowCode == 0, narrowOut + narrowErr);
+        var (wideCode, wideOut, wideErr) = Cli.Run("evaluate", "--model", Path.Combine(_dir, "narrow", "model.safetensors"), "--data", images);
+        Assert.Equal(2, wideCode);
+        Assert.Contains("the images have 1x8x8 = 64 pixels, but the model reads rows of 2 features", wideOut + wideErr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ internal static class EvaluateCommand
     public static Command Create(CliContext context)
     {
         var model = new Option<FileInfo>("--model") { Description = "A model written by xent train (model.safetensors).", Required = true };
-        var data = new Option<FileInfo>("--data") { Description = "A labelled CSV with the model's input columns (found by name, in any order; other columns are skipped).", Required = true };
+        var data = new Option<FileInfo>("--data") { Description = "A labelled CSV with the model's input columns (found by name, in any order; other columns are skipped); or image data: fashion-mnist (its 10,000 t10k test images) or an IDX images file (…-images-idx3-ubyte[.gz], its labels file beside it).", Required = true };
         var label = new Option<string?>("--label") { Description = "The label column: its name or 0-based index. Default: the model's training label column." };
         var noHeader = new Option<bool>("--no-header") { Description = "The file has no header row; columns are named c0, c1, …." };
         var eceBins = new Option<int>("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
@@ -24,7 +24,9 @@ internal static class EvaluateCommand
         {
             int bins = parse.GetValue(eceBins) is var b and >= 1 ? b : throw new InputException($"--ece-bins must be at least 1, got {parse.GetValue(eceBins)}.");
             (Sequential net, ModelInfo info) = LoadModel(parse.GetRequiredValue(model).FullName);
-            ModelInput input = ReadForModel(parse.GetRequiredValue(data).FullName, info, parse.GetValue(label) ?? info.LabelColumn ?? "label", null, !parse.GetValue(noHeader));
+            ModelInput input = ImageData.Names(parse.GetRequiredValue(data).FullName)
+                ? ReadImagesForModel(parse.GetRequiredValue(data).FullName, info)
+                : ReadForModel(parse.GetRequiredValue(data).FullName, info, parse.GetValue(label) ?? info.LabelColumn ?? "label", null, !parse.GetValue(noHeader));
             EvaluationResult result = Evaluation.Evaluate(net, input.Data, info.Loss == "nll", bins, LogitOffset(info, parse.GetValue(logitAdjust)), info.LogitScale);
             int overlap = info.CountTrainingRows(input.Table);
             if (overlap > 0)
@@ -94,6 +96,22 @@ internal static class EvaluateCommand
     /// </summary>
     internal static ModelInput ReadForModel(string path, ModelInfo info, string? label, string? idColumn, bool hasHeader)
         => Encode(DataOptionSet.ReadTable(path, ReadOptions(info, label, idColumn, hasHeader)), info, path);
+
+    /// <summary>
+    /// Reads IDX images (or <c>fashion-mnist</c>: its t10k test files) for a model trained on images of the same shape,
+    /// and encodes them with the model's preprocessor.
+    /// </summary>
+    /// <exception cref="InputException">The files are missing or malformed, or the model reads rows of another width.</exception>
+    internal static ModelInput ReadImagesForModel(string path, ModelInfo info)
+    {
+        DataTable table = ImageData.Read(path, "--data", test: true, out int[] shape, out _);
+        if (table.Columns.Count != info.FeatureNames.Count)
+        {
+            throw new InputException($"--data {Path.GetFileName(path)}: the images have {string.Join("x", shape)} = {table.Columns.Count} pixels, but the model reads rows of {info.FeatureNames.Count} features; it was not trained on images of this size.");
+        }
+
+        return Encode(table, info, path);
+    }
 
     /// <summary>How a file must be read for a model: its input columns by name, their kinds, its missing-value spellings.</summary>
     internal static TableReadOptions ReadOptions(ModelInfo info, string? label, string? idColumn, bool hasHeader) => new()

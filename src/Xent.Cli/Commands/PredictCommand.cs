@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text;
 using Xent.Cli.LossCases;
+using Xent.Cli.Training;
 using Xent.Data;
 using Xent.Nn;
 using Xent.Training;
@@ -15,7 +16,7 @@ internal static class PredictCommand
     public static Command Create(CliContext context)
     {
         var model = new Option<FileInfo>("--model") { Description = "A model written by xent train.", Required = true };
-        var data = new Option<FileInfo>("--data") { Description = "A CSV with the model's feature columns, found by name in any order; other columns (a label, ids) are ignored.", Required = true };
+        var data = new Option<FileInfo>("--data") { Description = "A CSV with the model's feature columns, found by name in any order; other columns (a label, ids) are ignored. Or image data: fashion-mnist (its 10,000 t10k test images) or an IDX images file (…-images-idx3-ubyte[.gz], its labels file beside it).", Required = true };
         var label = new Option<string>("--label") { Description = "Kept for compatibility: predict reads only the model's input columns, so a label column is always ignored.", DefaultValueFactory = _ => "label" };
         var logitAdjust = new Option<double?>("--logit-adjust") { Description = "Post-hoc logit adjustment: predict argmax of z − TAU·log π, π the training class prior stored in the model." };
         var noHeader = new Option<bool>("--no-header") { Description = "The file has no header row; columns are named c0, c1, …." };
@@ -54,7 +55,13 @@ internal static class PredictCommand
 
             (Sequential net, ModelInfo info) = EvaluateCommand.LoadModel(parse.GetRequiredValue(model).FullName);
             string dataPath = parse.GetRequiredValue(data).FullName;
-            if (!File.Exists(dataPath))
+            bool images = ImageData.Names(dataPath);
+            if (images && idColumn is not null)
+            {
+                throw new InputException($"--id {idColumn}: image data has no columns to copy; the output's row column numbers the images from 1.");
+            }
+
+            if (!images && !File.Exists(dataPath))
             {
                 throw new InputException(Directory.Exists(dataPath) ? $"{dataPath}: a folder, not a CSV file." : $"{dataPath}: file not found.");
             }
@@ -68,6 +75,21 @@ internal static class PredictCommand
             void WriteAll(TextWriter writer)
             {
                 writer.Write(Format(info.ClassNames, [], idColumn, null));
+                if (images)
+                {
+                    // The images are read whole (their pixels are the table); they are predicted a chunk at a time.
+                    EvaluateCommand.ModelInput all = EvaluateCommand.ReadImagesForModel(dataPath, info);
+                    for (int start = 0; start < all.Data.Count; start += ChunkRows)
+                    {
+                        Dataset part = all.Data.Subset([.. Enumerable.Range(start, Math.Min(ChunkRows, all.Data.Count - start))]);
+                        float[] p = Evaluation.PredictProbabilities(net, part, info.Loss == "nll", offset, info.LogitScale);
+                        writer.Write(Format(info.ClassNames, p, null, null, firstRow: rows + 1, header: false));
+                        rows += part.Count;
+                    }
+
+                    return;
+                }
+
                 foreach (DataTable chunk in CsvTableReader.ReadChunks(dataPath, read, ChunkRows))
                 {
                     EvaluateCommand.ModelInput input = EvaluateCommand.Encode(chunk, info, dataPath);
