@@ -106,6 +106,90 @@ public sealed class ShardedTrainingTests : IDisposable
     }
 
     [Fact]
+    public void A_rank_keeps_the_features_of_its_own_partitions_only_and_trains_the_model_of_one_process()
+    {
+        DataTable table = DataTable.FromDataset(SyntheticData.TwoGaussians(150, 61, features: 6, seed: 3));
+        var options = new PipelineOptions
+        {
+            Hidden = [8],
+            Dropout = 0.2f,
+            Trainer = new TrainerOptions { Epochs = 3, BatchSize = 16, Seed = 2, Shards = 4, Threads = 1 },
+        };
+        int degree = Parallelism.MaxDegree;
+        try
+        {
+            PipelineResult alone = TrainingPipeline.Run(table, options);
+            int n = alone.Split.Train.Length;
+            Assert.Equal(n, alone.HeldTrainingRows);
+            foreach (int ranks in new[] { 2, 4 })
+            {
+                PipelineResult[] results = TreeSumTests.ThreadGroup.Run(ranks, job => TrainingPipeline.Run(table, options with { Trainer = options.Trainer with { Communicator = job } }));
+                for (int r = 0; r < ranks; r++)
+                {
+                    (int first, int owned) = TreeSum.LocalShards(4, r, ranks);
+                    int expected = Enumerable.Range(first, owned).Sum(p => BatchOrder.PartitionSize(n, 4, p));
+                    Assert.Equal(expected, results[r].HeldTrainingRows);
+                    Assert.InRange(results[r].HeldTrainingRows, (n / ranks) - 4, (n / ranks) + 4);
+                    IReadOnlyList<Parameter> mine = results[r].Model.Parameters, reference = alone.Model.Parameters;
+                    for (int i = 0; i < reference.Count; i++)
+                    {
+                        Assert.True(reference[i].Value.AsSpan().SequenceEqual(mine[i].Value), $"parameter {i} differs on rank {r} of {ranks}");
+                    }
+
+                    Assert.Equal(alone.Evaluation.Predicted, results[r].Evaluation.Predicted);
+                }
+            }
+        }
+        finally
+        {
+            Parallelism.MaxDegree = degree;
+        }
+    }
+
+    [Fact]
+    public void Partitioned_rows_hold_the_bits_of_the_whole_encoding_and_its_digest()
+    {
+        // 2,503 rows (more than one chunk of the encoder, not a multiple of M), a numeric column with missing cells and a categorical one.
+        const int n = 2503;
+        var random = new XentRandom(7);
+        float[] x = [.. Enumerable.Range(0, n).Select(i => i % 37 == 0 ? float.NaN : random.NextSingle() * 10)];
+        int[] codes = [.. Enumerable.Range(0, n).Select(i => i % 11 == 0 ? -1 : i % 3)];
+        var table = new DataTable([new NumericColumn("x", x), new CategoricalColumn("c", ColumnKind.Categorical, codes, ["a", "b", "c"])], [.. Enumerable.Range(0, n).Select(i => i % 2)], ["no", "yes"]);
+        int[] rows = [.. Enumerable.Range(0, n).Where(i => i % 5 != 0)];
+        Preprocessor preprocessor = Preprocessor.Fit(table, rows);
+        Dataset whole = preprocessor.Transform(table, rows).Data;
+        foreach ((int first, int owned) in new[] { (0, 8), (0, 2), (2, 2), (5, 1), (7, 1) })
+        {
+            var held = PartitionedRows.Encode(preprocessor, table, rows, 8, first, owned);
+            Assert.Equal(whole.ContentHash(), held.ContentHash());
+            Assert.Equal(whole.Labels, held.Labels);
+            int count = 0;
+            for (int i = 0; i < rows.Length; i++)
+            {
+                if (i % 8 >= first && i % 8 < first + owned)
+                {
+                    Assert.True(whole.Row(i).SequenceEqual(held.Row(i)), $"row {i} differs");
+                    count++;
+                }
+                else
+                {
+                    Assert.False(held.Holds(i));
+                }
+            }
+
+            Assert.Equal(count, held.HeldCount);
+            Assert.Equal(count, held.Held().Count);
+        }
+
+        var some = PartitionedRows.Encode(preprocessor, table, rows, 8, 2, 2);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => some.Row(1));
+        Assert.Contains("belongs to partition 1, whose features this process does not hold (it holds partitions 2 to 3 of 8)", e.Message);
+        Sequential model = Mlp.Create(whole.FeatureCount, [4], 2, new XentRandom(1));
+        var wrong = Assert.Throws<ArgumentException>(() => Trainer.FitRows(model, new Sgd(model.Parameters), new TrainingLoss(LossKind.CrossEntropy), some, null, new TrainerOptions { Shards = 8, BatchSize = 16 }));
+        Assert.Contains("hold partitions 2 to 3 of 8, but rank 0 of 1 trains shards 0 to 7 of 8", wrong.Message);
+    }
+
+    [Fact]
     public void Keyed_dropout_masks_depend_on_the_row_and_step_not_on_the_batch_position()
     {
         const int features = 50;

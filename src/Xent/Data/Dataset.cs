@@ -1,7 +1,7 @@
 namespace Xent.Data;
 
 /// <summary>A classification dataset: a float32 feature matrix (row-major), integer labels in [0, C), and names.</summary>
-public sealed class Dataset
+public sealed class Dataset : ITrainingRows
 {
     /// <summary>Creates a dataset, checking that the parts agree.</summary>
     /// <param name="features">Count × FeatureCount values, row-major.</param>
@@ -79,9 +79,18 @@ public sealed class Dataset
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Features.AsSpan()));
-        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Labels.AsSpan()));
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", FeatureNames) + "\n\n" + string.Join("\n", ClassNames)));
-        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Count} rows x {FeatureCount} features, sha256 {Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}");
+        return FinishContentHash(hash, Labels, FeatureNames, ClassNames);
+    }
+
+    /// <summary>
+    /// Ends <see cref="ContentHash"/> for a hash that has been given every row's features, row by row (in one piece or
+    /// in chunks: the digest is the same): adds the labels and the names and formats the digest.
+    /// </summary>
+    internal static string FinishContentHash(System.Security.Cryptography.IncrementalHash hash, int[] labels, IReadOnlyList<string> featureNames, IReadOnlyList<string> classNames)
+    {
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", featureNames) + "\n\n" + string.Join("\n", classNames)));
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{labels.Length} rows x {featureNames.Count} features, sha256 {Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}");
     }
 
     /// <summary>A new dataset of the given rows, in the given order (rows may repeat).</summary>

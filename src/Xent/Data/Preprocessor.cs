@@ -77,20 +77,7 @@ public sealed class Preprocessor
     /// <exception cref="ArgumentException">The table's columns are not this preprocessor's inputs.</exception>
     public EncodedTable Transform(DataTable table, IReadOnlyList<int>? rows = null)
     {
-        ArgumentNullException.ThrowIfNull(table);
-        if (table.Columns.Count != Columns.Count)
-        {
-            throw new ArgumentException($"The table has {table.Columns.Count} columns; the preprocessor reads {Columns.Count}.", nameof(table));
-        }
-
-        for (int c = 0; c < Columns.Count; c++)
-        {
-            if (table.Columns[c].Name != Columns[c].Name || (table.Columns[c].Kind == ColumnKind.Numeric) != (Columns[c].ColumnKind == ColumnKind.Numeric))
-            {
-                throw new ArgumentException($"Column {c + 1} of the table is '{table.Columns[c].Name}' ({table.Columns[c].Kind.Name()}); the preprocessor expects '{Columns[c].Name}' ({Columns[c].ColumnKind.Name()}).", nameof(table));
-            }
-        }
-
+        CheckColumns(table);
         int n = rows?.Count ?? table.Count, width = OutputWidth;
         if ((long)n * width > Array.MaxLength)
         {
@@ -104,20 +91,52 @@ public sealed class Preprocessor
         {
             int row = rows?[i] ?? i;
             labels[i] = table.Labels[row];
-            int offset = i * width;
-            for (int c = 0; c < Columns.Count; c++)
-            {
-                ColumnEncoder e = Columns[c];
-                if (e.Encode(table.Columns[c], row, features.AsSpan(offset, e.Width)))
-                {
-                    unseen++;
-                }
-
-                offset += e.Width;
-            }
+            unseen += EncodeRow(table, row, features.AsSpan(i * width, width));
         }
 
         return new EncodedTable(new Dataset(features, labels, OutputNames, table.ClassNames), unseen);
+    }
+
+    /// <summary>Checks that a table's columns are this preprocessor's inputs, by name and kind.</summary>
+    /// <param name="table">The table.</param>
+    /// <exception cref="ArgumentException">They are not; the message names the first column that differs.</exception>
+    internal void CheckColumns(DataTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.Columns.Count != Columns.Count)
+        {
+            throw new ArgumentException($"The table has {table.Columns.Count} columns; the preprocessor reads {Columns.Count}.", nameof(table));
+        }
+
+        for (int c = 0; c < Columns.Count; c++)
+        {
+            if (table.Columns[c].Name != Columns[c].Name || (table.Columns[c].Kind == ColumnKind.Numeric) != (Columns[c].ColumnKind == ColumnKind.Numeric))
+            {
+                throw new ArgumentException($"Column {c + 1} of the table is '{table.Columns[c].Name}' ({table.Columns[c].Kind.Name()}); the preprocessor expects '{Columns[c].Name}' ({Columns[c].ColumnKind.Name()}).", nameof(table));
+            }
+        }
+    }
+
+    /// <summary>Encodes one row of a table whose columns <see cref="CheckColumns"/> accepted.</summary>
+    /// <param name="table">The table.</param>
+    /// <param name="row">The row.</param>
+    /// <param name="destination">Exactly <see cref="OutputWidth"/> values.</param>
+    /// <returns>How many of its cells held a category the training rows did not have.</returns>
+    internal int EncodeRow(DataTable table, int row, Span<float> destination)
+    {
+        int unseen = 0, offset = 0;
+        for (int c = 0; c < Columns.Count; c++)
+        {
+            ColumnEncoder e = Columns[c];
+            if (e.Encode(table.Columns[c], row, destination.Slice(offset, e.Width)))
+            {
+                unseen++;
+            }
+
+            offset += e.Width;
+        }
+
+        return unseen;
     }
 
     /// <summary>The preprocessor as JSON (for the model file).</summary>

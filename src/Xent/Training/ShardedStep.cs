@@ -100,12 +100,12 @@ internal sealed class ShardedStep
     /// partition, as <see cref="BatchOrder.ForEpoch(int, int, ulong, int)"/> gives it) and leaves the global batch's mean
     /// gradient in the model's parameters.
     /// </summary>
-    /// <param name="train">The training rows.</param>
+    /// <param name="train">The training rows: every label, and at least the features of this rank's partitions.</param>
     /// <param name="order">The epoch's order.</param>
     /// <param name="step">The step within the epoch.</param>
     /// <param name="globalStep">Steps taken before this one since the start (keys the dropout masks).</param>
     /// <returns>The global batch's mean loss, its correct predictions and its rows.</returns>
-    public (double Loss, int Correct, int Rows) Run(Dataset train, ReadOnlySpan<int> order, int step, long globalStep = 0)
+    public (double Loss, int Correct, int Rows) Run(ITrainingRows train, ReadOnlySpan<int> order, int step, long globalStep = 0)
     {
         int n = train.Count, d = _features, classes = _classes, b = _localBatch;
 

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Text.Json;
 using Xent.Data;
+using Xent.Distributed;
 using Xent.Kernels;
 using Xent.Losses;
 using Xent.Nn;
@@ -39,6 +40,16 @@ public static class Trainer
     /// <exception cref="TrainingDivergedException">The loss or its gradient became NaN or infinite; the last checkpoint written is kept.</exception>
     public static TrainingResult Fit(
         Sequential model, Optimizer optimizer, TrainingLoss loss, Dataset train, Dataset? validation, TrainerOptions options,
+        IProgress<TrainingProgress>? progress = null, bool resume = false, CancellationToken cancellationToken = default)
+        => FitRows(model, optimizer, loss, train, validation, options, progress, resume, cancellationToken);
+
+    /// <summary>
+    /// <see cref="Fit(Sequential, Optimizer, TrainingLoss, Dataset, Dataset?, TrainerOptions, IProgress{TrainingProgress}?, bool, CancellationToken)"/>
+    /// on training rows that are a whole <see cref="Dataset"/> or, for sharded training, only this rank's partitions
+    /// (<see cref="PartitionedRows"/>, which must be the partitions the options give this rank).
+    /// </summary>
+    internal static TrainingResult FitRows(
+        Sequential model, Optimizer optimizer, TrainingLoss loss, ITrainingRows train, Dataset? validation, TrainerOptions options,
         IProgress<TrainingProgress>? progress = null, bool resume = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -79,6 +90,16 @@ public static class Trainer
             CheckShardable(model);
         }
 
+        if (train is PartitionedRows held)
+        {
+            ICommunicator job = options.Communicator ?? SingleProcess.Instance;
+            (int first, int count) = options.Shards > 0 ? TreeSum.LocalShards(options.Shards, job.Rank, job.Size) : (0, 1);
+            if (held.Partitions != Math.Max(1, options.Shards) || held.First != first || held.Owned != count)
+            {
+                throw new ArgumentException($"The training rows hold partitions {held.First} to {held.First + held.Owned - 1} of {held.Partitions}, but rank {job.Rank} of {job.Size} trains shards {first} to {first + count - 1} of {options.Shards}; encode the rows for this rank's shards.", nameof(train));
+            }
+        }
+
         if (options.Threads is int threads)
         {
             Parallelism.MaxDegree = threads;
@@ -97,6 +118,10 @@ public static class Trainer
     /// <param name="options">The trainer's options (<see cref="TrainerOptions.Settings"/> is included before the data).</param>
     /// <returns>The settings.</returns>
     public static RunSettings Settings(Sequential model, Optimizer optimizer, TrainingLoss loss, Dataset train, Dataset? validation, TrainerOptions options)
+        => Settings(model, optimizer, loss, (ITrainingRows)train, validation, options);
+
+    /// <summary>The settings of <see cref="Settings(Sequential, Optimizer, TrainingLoss, Dataset, Dataset?, TrainerOptions)"/>, with the digest of the whole training split however much of it this process holds.</summary>
+    internal static RunSettings Settings(Sequential model, Optimizer optimizer, TrainingLoss loss, ITrainingRows train, Dataset? validation, TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);

@@ -106,6 +106,13 @@ public sealed record PipelineResult(Sequential Model, ModelInfo Info, TrainingRe
 {
     /// <summary>Cells of the evaluated rows whose category the training rows did not have (encoded as all zeros).</summary>
     public long UnseenCells { get; init; }
+
+    /// <summary>
+    /// Training rows whose encoded features this process kept: the whole training split, or, under sharded training
+    /// across processes (<see cref="TrainerOptions.Communicator"/> of more than one process) with a validation or test
+    /// split, only the rows of this process's partitions (about 1/K of the split).
+    /// </summary>
+    public int HeldTrainingRows { get; init; }
 }
 
 /// <summary>
@@ -133,6 +140,14 @@ public static class TrainingPipeline
     /// that part of the split), a <see cref="Preprocessor"/> fitted on the training rows, an MLP, class weights from
     /// the training counts, training, and evaluation on the test rows (else the validation rows).
     /// </summary>
+    /// <remarks>
+    /// Under sharded training across processes (<see cref="TrainerOptions.Shards"/> with a
+    /// <see cref="TrainerOptions.Communicator"/> of K &gt; 1 processes) and with a validation or test split, each
+    /// process encodes the training rows of its own partitions only and keeps every training label; the preprocessor is
+    /// still fitted on the whole training split (from the table), and the data check that reports to
+    /// <paramref name="diagnostics"/> (conflicting rows, constant columns, class balance) looks at this process's rows.
+    /// The table itself, and the validation and test rows, stay whole on every process.
+    /// </remarks>
     /// <param name="table">The training data (and, without the tables below, the validation and test rows too).</param>
     /// <param name="options">The options.</param>
     /// <param name="progress">Progress reports, or null.</param>
@@ -146,19 +161,37 @@ public static class TrainingPipeline
     {
         (SplitIndices split, Preprocessor preprocessor) = Plan(table, options, validation, test);
         ulong seed = options.Trainer.Seed;
-        Dataset train = preprocessor.Transform(table, split.Train).Data;
         EncodedTable? Encode(DataTable? given, int[] rows) => given is not null ? preprocessor.Transform(given) : rows.Length > 0 ? preprocessor.Transform(table, rows) : null;
         EncodedTable? validationRows = Encode(validation, split.Validation);
         EncodedTable? testRows = Encode(test, split.Test);
+
+        // Sharded training across processes: this rank keeps the features of its own partitions only (every label, and
+        // the digest of the whole split, are kept). Without a held-out split the training rows are scored at the end,
+        // so every rank then keeps them all.
+        Dataset? whole = null;
+        ITrainingRows train;
+        Dataset inspected;
+        if (options.Trainer is { Shards: > 0, Communicator: { Size: > 1 } job } && (validationRows is not null || testRows is not null))
+        {
+            (int first, int owned) = Xent.Distributed.TreeSum.LocalShards(options.Trainer.Shards, job.Rank, job.Size);
+            var own = PartitionedRows.Encode(preprocessor, table, split.Train, options.Trainer.Shards, first, owned);
+            (train, inspected) = (own, own.Held());
+        }
+        else
+        {
+            whole = preprocessor.Transform(table, split.Train).Data;
+            (train, inspected) = (whole, whole);
+        }
+
         if (diagnostics is not null)
         {
-            foreach (Diagnostic d in DatasetInspector.Inspect(train).Diagnostics())
+            foreach (Diagnostic d in DatasetInspector.Inspect(inspected).Diagnostics())
             {
                 diagnostics.Report(d);
             }
         }
 
-        int[] counts = train.ClassCounts();
+        int[] counts = table.ClassCounts(split.Train);
         double[]? weights = options.ClassWeights.Compute(counts);
         ClassificationLoss lossFunction = CreateLoss(options, counts);
         var init = XentRandom.ForStream(seed, 0x1417);
@@ -180,8 +213,8 @@ public static class TrainingPipeline
             .Add("columns", string.Join(",", preprocessor.Schema.Select(kv => kv.Key + ":" + kv.Value.Name())))
             .AddRange(options.Trainer.Settings);
         TrainerOptions trainerOptions = options.Trainer with { Settings = settings };
-        TrainingResult result = Trainer.Fit(model, optimizer, loss, train, validationRows?.Data, trainerOptions, progress, resume, cancellationToken);
-        EncodedTable held = testRows ?? validationRows ?? new EncodedTable(train, 0);
+        TrainingResult result = Trainer.FitRows(model, optimizer, loss, train, validationRows?.Data, trainerOptions, progress, resume, cancellationToken);
+        EncodedTable held = testRows ?? validationRows ?? new EncodedTable(whole!, 0);
         string evaluatedOn = testRows is not null ? "test" : validationRows is not null ? "validation" : "train";
         EvaluationResult evaluation = Evaluation.Evaluate(model, held.Data, lossFunction.ExpectsLogProbabilities, options.EceBins, logitScale: lossFunction.OutputScale);
         ulong[]? hashes = split.Train.Length <= options.MaxRowHashes ? table.RowHashes(split.Train) : null;
@@ -201,7 +234,7 @@ public static class TrainingPipeline
             TrainingRowHashes = hashes,
             Loss = lossFunction.ToString(),
         };
-        return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights) { UnseenCells = held.UnseenCells };
+        return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights) { UnseenCells = held.UnseenCells, HeldTrainingRows = inspected.Count };
     }
 
     /// <summary>
