@@ -37,10 +37,10 @@ internal static class CrossEntropySuite
         public int[] Targets { get; }
     }
 
-    public static IEnumerable<Row> Run(int threads, long largeElements, long smallElements)
+    public static IEnumerable<Row> Run(int threads, long largeElements, long smallElements, int[]? only = null)
     {
         Parallelism.MaxDegree = threads;
-        foreach (int c in new[] { 1000, 4096, 32000, 128256 })
+        foreach (int c in new[] { 1000, 4096, 32000, 128256 }.Where(c => only is null || only.Contains(c)))
         {
             int n = (int)(largeElements / c);
             var b = new Buffers((long)n * c, c, n, 1);
@@ -50,7 +50,7 @@ internal static class CrossEntropySuite
             }
         }
 
-        foreach (int c in new[] { 2, 10, 64 })
+        foreach (int c in new[] { 2, 10, 32, 64 }.Where(c => only is null ? c != 32 : only.Contains(c)))
         {
             int n = (int)(smallElements / c);
             var b = new Buffers((long)n * c, c, n, 2);
@@ -61,6 +61,7 @@ internal static class CrossEntropySuite
         }
 
         // P4: (8, 21, 512, 512) with weights and ignore_index, vectorised along the 512·512 positions.
+        if (only is null)
         {
             const int n = 8, c = 21, s = 512 * 512;
             var b = new Buffers((long)n * c * s, c, n * s, 3);

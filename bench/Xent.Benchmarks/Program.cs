@@ -17,6 +17,7 @@ long smallElements = 64L << 20; // 256 MiB of logits, as the large-C cases: smal
 string? markdown = null;
 bool big = false;
 string part = "all";
+int[]? classes = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -33,6 +34,9 @@ for (int i = 0; i < args.Length; i++)
             smallElements = se;
             i++;
             break;
+        case "--classes" when i + 1 < args.Length:
+            classes = [.. args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+            break;
         case "--part" when i + 1 < args.Length:
             part = args[++i];
             break;
@@ -46,7 +50,7 @@ for (int i = 0; i < args.Length; i++)
             suite = args[i];
             break;
         default:
-            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|scaling|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--part overhead (scaling: only the epoch against its kernels)] [--markdown FILE]");
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|scaling|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--part overhead (scaling: only the epoch against its kernels)] [--classes 64,1000 (ce: only these C)] [--markdown FILE]");
             return 2;
     }
 }
@@ -82,8 +86,8 @@ IEnumerable<Row> cases = suite switch
     "dist" => DistributedSuite.Run(),
     "fmnist" => FmnistSuite.Run(threads, peak),
     "scaling" => ScalingSuite.Run(threads, part),
-    "all" => CrossEntropySuite.Run(threads, elements, smallElements).Concat(ExpSuite.Run()).Concat(GemmSuite.Run(threads, peak)).Concat(StepSuite.Run(threads)),
-    _ => CrossEntropySuite.Run(threads, elements, smallElements),
+    "all" => CrossEntropySuite.Run(threads, elements, smallElements, classes).Concat(ExpSuite.Run()).Concat(GemmSuite.Run(threads, peak)).Concat(StepSuite.Run(threads)),
+    _ => CrossEntropySuite.Run(threads, elements, smallElements, classes),
 };
 if (suite is "exp" or "all")
 {

@@ -270,7 +270,7 @@ internal static unsafe class CrossEntropyKernel
     }
 
     /// <summary>Classes up to which float 2-D input is transposed into lanes (above, rows are vectorised along C).</summary>
-    internal const int LaneClasses = 32;
+    internal const int LaneClasses = 64;
 
     private static double RunRange<T>(in Job<T> job, long first, long end)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -420,6 +420,29 @@ internal static unsafe class CrossEntropyKernel
                         Vector512<float> c0 = Vector512.Load(gs), c1 = Vector512.Load(gs + 16);
                         Avx512F.PermuteVar16x32x2(c0, low, c1).Store(g0);
                         Avx512F.PermuteVar16x32x2(c0, high, c1).Store(g0 + 16);
+                    }
+                }
+            }
+
+            if (c % 16 == 0 && v == 16 && Transpose16.IsSupported)
+            {
+                // C a multiple of 16: 16 × 16 register transposes into the lanes and back.
+                for (; p + v <= end; p += v)
+                {
+                    float* x0 = job.Logits + (p * c);
+                    for (int k = 0; k < c; k += 16)
+                    {
+                        Transpose16.Block(x0 + k, c, xs + (k * 16), 16);
+                    }
+
+                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
+                    if (wantGradient)
+                    {
+                        float* g0 = job.Gradient + (p * c);
+                        for (int k = 0; k < c; k += 16)
+                        {
+                            Transpose16.Block(gs + (k * 16), 16, g0 + k, c);
+                        }
                     }
                 }
             }
