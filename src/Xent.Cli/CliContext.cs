@@ -9,7 +9,8 @@ internal sealed class CliContext
     {
         Out = output;
         Error = error;
-        bool interactive = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
+        // A process that mpirun started writes through the launcher, which may look like a terminal: plain text there.
+        bool interactive = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected && MpiLaunch.Processes() is null;
         Console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(output),

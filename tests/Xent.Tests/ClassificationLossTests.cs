@@ -289,7 +289,7 @@ public sealed class ClassificationLossTests
         Assert.Contains("mean is over positions", output);
         var (missing, _, why) = Cli.Run("explain", "--logits", "[[1, 2]]", "--target", "[0]", "--loss", "ldam");
         Assert.Equal(2, missing);
-        Assert.Contains("class_counts", why);
+        Assert.Contains("(give --class-counts)", why);
     }
 
     private static void SigmoidCase(JsonElement c, string name)

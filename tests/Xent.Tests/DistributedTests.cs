@@ -250,7 +250,7 @@ public sealed class TreeSumTests
             public void Barrier() => group._barrier.SignalAndWait();
 
             [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-            public void Abort(string message) => throw new DistributedAbortException(message);
+            public void Abort(string message, int exitCode = 1) => throw new DistributedAbortException(message);
 
             public void Dispose()
             {

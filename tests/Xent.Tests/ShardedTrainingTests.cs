@@ -401,5 +401,20 @@ public sealed class ShardedMpiTests(ITestOutputHelper output) : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("xent: rank 0 of 2:", stdout + error);
         Assert.Contains("not empty", stdout + error);
+        Assert.Equal(2, code); // bad input keeps its exit code through MPI_Abort
+    }
+
+    [MpiFact]
+    public void Mistakes_under_mpirun_are_named_and_exit_2()
+    {
+        // Forgetting --distributed: each process would train alone and all would write --out.
+        var (code, stdout, error) = Mpi.Launch(2, Limit, ["train", .. ShardedTrainingTests.Digits, "--out", Path.Combine(_dir, "alone")]);
+        Assert.Equal(2, code);
+        Assert.Contains("one of 2 that mpirun started, but --distributed is not given", stdout + error);
+
+        // A batch that the default --shards (the number of processes) does not divide.
+        (code, stdout, error) = Mpi.Launch(2, Limit, ["train", "--data", DataTests.RepoFile("data", "digits.csv"), "--epochs", "1", "--batch-size", "31", "--distributed", "--out", Path.Combine(_dir, "odd")]);
+        Assert.Equal(2, code);
+        Assert.Contains("--batch-size 31 must be a multiple of --shards, which is the number of processes (2)", stdout + error);
     }
 }

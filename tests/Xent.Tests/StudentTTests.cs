@@ -100,6 +100,11 @@ public sealed class StudentTTests
         Assert.True(constant.IsSignificant());
         Assert.Equal(double.NegativeInfinity, PairedTTest.Compute([0.1, 0.2], [0.3, 0.4]).T);
 
+        // Differences at the level of rounding (the same computation in another order) are no difference.
+        PairedTTestResult rounding = PairedTTest.Compute([0.4123456789, 0.3987654321, 0.4011111111], [0.4123456789 + 2e-12, 0.3987654321 - 3e-12, 0.4011111111 + 1e-12]);
+        Assert.Equal((PairedTTestCase.Identical, 1.0), (rounding.Case, rounding.PValue));
+        Assert.Equal(PairedTTestCase.Test, PairedTTest.Compute([0.41, 0.39, 0.40], [0.41 + 2e-6, 0.39 - 3e-6, 0.40 + 1e-6]).Case);
+
         // One pair, or a NaN: no test.
         Assert.Equal(PairedTTestCase.Undefined, PairedTTest.Compute([0.9], [0.8]).Case);
         Assert.True(double.IsNaN(PairedTTest.Compute([0.9], [0.8]).PValue));

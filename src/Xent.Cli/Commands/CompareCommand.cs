@@ -252,9 +252,9 @@ internal static class CompareCommand
                 throw new InputException($"Run '{name}': {option} is given twice.");
             }
 
-            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) || !double.IsFinite(t))
+            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) || !double.IsFinite(t) || t < 0)
             {
-                throw new InputException($"Run '{name}': {option} must be a finite number, got '{value}'.");
+                throw new InputException($"Run '{name}': {option} must be a finite number ≥ 0 (1 is the usual τ), got '{value}'.");
             }
 
             tau = t;
@@ -347,7 +347,7 @@ internal static class CompareCommand
 
         var ranked = Compare(results, baseline, rankBy);
         string Rank(Compared c) => c.Rank.ToString(CultureInfo.InvariantCulture);
-        string on = EvaluatedOn(results);
+        string on = test is not null ? $"test file ({test.Count} rows)" : EvaluatedOn(results) + " split";
         int metricIndex = Array.IndexOf(Metrics, rankBy);
 
         string[] rankingHeaders = ["rank", "run", rankBy, $"difference from {baseline}", $"paired t-test against {baseline}"];
@@ -363,7 +363,7 @@ internal static class CompareCommand
         {
             static IReadOnlyList<string>[] Named(IEnumerable<string[]> rows) => [.. rows.Select(row => (IReadOnlyList<string>)[$"{row[0]}. {row[1]}", .. row[2..]])];
             MetricsView.WriteTable(console, $"Ranked by {rankBy} against {baseline} (p < {Alpha:0.00} to differ)", rankingHeaders[1..], Named(rankingRows));
-            MetricsView.WriteTable(console, $"Metrics (mean ± std over {repeats} repeat(s), {on} split)", headers[1..], Named(rows));
+            MetricsView.WriteTable(console, $"Metrics (mean ± std over {repeats} repeat(s), {on})", headers[1..], Named(rows));
             if (others.Count > 0)
             {
                 MetricsView.WriteTable(console, $"Differences from {baseline} (run − {baseline})", differenceHeaders, [.. differenceRows.Select(r => (IReadOnlyList<string>)r)]);
@@ -380,7 +380,7 @@ internal static class CompareCommand
         }
 
         var report = new HtmlReport($"Xent comparison: {dataName}");
-        report.Paragraph($"{specs.Count} runs × {repeats} repeats on {dataName} ({dataset.Count} rows). Repeat r of every run uses seed {seed} + r: the same split, initialisation and batch order. Metrics on the {on} split, mean ± std over repeats. ROC AUC and average precision are {(dataset.ClassCount == 2 ? $"of the positive class {dataset.ClassNames[1]}" : "macro averages of one class against the rest")}; ECE over {results[0].Repeats[0].Result.Evaluation.EceBins} bins. Each run has one colour in every chart (by the order the runs were given): solid for training, dashed for validation.");
+        report.Paragraph($"{specs.Count} runs × {repeats} repeats on {dataName} ({dataset.Count} rows). Repeat r of every run uses seed {seed} + r: the same split, initialisation and batch order. Metrics on the {on}, mean ± std over repeats. ROC AUC and average precision are {(dataset.ClassCount == 2 ? $"of the positive class {dataset.ClassNames[1]}" : "macro averages of one class against the rest")}; ECE over {results[0].Repeats[0].Result.Evaluation.EceBins} bins. Each run has one colour in every chart (by the order the runs were given): solid for training, dashed for validation.");
         report.Paragraph(Protocol(baseline, rankBy, repeats));
         report.Table($"Ranked by {rankBy} against the baseline {baseline}", rankingHeaders, rankingRows);
         report.Table($"Metrics (mean ± std over {repeats} repeats)", headers, rows);

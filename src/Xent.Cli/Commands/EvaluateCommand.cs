@@ -41,7 +41,8 @@ internal static class EvaluateCommand
                 context.Console.WriteLine($"{input.UnseenCells} cells hold a category the training rows do not have (encoded as all zeros).");
             }
 
-            MetricsView.Render(context.Console, result, info.ClassNames, $"{input.Data.Count} rows");
+            string adjusted = parse.GetValue(logitAdjust) is double tau ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", post-hoc logit adjustment τ = {tau}") : string.Empty;
+            MetricsView.Render(context.Console, result, info.ClassNames, $"{input.Data.Count} rows{adjusted}");
             return ExitCodes.Success;
         });
         return command;
@@ -55,9 +56,9 @@ internal static class EvaluateCommand
             return null;
         }
 
-        if (!double.IsFinite(t))
+        if (!double.IsFinite(t) || t < 0)
         {
-            throw new InputException($"--logit-adjust must be a finite number, got {t}.");
+            throw new InputException($"--logit-adjust must be a finite number ≥ 0 (1 is the usual τ; a negative τ pushes predictions towards the frequent classes), got {t}.");
         }
 
         if (info.ClassCounts is not { } counts)

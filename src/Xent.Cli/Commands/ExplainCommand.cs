@@ -284,8 +284,12 @@ internal static class ExplainCommand
         }
 
         console.Write(new Rule($"[bold]{Markup.Escape(loss.ToString())}[/]{(c.Name is { } name ? " — " + Markup.Escape(name) : string.Empty)}") { Justification = Justify.Left });
+        // Losses that move the logits before the softmax (per-class offsets, LDAM's margin and scale) also show the
+        // softmax they take: ℓ = −log of its target entry. Their gradient is s·(p′ − e_y), so p′ = dz ÷ s + e_y.
+        bool shifted = loss is LogitAdjustedLoss or BalancedSoftmaxLoss or LdamLoss;
+        string shiftedHeader = loss is LdamLoss ? "softmax of s·(z − Δ_y·e_y)" : loss is LogitAdjustedLoss ? "softmax of z + τ·log π" : "softmax of z + log n";
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (string h in new[] { "position", "target", "logits", "softmax", "ℓ", "w", "w·ℓ" })
+        foreach (string h in shifted ? new[] { "position", "target", "logits", "softmax", shiftedHeader, "ℓ", "w", "w·ℓ" } : new[] { "position", "target", "logits", "softmax", "ℓ", "w", "w·ℓ" })
         {
             table.AddColumn(h);
         }
@@ -302,7 +306,7 @@ internal static class ExplainCommand
                 string where = s == 1 ? $"{i}" : $"{i},{j}";
                 if (y == c.IgnoreIndex)
                 {
-                    table.AddRow(where, $"{y} (ignored)", string.Empty, string.Empty, "—", "0", "0");
+                    table.AddRow(shifted ? [where, $"{y} (ignored)", string.Empty, string.Empty, string.Empty, "—", "0", "0"] : [where, $"{y} (ignored)", string.Empty, string.Empty, "—", "0", "0"]);
                     continue;
                 }
 
@@ -327,7 +331,19 @@ internal static class ExplainCommand
                 double w = c.Weight?.Values[y] ?? 1;
                 sum += w * l;
                 denominator += loss.Normalization == LossNormalization.Positions ? 1 : w;
-                table.AddRow(where, y.ToString(CultureInfo.InvariantCulture), F(z), F(p), l.ToString("F4", CultureInfo.InvariantCulture), w.ToString("G4", CultureInfo.InvariantCulture), (w * l).ToString("F4", CultureInfo.InvariantCulture));
+                string[] cells = [where, y.ToString(CultureInfo.InvariantCulture), F(z), F(p), l.ToString("F4", CultureInfo.InvariantCulture), w.ToString("G4", CultureInfo.InvariantCulture), (w * l).ToString("F4", CultureInfo.InvariantCulture)];
+                if (shifted)
+                {
+                    var taken = new double[classes];
+                    for (int k = 0; k < classes; k++)
+                    {
+                        taken[k] = (dz[k] / loss.OutputScale) + (k == y ? 1 : 0);
+                    }
+
+                    cells = [.. cells[..4], F(taken), .. cells[4..]];
+                }
+
+                table.AddRow(cells);
             }
         }
 

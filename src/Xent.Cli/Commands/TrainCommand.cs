@@ -34,14 +34,27 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             int m = parse.GetValue(shards);
-            if (m < 0 || (m > 0 && !System.Numerics.BitOperations.IsPow2(m)))
+            bool shardsGiven = parse.GetResult(shards) is { Implicit: false };
+            if (m < 0 || (m == 0 && shardsGiven) || (m > 0 && !System.Numerics.BitOperations.IsPow2(m)))
             {
-                throw new InputException($"--shards must be a power of 2 (1, 2, 4, …); it is {m}.");
+                throw new InputException($"--shards must be a power of 2 (1, 2, 4, …); it is {m}.{(m == 0 ? " Leave it out to train without shards." : string.Empty)}");
             }
 
+            int? mpiRanks = MpiLaunch.Processes();
             if (!parse.GetValue(distributed))
             {
+                if (mpiRanks is > 1)
+                {
+                    // Without --distributed every process would train alone and all would write --out.
+                    throw new InputException($"This process is one of {mpiRanks} that mpirun started, but --distributed is not given: add --distributed to train one model across them, or run xent without mpirun.");
+                }
+
                 return Train(parse, SingleProcess.Instance, m);
+            }
+
+            if (mpiRanks is null)
+            {
+                context.Error.WriteLine("note: --distributed without mpirun: this is a job of one process (start it with mpirun -np K to use K processes).");
             }
 
             using ICommunicator job = MpiCommunicator.Initialize();
@@ -54,14 +67,24 @@ internal static class TrainCommand
                     : ExitCodes.BadInput;
             }
 
+            int batch = parse.GetValue(options.BatchSize);
+            if (!shardsGiven && batch % m != 0)
+            {
+                return job.Rank == 0
+                    ? throw new InputException($"--batch-size {batch} must be a multiple of --shards, which is the number of processes ({m}) when --shards is not given: every shard takes --batch-size / --shards rows per step.")
+                    : ExitCodes.BadInput;
+            }
+
             try
             {
                 return Train(parse, job, m);
             }
             catch (Exception e) when (job.Size > 1)
             {
-                // A rank that cannot go on ends the job rather than leave the others waiting in a collective call.
-                job.Abort(XentApp.OneLine(e.Message));
+                // A rank that cannot go on ends the job rather than leave the others waiting in a collective call;
+                // bad input keeps its exit code (2).
+                bool badInput = e is InputException or RunFolderException or DataFormatException or InvalidDataException or FormatException or (ArgumentException and not ArgumentNullException);
+                job.Abort(XentApp.OneLine(e.Message), badInput ? ExitCodes.BadInput : ExitCodes.Failed);
                 return ExitCodes.Failed; // not reached: Abort ends the job
             }
         });

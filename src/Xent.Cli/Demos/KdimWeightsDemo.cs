@@ -100,7 +100,9 @@ internal static class KdimWeightsDemo
         {
             int count = y.Count(t => t == c);
             double sum = Enumerable.Range(0, y.Length).Where(i => y[i] == c).Sum(i => (double)losses[i]);
-            rows.Add([c == 1 ? "positive" : "negative", count.ToString(CultureInfo.InvariantCulture), DemoContext.F(weight[c]), DemoContext.F(count * weight[c]), DemoContext.F(sum)]);
+            // The kernel holds the weights in float, as PyTorch does (137/3 is 45.666668), so Σ w[y] is computed from those.
+            double w = (float)weight[c];
+            rows.Add([c == 1 ? "positive" : "negative", count.ToString(CultureInfo.InvariantCulture), DemoContext.F(w), DemoContext.F(count * w), DemoContext.F(sum)]);
         }
 
         rows.Add(["total", y.Length.ToString(CultureInfo.InvariantCulture), string.Empty, DemoContext.F(weighted.TotalWeight), DemoContext.F(weighted.WeightedSum)]);

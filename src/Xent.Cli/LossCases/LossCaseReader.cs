@@ -430,7 +430,7 @@ internal static class LossCaseReader
                 "bce_with_logits" => CaseLoss.BinaryCrossEntropyWithLogits,
                 "soft_cross_entropy" => CaseLoss.SoftCrossEntropy,
                 var s when LossCatalog.Entries.Any(e => e.Name == s.Replace('_', '-')) => CaseLoss.Catalog,
-                var s => throw new InputException($"{where}: unknown loss \"{NestedArray.Shorten(s)}\"; expected cross_entropy, nll, bce_with_logits, soft_cross_entropy or one of {string.Join(", ", LossCatalog.Entries.Select(e => e.Name.Replace('-', '_')))}."),
+                var s => throw new InputException($"{where}: unknown loss \"{NestedArray.Shorten(s)}\"; expected cross_entropy, nll, bce_with_logits, soft_cross_entropy or one of {string.Join(", ", LossCatalog.Entries.Select(e => e.Name.Replace('-', '_')).Where(n => n != "cross_entropy"))}."),
             };
         }
 

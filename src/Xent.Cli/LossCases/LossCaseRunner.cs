@@ -154,7 +154,10 @@ internal static class LossCaseRunner
         }
         catch (FormatException e)
         {
-            throw new InputException($"{c.Where}: {e.Message.Replace("--loss ", string.Empty, StringComparison.Ordinal)}{(c.ClassCounts is null ? " (give class_counts)" : string.Empty)}", e);
+            // The hint only where the counts are what is missing: the explain command takes them as an option, a case file as a field.
+            bool countsMissing = c.ClassCounts is null && e.Message.Contains("none were given", StringComparison.Ordinal);
+            string hint = !countsMissing ? string.Empty : c.Where.StartsWith("explain", StringComparison.Ordinal) ? " (give --class-counts)" : " (give class_counts)";
+            throw new InputException($"{c.Where}: {e.Message.Replace("--loss ", string.Empty, StringComparison.Ordinal)}{hint}", e);
         }
     }
 }

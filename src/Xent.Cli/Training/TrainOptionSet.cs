@@ -115,6 +115,8 @@ internal sealed class TrainOptionSet
         try
         {
             LossEntry entry = LossCatalog.Check(loss);
+            // Build it once on stand-in class counts, so that a parameter out of range is refused before any data is read.
+            _ = LossCatalog.Create(loss, [1, 1]);
             weights = Xent.Data.ClassWeights.Parse(parse.GetRequiredValue(ClassWeights));
             if (smoothing != 0 && entry.Name != "cross-entropy")
             {

@@ -46,10 +46,11 @@ public interface ICommunicator : IDisposable
     /// <summary>
     /// Ends the whole job because this rank cannot go on, so that no other rank waits for it forever. Under MPI the
     /// message is written to standard error with the rank, and every process of the job is killed (<c>MPI_Abort</c>,
-    /// exit code 1). In a single process there is no other rank to stop, and a
+    /// with <paramref name="exitCode"/> as the job's exit status). In a single process there is no other rank to stop, and a
     /// <see cref="DistributedAbortException"/> carries the message to the caller instead.
     /// </summary>
     /// <param name="message">Why the job ends.</param>
+    /// <param name="exitCode">The job's exit status (1: a failed run; 2: bad usage or input).</param>
     [DoesNotReturn]
-    void Abort(string message);
+    void Abort(string message, int exitCode = 1);
 }

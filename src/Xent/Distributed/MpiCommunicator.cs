@@ -168,7 +168,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     /// <inheritdoc/>
     /// <remarks>It may be called from any thread (it is the way out when something went wrong) and after <see cref="Dispose"/>.</remarks>
     [DoesNotReturn]
-    public void Abort(string message)
+    public void Abort(string message, int exitCode = 1)
     {
         try
         {
@@ -177,9 +177,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         }
         finally
         {
-            _api.Abort(_api.CommWorld, 1);
+            _api.Abort(_api.CommWorld, exitCode);
             // MPI_Abort does not return; should it, the process still ends with the job's failure code.
-            Environment.Exit(1);
+            Environment.Exit(exitCode);
         }
 
         throw new System.Diagnostics.UnreachableException("MPI_Abort returned.");

@@ -44,7 +44,7 @@ public sealed class SingleProcess : ICommunicator
     /// <inheritdoc/>
     /// <exception cref="DistributedAbortException">Always: it carries <paramref name="message"/>.</exception>
     [DoesNotReturn]
-    public void Abort(string message) => throw new DistributedAbortException(message);
+    public void Abort(string message, int exitCode = 1) => throw new DistributedAbortException(message);
 
     /// <summary>Does nothing: there is nothing to release.</summary>
     public void Dispose()

@@ -98,6 +98,11 @@ public static class LossCatalog
         }
 
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (colon >= 0 && string.IsNullOrWhiteSpace(trimmed[(colon + 1)..]))
+        {
+            throw new FormatException($"--loss {text}: nothing follows ':'; give parameters as {name}:key=value,… or drop the ':'.");
+        }
+
         if (colon >= 0)
         {
             foreach (string part in trimmed[(colon + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))

@@ -13,10 +13,10 @@ namespace Xent.Losses;
 public sealed class SceLoss(double alpha = 0.1, double beta = 1, double a = -4) : ClassificationLoss
 {
     /// <summary>α.</summary>
-    public double Alpha { get; } = double.IsFinite(alpha) ? alpha : throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be finite.");
+    public double Alpha { get; } = double.IsFinite(alpha) && alpha >= 0 ? alpha : throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha (the weight of cross-entropy) must be a finite number ≥ 0.");
 
     /// <summary>β.</summary>
-    public double Beta { get; } = double.IsFinite(beta) ? beta : throw new ArgumentOutOfRangeException(nameof(beta), beta, "beta must be finite.");
+    public double Beta { get; } = double.IsFinite(beta) && beta >= 0 && (beta > 0 || alpha != 0) ? beta : throw new ArgumentOutOfRangeException(nameof(beta), beta, beta == 0 ? "alpha and beta are both 0, which makes the loss 0 everywhere; give one of them a positive weight." : "beta (the weight of reverse cross-entropy) must be a finite number ≥ 0.");
 
     /// <summary>A.</summary>
     public double A { get; } = a < 0 && double.IsFinite(a) ? a : throw new ArgumentOutOfRangeException(nameof(a), a, "a (the value of log 0) must be a finite negative number.");

@@ -100,6 +100,11 @@ public sealed class RunDirectory : IDisposable
             throw new RunFolderException($"{option} {path}: a file of that name exists; {option} names a folder.");
         }
 
+        if (mode == RunDirectoryMode.Resume && !Directory.Exists(full))
+        {
+            throw new RunFolderException($"--resume: {path} does not exist, so there is nothing to resume; leave out --resume to start a new run there.");
+        }
+
         Directory.CreateDirectory(full);
         string lockPath = System.IO.Path.Combine(full, LockFileName);
         string owner = OwnerText();
