@@ -61,13 +61,8 @@ internal sealed class Pooling
 
     public unsafe void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)
     {
-        ConvGeometry g = Geometry;
-        int planes = batch * g.Channels;
-        if (Max && _argmax.Length < planes * g.OutPlane)
-        {
-            _argmax = new int[planes * g.OutPlane];
-        }
-
+        int planes = batch * Geometry.Channels;
+        Reserve(batch);
         fixed (float* x = input)
         fixed (float* y = output)
         {
@@ -88,6 +83,26 @@ internal sealed class Pooling
             RunPlanes(_backward, dx, dy, batch * Geometry.Channels);
         }
     }
+
+    /// <summary>Grows the max positions to a batch (before a parallel region: never inside one).</summary>
+    public void Reserve(int batch)
+    {
+        long positions = (long)batch * Geometry.Channels * Geometry.OutPlane;
+        if (Max && _argmax.Length < positions)
+        {
+            _argmax = new int[positions];
+        }
+    }
+
+    /// <summary>
+    /// Plane <paramref name="plane"/> (sample · channels + channel) forward, for a convolution that pools its own
+    /// output (<see cref="Convolution"/>): the same arithmetic, and the same max positions, as <see cref="Forward"/>.
+    /// </summary>
+    public void ForwardPlane(ReadOnlySpan<float> src, Span<float> dst, int plane)
+        => ForwardPlane(src, dst, Max ? _argmax.AsSpan(plane * Geometry.OutPlane, Geometry.OutPlane) : default);
+
+    /// <summary>The max positions of plane <paramref name="plane"/> (from the last forward), in the plane's input.</summary>
+    public ReadOnlySpan<int> ArgmaxOf(int plane) => _argmax.AsSpan(plane * Geometry.OutPlane, Geometry.OutPlane);
 
     /// <summary>Runs the planes in chunks of a size fixed by the geometry; every output value is computed by one thread in a fixed order, so the result does not depend on the thread count.</summary>
     private unsafe void RunPlanes(PlaneWork work, float* input, float* output, int planes)
