@@ -35,6 +35,10 @@ internal sealed class Convolution
     [ThreadStatic]
     private static float[]? t_columns;
 
+    /// <summary>This thread's masked gradient of one pooled plane (backward with a fused ReLU and pooling).</summary>
+    [ThreadStatic]
+    private static float[]? t_masked;
+
     /// <summary>This thread's chunk product [OC, S·P] (or gathered dY).</summary>
     [ThreadStatic]
     private static float[]? t_product;
@@ -430,22 +434,18 @@ internal sealed class Convolution
                         dst.Clear();
                         if (Relu)
                         {
-                            // The pooled value is the ReLU's output at its max position: the ReLU's mask there.
-                            var y = new ReadOnlySpan<float>(Kept + ((long)at * pooled), pooled);
-                            for (int q = 0; q < pooled; q++)
-                            {
-                                if (y[q] > 0)
-                                {
-                                    dst[argmax[q]] += dy[q];
-                                }
-                            }
+                            // The pooled value is the ReLU's output at its max position, so the ReLU's mask there is
+                            // y > 0, the same for every window that picked that position: masking dy before the
+                            // scatter (a vector select, no branch) adds +0 where the layers would have masked the
+                            // sum to +0, and the same values in the same order elsewhere.
+                            Span<float> masked = Scratch(ref t_masked, pooled).AsSpan(0, pooled);
+                            ReLU.BackwardSpan(new ReadOnlySpan<float>(Kept + ((long)at * pooled), pooled), dy, masked);
+                            dy = masked;
                         }
-                        else
+
+                        for (int q = 0; q < pooled; q++)
                         {
-                            for (int q = 0; q < pooled; q++)
-                            {
-                                dst[argmax[q]] += dy[q];
-                            }
+                            dst[argmax[q]] += dy[q];
                         }
                     }
                     else if (Relu)
