@@ -32,8 +32,9 @@ public class FusedConvolutionTests
         int saved = Parallelism.MaxDegree;
         try
         {
-            foreach (int batch in new[] { 1, 37 })
+            foreach (int batch in new[] { 1, 37, 64 })
             {
+                int[]? oneThread = null;
                 foreach (int threads in new[] { 1, 2 })
                 {
                     Parallelism.MaxDegree = threads;
@@ -60,6 +61,10 @@ public class FusedConvolutionTests
                     Assert.True(Bits(y).SequenceEqual(Bits(fusedY)), $"{description}, batch {batch}, {threads} threads: forward differs");
                     Assert.True(Bits(dx).SequenceEqual(Bits(fusedDx)), $"{description}, batch {batch}, {threads} threads: input gradient differs");
                     Assert.True(Bits(grads).SequenceEqual(Bits(fusedGrads)), $"{description}, batch {batch}, {threads} threads: parameter gradients differ");
+                    // And the same bits for any thread count (64 samples: the second layer's dW partials are summed in parallel blocks).
+                    int[] all = [.. Bits(fusedY), .. Bits(fusedDx), .. Bits(fusedGrads)];
+                    oneThread ??= all;
+                    Assert.True(oneThread.AsSpan().SequenceEqual(all), $"{description}, batch {batch}: {threads} threads differ from 1");
                     Assert.Contains(fusedY, v => v != 0);
                     Assert.Contains(fusedDx, v => v != 0);
                 }

@@ -30,6 +30,7 @@ internal sealed class Convolution
     private float[] _partialBias = [];
     private readonly ChunkWork _forward;
     private readonly ChunkWork _backward;
+    private readonly ReduceWork _reduce;
 
     /// <summary>This thread's chunk columns (and then column gradient).</summary>
     [ThreadStatic]
@@ -66,6 +67,7 @@ internal sealed class Convolution
 
         _forward = new ChunkWork(this, backward: false);
         _backward = new ChunkWork(this, backward: true);
+        _reduce = new ReduceWork(this);
     }
 
     public Parameter Weight { get; }
@@ -194,6 +196,15 @@ internal sealed class Convolution
         _backward.Pool = null;
 
         int rows = _g.Rows, weights = _outChannels * rows;
+        if (!TransposedPartials)
+        {
+            // Each weight's partials are added in chunk order by one thread (blocks of weights in parallel): the
+            // serial loop's sums, bit for bit.
+            _reduce.Chunks = chunks;
+            int blocks = (weights + ReduceBlock - 1) / ReduceBlock;
+            WorkerPool.For(blocks, (long)weights * chunks >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, _reduce);
+        }
+
         for (int j = 0; j < chunks; j++)
         {
             ReadOnlySpan<float> partial = _partialWeight.AsSpan(j * weights, weights);
@@ -208,14 +219,29 @@ internal sealed class Convolution
                     }
                 }
             }
-            else
-            {
-                TensorPrimitives.Add(Weight.Gradient, partial, Weight.Gradient);
-            }
 
             if (Bias is not null)
             {
                 TensorPrimitives.Add(Bias.Gradient, _partialBias.AsSpan(j * _outChannels, _outChannels), Bias.Gradient);
+            }
+        }
+    }
+
+    /// <summary>Weights per block of the parallel sum of the chunks' dW partials.</summary>
+    private const int ReduceBlock = 2048;
+
+    /// <summary>Adds the chunks' dW partials ([OC, rows] each) to the weight gradient, one block of weights per index.</summary>
+    private sealed class ReduceWork(Convolution owner) : IParallelWork
+    {
+        public int Chunks;
+
+        public void Run(int index)
+        {
+            int weights = owner.Weight.Gradient.Length, start = index * ReduceBlock, count = Math.Min(ReduceBlock, weights - start);
+            Span<float> gradient = owner.Weight.Gradient.AsSpan(start, count);
+            for (int j = 0; j < Chunks; j++)
+            {
+                TensorPrimitives.Add(gradient, owner._partialWeight.AsSpan((j * weights) + start, count), gradient);
             }
         }
     }
