@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Xent.Kernels;
 
@@ -362,7 +363,35 @@ public static partial class Sgemm
     {
         int jr = index * nr, panel = index * kc * nr;
         int cols = Math.Min(nr, nc - jr);
-        for (int j = 0; j < nr; j++)
+        int done = 0;
+        if (Avx.IsSupported && kc >= 8)
+        {
+            // Eight rows of B (columns of op(B)) at a time: 8×8 blocks transposed in registers, the k remainder by
+            // scalars. A copy: the packed values, and so the products, are the same bits as the scalar loop's.
+            fixed (float* dst0 = packed)
+            {
+                for (; done + 8 <= cols; done += 8)
+                {
+                    float* src = job.B + ((long)(jc + jr + done) * job.Ldb) + pc;
+                    float* dst = dst0 + panel + done;
+                    int p = 0;
+                    for (; p + 8 <= kc; p += 8)
+                    {
+                        Transpose8x8(src + p, job.Ldb, dst + ((long)p * nr), nr);
+                    }
+
+                    for (; p < kc; p++)
+                    {
+                        for (int j = 0; j < 8; j++)
+                        {
+                            dst[((long)p * nr) + j] = src[((long)j * job.Ldb) + p];
+                        }
+                    }
+                }
+            }
+        }
+
+        for (int j = done; j < nr; j++)
         {
             if (j >= cols)
             {
@@ -380,6 +409,28 @@ public static partial class Sgemm
                 packed[panel + (p * nr) + j] = src[p];
             }
         }
+    }
+
+    /// <summary>dst[p·ldd + j] = src[j·lds + p] for p, j &lt; 8 (an 8×8 block transposed in AVX registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8x8(float* src, long lds, float* dst, long ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
+        Vector256<float> r2 = Avx.LoadVector256(src + (2 * lds)), r3 = Avx.LoadVector256(src + (3 * lds));
+        Vector256<float> r4 = Avx.LoadVector256(src + (4 * lds)), r5 = Avx.LoadVector256(src + (5 * lds));
+        Vector256<float> r6 = Avx.LoadVector256(src + (6 * lds)), r7 = Avx.LoadVector256(src + (7 * lds));
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + (2 * ldd), Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + (3 * ldd), Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + (4 * ldd), Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + (5 * ldd), Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + (6 * ldd), Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + (7 * ldd), Avx.Permute2x128(s3, s7, 0x31));
     }
 
     /// <summary>tile[MR×nr] = Σ_p aPanel[p, 0..MR] ⊗ bPanel[p, 0..nr].</summary>
