@@ -287,7 +287,22 @@ public static partial class Sgemm
                     // Six row pointers, read along k; the panel is written contiguously.
                     float* r0 = job.A + ((long)(ic + ir) * job.Lda) + pc;
                     long lda = job.Lda;
-                    for (int p = 0; p < kc; p++, dst += MR)
+                    int p = 0;
+                    if (Avx.IsSupported && rows == MR)
+                    {
+                        // Eight k at a time: the six rows and two zero rows transposed in registers, each k's eight
+                        // values stored at its six slots (the two extra land on the next k's slots, written after).
+                        // The panel's last k stays scalar, so nothing is written past it.
+                        for (; p + 8 < kc; p += 8, dst += 8 * MR)
+                        {
+                            Transpose8x8(
+                                Avx.LoadVector256(r0 + p), Avx.LoadVector256(r0 + lda + p), Avx.LoadVector256(r0 + (2 * lda) + p),
+                                Avx.LoadVector256(r0 + (3 * lda) + p), Avx.LoadVector256(r0 + (4 * lda) + p), Avx.LoadVector256(r0 + (5 * lda) + p),
+                                Vector256<float>.Zero, Vector256<float>.Zero, dst, MR);
+                        }
+                    }
+
+                    for (; p < kc; p++, dst += MR)
                     {
                         for (int r = 0; r < MR; r++)
                         {
@@ -414,11 +429,16 @@ public static partial class Sgemm
     /// <summary>dst[p·ldd + j] = src[j·lds + p] for p, j &lt; 8 (an 8×8 block transposed in AVX registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Transpose8x8(float* src, long lds, float* dst, long ldd)
+        => Transpose8x8(
+            Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + (2 * lds)), Avx.LoadVector256(src + (3 * lds)),
+            Avx.LoadVector256(src + (4 * lds)), Avx.LoadVector256(src + (5 * lds)), Avx.LoadVector256(src + (6 * lds)), Avx.LoadVector256(src + (7 * lds)),
+            dst,
+            ldd);
+
+    /// <summary>Stores column p of the 8×8 block with rows <paramref name="r0"/>…<paramref name="r7"/> at dst + p·ldd, p = 0…7 in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3, Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long ldd)
     {
-        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
-        Vector256<float> r2 = Avx.LoadVector256(src + (2 * lds)), r3 = Avx.LoadVector256(src + (3 * lds));
-        Vector256<float> r4 = Avx.LoadVector256(src + (4 * lds)), r5 = Avx.LoadVector256(src + (5 * lds));
-        Vector256<float> r6 = Avx.LoadVector256(src + (6 * lds)), r7 = Avx.LoadVector256(src + (7 * lds));
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
         Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
