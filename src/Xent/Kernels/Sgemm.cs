@@ -313,7 +313,18 @@ public static partial class Sgemm
                 else
                 {
                     // Aᵀ: for each k the MR rows are contiguous in A's row k.
-                    for (int p = 0; p < kc; p++, dst += MR)
+                    int p = 0;
+                    if (Avx.IsSupported && rows == MR)
+                    {
+                        // Eight values copied for six: the two extra (still inside A: row k + 1 follows) land on the
+                        // next k's slots, written after; the panel's last k stays scalar.
+                        for (; p + 1 < kc; p++, dst += MR)
+                        {
+                            Avx.Store(dst, Avx.LoadVector256(job.A + ((long)(pc + p) * job.Lda) + ic + ir));
+                        }
+                    }
+
+                    for (; p < kc; p++, dst += MR)
                     {
                         float* src = job.A + ((long)(pc + p) * job.Lda) + ic + ir;
                         for (int r = 0; r < MR; r++)
