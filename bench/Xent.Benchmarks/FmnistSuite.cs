@@ -192,24 +192,25 @@ internal static class FmnistSuite
             return Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
         }
 
-        /// <summary>Each layer's forward and backward time per step (layer by layer on the same batch), and Adam's.</summary>
+        /// <summary>Each stage's forward and backward time per step (stage by stage on the same batch, a convolution with its fused ReLU and pooling as one), and Adam's.</summary>
         public IEnumerable<string> Profile()
         {
             IReadOnlyList<Module> layers = _model.Layers;
-            var outputs = layers.Select(l => new float[Batch * l.OutputFeatures]).ToArray();
-            var grads = layers.Select(l => new float[Batch * l.InputFeatures]).ToArray();
-            var fwd = new double[layers.Count];
-            var bwd = new double[layers.Count];
+            IReadOnlyList<Sequential.Stage> stages = _model.Stages;
+            var outputs = stages.Select(s => new float[Batch * layers[s.Last].OutputFeatures]).ToArray();
+            var grads = stages.Select(s => new float[Batch * layers[s.First].InputFeatures]).ToArray();
+            var fwd = new double[stages.Count];
+            var bwd = new double[stages.Count];
             double adam = 0, loss = 0;
             const int reps = 30;
             for (int rep = -5; rep < reps; rep++)
             {
                 _model.ZeroGradients();
                 ReadOnlySpan<float> x = _x;
-                for (int i = 0; i < layers.Count; i++)
+                for (int i = 0; i < stages.Count; i++)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    layers[i].Forward(x, outputs[i], Batch, training: true);
+                    _model.ForwardStage(i, x, outputs[i], Batch, training: true);
                     fwd[i] += rep >= 0 ? Stopwatch.GetElapsedTime(t0).TotalMilliseconds : 0;
                     x = outputs[i];
                 }
@@ -218,12 +219,12 @@ internal static class FmnistSuite
                 _loss.Compute(outputs[^1], _y, 10, _gradient);
                 loss += rep >= 0 ? Stopwatch.GetElapsedTime(t1).TotalMilliseconds : 0;
                 ReadOnlySpan<float> g = _gradient;
-                for (int i = layers.Count - 1; i >= 0; i--)
+                for (int i = stages.Count - 1; i >= 0; i--)
                 {
                     ReadOnlySpan<float> input = i == 0 ? _x : outputs[i - 1];
                     Span<float> gi = i == 0 ? Span<float>.Empty : grads[i];
                     long t0 = Stopwatch.GetTimestamp();
-                    layers[i].Backward(input, outputs[i], g, gi, Batch);
+                    _model.BackwardStage(i, input, outputs[i], g, gi, Batch);
                     bwd[i] += rep >= 0 ? Stopwatch.GetElapsedTime(t0).TotalMilliseconds : 0;
                     g = grads[i];
                 }
@@ -235,9 +236,10 @@ internal static class FmnistSuite
 
             double total = fwd.Sum() + bwd.Sum() + adam + loss;
             yield return string.Create(CultureInfo.InvariantCulture, $"profile, one step of batch {Batch} (ms, mean of {reps}): total {total / reps:F2}");
-            for (int i = 0; i < layers.Count; i++)
+            for (int i = 0; i < stages.Count; i++)
             {
-                yield return string.Create(CultureInfo.InvariantCulture, $"  {i,2} {layers[i].Spec.Kind,-10} forward {fwd[i] / reps,7:F3}  backward {bwd[i] / reps,7:F3}");
+                string kinds = string.Join('+', Enumerable.Range(stages[i].First, stages[i].Last - stages[i].First + 1).Select(l => layers[l].Spec.Kind));
+                yield return string.Create(CultureInfo.InvariantCulture, $"  {stages[i].First,2} {kinds,-24} forward {fwd[i] / reps,7:F3}  backward {bwd[i] / reps,7:F3}");
             }
 
             yield return string.Create(CultureInfo.InvariantCulture, $"  loss {loss / reps:F3}  adam {adam / reps:F3}");

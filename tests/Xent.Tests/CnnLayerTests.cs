@@ -296,11 +296,16 @@ public class CnnLayerTests
         }
     }
 
-    [Fact]
-    public void MaxPool2x2_keeps_the_first_largest_value_and_lets_a_nan_win_in_every_lane()
+    [Theory]
+    [InlineData(35)] // 17 windows a row: two groups of 8 and an overlapping last group (512-bit)
+    [InlineData(27)] // 13: 8 and an overlapping 8, as the Fashion-MNIST CNN's first pool
+    [InlineData(33)] // 16: exactly two groups
+    [InlineData(11)] // 5: 4 and an overlapping 4 (256-bit), as its second pool
+    [InlineData(9)] // 4: one group of 4
+    [InlineData(7)] // 3: scalar
+    public void MaxPool2x2_keeps_the_first_largest_value_and_lets_a_nan_win_in_every_lane(int width)
     {
-        // 35 columns: 17 windows per row, 16 of them in the vector path and one in the scalar tail.
-        const int channels = 3, height = 6, width = 35, batch = 2;
+        const int channels = 3, height = 6, batch = 2;
         var random = new XentRandom(11);
         float[] x = [.. Enumerable.Range(0, batch * channels * height * width).Select(i => (i % 7) switch
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Xent.Kernels;
 
@@ -286,7 +287,22 @@ public static partial class Sgemm
                     // Six row pointers, read along k; the panel is written contiguously.
                     float* r0 = job.A + ((long)(ic + ir) * job.Lda) + pc;
                     long lda = job.Lda;
-                    for (int p = 0; p < kc; p++, dst += MR)
+                    int p = 0;
+                    if (Avx.IsSupported && rows == MR)
+                    {
+                        // Eight k at a time: the six rows and two zero rows transposed in registers, each k's eight
+                        // values stored at its six slots (the two extra land on the next k's slots, written after).
+                        // The panel's last k stays scalar, so nothing is written past it.
+                        for (; p + 8 < kc; p += 8, dst += 8 * MR)
+                        {
+                            Transpose8x8(
+                                Avx.LoadVector256(r0 + p), Avx.LoadVector256(r0 + lda + p), Avx.LoadVector256(r0 + (2 * lda) + p),
+                                Avx.LoadVector256(r0 + (3 * lda) + p), Avx.LoadVector256(r0 + (4 * lda) + p), Avx.LoadVector256(r0 + (5 * lda) + p),
+                                Vector256<float>.Zero, Vector256<float>.Zero, dst, MR);
+                        }
+                    }
+
+                    for (; p < kc; p++, dst += MR)
                     {
                         for (int r = 0; r < MR; r++)
                         {
@@ -297,7 +313,18 @@ public static partial class Sgemm
                 else
                 {
                     // Aᵀ: for each k the MR rows are contiguous in A's row k.
-                    for (int p = 0; p < kc; p++, dst += MR)
+                    int p = 0;
+                    if (Avx.IsSupported && rows == MR)
+                    {
+                        // Eight values copied for six: the two extra (still inside A: row k + 1 follows) land on the
+                        // next k's slots, written after; the panel's last k stays scalar.
+                        for (; p + 1 < kc; p++, dst += MR)
+                        {
+                            Avx.Store(dst, Avx.LoadVector256(job.A + ((long)(pc + p) * job.Lda) + ic + ir));
+                        }
+                    }
+
+                    for (; p < kc; p++, dst += MR)
                     {
                         float* src = job.A + ((long)(pc + p) * job.Lda) + ic + ir;
                         for (int r = 0; r < MR; r++)
@@ -362,7 +389,35 @@ public static partial class Sgemm
     {
         int jr = index * nr, panel = index * kc * nr;
         int cols = Math.Min(nr, nc - jr);
-        for (int j = 0; j < nr; j++)
+        int done = 0;
+        if (Avx.IsSupported && kc >= 8)
+        {
+            // Eight rows of B (columns of op(B)) at a time: 8×8 blocks transposed in registers, the k remainder by
+            // scalars. A copy: the packed values, and so the products, are the same bits as the scalar loop's.
+            fixed (float* dst0 = packed)
+            {
+                for (; done + 8 <= cols; done += 8)
+                {
+                    float* src = job.B + ((long)(jc + jr + done) * job.Ldb) + pc;
+                    float* dst = dst0 + panel + done;
+                    int p = 0;
+                    for (; p + 8 <= kc; p += 8)
+                    {
+                        Transpose8x8(src + p, job.Ldb, dst + ((long)p * nr), nr);
+                    }
+
+                    for (; p < kc; p++)
+                    {
+                        for (int j = 0; j < 8; j++)
+                        {
+                            dst[((long)p * nr) + j] = src[((long)j * job.Ldb) + p];
+                        }
+                    }
+                }
+            }
+        }
+
+        for (int j = done; j < nr; j++)
         {
             if (j >= cols)
             {
@@ -380,6 +435,33 @@ public static partial class Sgemm
                 packed[panel + (p * nr) + j] = src[p];
             }
         }
+    }
+
+    /// <summary>dst[p·ldd + j] = src[j·lds + p] for p, j &lt; 8 (an 8×8 block transposed in AVX registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8x8(float* src, long lds, float* dst, long ldd)
+        => Transpose8x8(
+            Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + (2 * lds)), Avx.LoadVector256(src + (3 * lds)),
+            Avx.LoadVector256(src + (4 * lds)), Avx.LoadVector256(src + (5 * lds)), Avx.LoadVector256(src + (6 * lds)), Avx.LoadVector256(src + (7 * lds)),
+            dst,
+            ldd);
+
+    /// <summary>Stores column p of the 8×8 block with rows <paramref name="r0"/>…<paramref name="r7"/> at dst + p·ldd, p = 0…7 in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3, Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long ldd)
+    {
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + (2 * ldd), Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + (3 * ldd), Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + (4 * ldd), Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + (5 * ldd), Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + (6 * ldd), Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + (7 * ldd), Avx.Permute2x128(s3, s7, 0x31));
     }
 
     /// <summary>tile[MR×nr] = Σ_p aPanel[p, 0..MR] ⊗ bPanel[p, 0..nr].</summary>

@@ -12,6 +12,14 @@ internal interface IParallelWork
 /// One call runs at a time; a concurrent or re-entrant call runs its work on its own thread instead. Results never depend
 /// on which thread ran an index, so callers stay bit-identical across thread counts.
 /// </summary>
+/// <remarks>
+/// A helper joins a call through a gate (one atomic word: a closed bit, the helpers that joined, the helpers still
+/// inside). When the calling thread has run out of indices it closes the gate and waits only for the helpers inside;
+/// a helper that wakes after that (its thread was slow to be scheduled: a short call, or a busy machine) finds the gate
+/// closed and goes back to sleep without touching the call. Before, the caller waited for every helper it had woken,
+/// even one that came too late to find work. A late helper may instead join a later call that is open; the gate caps
+/// the helpers a call takes at the number it asked for.
+/// </remarks>
 internal static class WorkerPool
 {
     private static readonly Lock Gate = new();
@@ -23,8 +31,18 @@ internal static class WorkerPool
     private static IParallelWork? s_work;
     private static int s_count;
     private static int s_next;
-    private static int s_pending;
+    private static int s_gate;
+    private static int s_helpers;
     private static Exception? s_error;
+
+    /// <summary>Set in <see cref="s_gate"/> when the caller has closed the call.</summary>
+    private const int Closed = 1 << 30;
+
+    /// <summary>One joined helper, in <see cref="s_gate"/>'s count of helpers that joined (bits 15-29).</summary>
+    private const int Joined = 1 << 15;
+
+    /// <summary>The helpers inside the call (bits 0-14 of <see cref="s_gate"/>).</summary>
+    private const int Inside = Joined - 1;
 
     [ThreadStatic]
     private static bool t_inside;
@@ -60,17 +78,20 @@ internal static class WorkerPool
             s_count = count;
             s_next = -1;
             s_error = null;
-            s_pending = helpers;
+            s_helpers = helpers;
+            Volatile.Write(ref s_gate, 0);
             if (helpers > 0)
             {
                 Start.Release(helpers);
             }
 
             RunItems();
-            if (helpers > 0)
+            // Close the call: a helper that has not joined yet never will; wait for those inside.
+            if ((Interlocked.Add(ref s_gate, Closed) & Inside) != 0)
             {
                 Done.Wait();
             }
+
             s_work = null;
             if (s_error is { } error)
             {
@@ -107,11 +128,36 @@ internal static class WorkerPool
         while (true)
         {
             Start.Wait();
+            if (!Join())
+            {
+                continue;
+            }
+
             RunItems();
-            if (Interlocked.Decrement(ref s_pending) == 0)
+            // The last helper to leave a closed call wakes the caller.
+            int gate = Interlocked.Decrement(ref s_gate);
+            if ((gate & Closed) != 0 && (gate & Inside) == 0)
             {
                 Done.Release();
             }
         }
+    }
+
+    /// <summary>Enters the open call unless it is closed or has all the helpers it asked for.</summary>
+    private static bool Join()
+    {
+        int gate = Volatile.Read(ref s_gate);
+        while ((gate & Closed) == 0 && gate / Joined < Volatile.Read(ref s_helpers))
+        {
+            int seen = Interlocked.CompareExchange(ref s_gate, gate + Joined + 1, gate);
+            if (seen == gate)
+            {
+                return true;
+            }
+
+            gate = seen;
+        }
+
+        return false;
     }
 }

@@ -27,6 +27,9 @@ public sealed class Conv2d : Module
 {
     private readonly Convolution _core;
 
+    /// <summary>The convolution arithmetic (run fused with a following ReLU and max pooling by <see cref="Sequential"/>).</summary>
+    internal Convolution Core => _core;
+
     /// <summary>Creates the layer and initialises it from <paramref name="random"/>.</summary>
     /// <param name="inputShape">(C, H, W) of one sample.</param>
     /// <param name="outChannels">Output channels.</param>

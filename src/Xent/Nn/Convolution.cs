@@ -30,10 +30,15 @@ internal sealed class Convolution
     private float[] _partialBias = [];
     private readonly ChunkWork _forward;
     private readonly ChunkWork _backward;
+    private readonly ReduceWork _reduce;
 
     /// <summary>This thread's chunk columns (and then column gradient).</summary>
     [ThreadStatic]
     private static float[]? t_columns;
+
+    /// <summary>This thread's masked gradient of one pooled plane (backward with a fused ReLU and pooling).</summary>
+    [ThreadStatic]
+    private static float[]? t_masked;
 
     /// <summary>This thread's chunk product [OC, S·P] (or gathered dY).</summary>
     [ThreadStatic]
@@ -62,6 +67,7 @@ internal sealed class Convolution
 
         _forward = new ChunkWork(this, backward: false);
         _backward = new ChunkWork(this, backward: true);
+        _reduce = new ReduceWork(this);
     }
 
     public Parameter Weight { get; }
@@ -84,13 +90,50 @@ internal sealed class Convolution
         return Math.Min(byCache, byBatch);
     }
 
-    public unsafe void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch) => Forward(input, output, batch, relu: false, pool: null);
+
+    /// <summary>
+    /// The forward, with a ReLU and a max pooling that follow the convolution applied to each chunk's product while
+    /// it is in cache (the fusion <see cref="Sequential"/> plans): the bias is added and the plane rectified as the
+    /// <see cref="ReLU"/> layer does, then pooled as the pooling layer does (its max positions kept in
+    /// <paramref name="pool"/> for the backward), so <paramref name="output"/> gets the same bits as the three layers
+    /// run one after the other, and the convolution's and the ReLU's own outputs are never written.
+    /// </summary>
+    /// <param name="input">(batch, InputFeatures).</param>
+    /// <param name="output">(batch, OutputFeatures), or (batch, the pooling's output features) with <paramref name="pool"/>.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="relu">Whether a ReLU follows.</param>
+    /// <param name="pool">The max pooling that follows (after the ReLU), over this layer's output shape, or <see langword="null"/>.</param>
+    public unsafe void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool relu, Pooling? pool)
     {
+        CheckFusion(pool);
+        long outputs = (long)batch * (pool is null ? OutputFeatures : pool.OutputFeatures);
+        if (input.Length < (long)batch * InputFeatures || output.Length < outputs)
+        {
+            throw new ArgumentException($"Convolution forward: a batch of {batch} needs {(long)batch * InputFeatures} input and {outputs} output values; got {input.Length} and {output.Length}.", nameof(output));
+        }
+
         Reserve(batch);
+        pool?.Reserve(batch);
+        (_forward.Relu, _forward.Pool) = (relu, pool);
         fixed (float* x = input)
         fixed (float* y = output)
         {
-            Run(_forward, x, null, y, batch);
+            Run(_forward, x, null, y, null, batch);
+        }
+
+        _forward.Pool = null;
+    }
+
+    /// <summary>Whether <paramref name="pool"/> is a max pooling over this layer's output planes (and can be fused).</summary>
+    public bool Fits(Pooling pool) => pool.Max && pool.Geometry.Channels == _outChannels && pool.Geometry.Height == _g.OutHeight && pool.Geometry.Width == _g.OutWidth;
+
+    /// <summary>Checks that a fused pooling is a max pooling over this layer's output planes.</summary>
+    private void CheckFusion(Pooling? pool)
+    {
+        if (pool is not null && !Fits(pool))
+        {
+            throw new ArgumentException($"Convolution: a fused pooling must be a max pooling over ({_outChannels}, {_g.OutHeight}, {_g.OutWidth}).", nameof(pool));
         }
     }
 
@@ -99,9 +142,31 @@ internal sealed class Convolution
     /// <param name="outputGradient">d loss / d output, (batch, OutputFeatures).</param>
     /// <param name="inputGradient">Receives d loss / d input, or empty to skip it.</param>
     /// <param name="batch">Samples.</param>
-    public unsafe void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+        => Backward(input, default, outputGradient, inputGradient, batch, relu: false, pool: null);
+
+    /// <summary>
+    /// The backward of <see cref="Forward(ReadOnlySpan{float}, Span{float}, int, bool, Pooling?)"/> with the same
+    /// <paramref name="relu"/> and <paramref name="pool"/>: each chunk's dY is built from the fused output's gradient
+    /// as the pooling's and the ReLU's backward would (scattered to the kept max positions, masked where the kept
+    /// output is not positive), in the same order, so the gradients get the same bits as the unfused layers'.
+    /// </summary>
+    /// <param name="input">The forward's input (its columns are built again).</param>
+    /// <param name="output">The fused forward's output (the ReLU's mask); unused without <paramref name="relu"/>.</param>
+    /// <param name="outputGradient">d loss / d fused output.</param>
+    /// <param name="inputGradient">Receives d loss / d input, or empty to skip it.</param>
+    /// <param name="batch">Samples.</param>
+    /// <param name="relu">Whether the forward applied a ReLU.</param>
+    /// <param name="pool">The max pooling the forward applied, or <see langword="null"/>.</param>
+    public unsafe void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch, bool relu, Pooling? pool)
     {
-        long inputs = (long)batch * InputFeatures, outputs = (long)batch * OutputFeatures;
+        CheckFusion(pool);
+        long inputs = (long)batch * InputFeatures, outputs = (long)batch * (pool is null ? OutputFeatures : pool.OutputFeatures);
+        if (relu && output.Length < outputs)
+        {
+            throw new ArgumentException($"Convolution backward: the fused output holds {output.Length} values; a batch of {batch} needs {outputs}.", nameof(output));
+        }
+
         if (input.Length < inputs)
         {
             throw new ArgumentException($"Convolution backward: the input holds {input.Length} values; a batch of {batch} needs {inputs}.", nameof(input));
@@ -119,14 +184,27 @@ internal sealed class Convolution
 
         Reserve(batch);
         int chunks;
+        (_backward.Relu, _backward.Pool) = (relu, pool);
         fixed (float* x = input)
+        fixed (float* y = output)
         fixed (float* dy = outputGradient)
         fixed (float* dx = inputGradient)
         {
-            chunks = Run(_backward, x, inputGradient.IsEmpty ? null : dx, dy, batch);
+            chunks = Run(_backward, x, inputGradient.IsEmpty ? null : dx, dy, relu ? y : null, batch);
         }
 
+        _backward.Pool = null;
+
         int rows = _g.Rows, weights = _outChannels * rows;
+        if (!TransposedPartials)
+        {
+            // Each weight's partials are added in chunk order by one thread (blocks of weights in parallel): the
+            // serial loop's sums, bit for bit.
+            _reduce.Chunks = chunks;
+            int blocks = (weights + ReduceBlock - 1) / ReduceBlock;
+            WorkerPool.For(blocks, (long)weights * chunks >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, _reduce);
+        }
+
         for (int j = 0; j < chunks; j++)
         {
             ReadOnlySpan<float> partial = _partialWeight.AsSpan(j * weights, weights);
@@ -141,10 +219,6 @@ internal sealed class Convolution
                     }
                 }
             }
-            else
-            {
-                TensorPrimitives.Add(Weight.Gradient, partial, Weight.Gradient);
-            }
 
             if (Bias is not null)
             {
@@ -153,7 +227,26 @@ internal sealed class Convolution
         }
     }
 
-    private unsafe int Run(ChunkWork work, float* input, float* inputGradient, float* outputSide, int batch)
+    /// <summary>Weights per block of the parallel sum of the chunks' dW partials.</summary>
+    private const int ReduceBlock = 2048;
+
+    /// <summary>Adds the chunks' dW partials ([OC, rows] each) to the weight gradient, one block of weights per index.</summary>
+    private sealed class ReduceWork(Convolution owner) : IParallelWork
+    {
+        public int Chunks;
+
+        public void Run(int index)
+        {
+            int weights = owner.Weight.Gradient.Length, start = index * ReduceBlock, count = Math.Min(ReduceBlock, weights - start);
+            Span<float> gradient = owner.Weight.Gradient.AsSpan(start, count);
+            for (int j = 0; j < Chunks; j++)
+            {
+                TensorPrimitives.Add(gradient, owner._partialWeight.AsSpan((j * weights) + start, count), gradient);
+            }
+        }
+    }
+
+    private unsafe int Run(ChunkWork work, float* input, float* inputGradient, float* outputSide, float* kept, int batch)
     {
         int per = SamplesPerChunk(batch);
         int chunks = (batch + per - 1) / per;
@@ -161,11 +254,13 @@ internal sealed class Convolution
         work.Input = input;
         work.InputGradient = inputGradient;
         work.OutputSide = outputSide;
+        work.Kept = kept;
         (work.Batch, work.PerChunk) = (batch, per);
         WorkerPool.For(chunks, elements >= Parallelism.ParallelThreshold ? Parallelism.MaxDegree : 1, work);
         work.Input = null;
         work.InputGradient = null;
         work.OutputSide = null;
+        work.Kept = null;
         return chunks;
     }
 
@@ -299,6 +394,15 @@ internal sealed class Convolution
         public float* Input;
         public float* InputGradient;
         public float* OutputSide;
+
+        /// <summary>Backward with a ReLU: the fused forward's output, whose sign masks the gradient.</summary>
+        public float* Kept;
+
+        /// <summary>Whether a ReLU follows (fused).</summary>
+        public bool Relu;
+
+        /// <summary>The max pooling that follows (fused), or null.</summary>
+        public Pooling? Pool;
         public int Batch;
         public int PerChunk;
 
@@ -322,15 +426,17 @@ internal sealed class Convolution
                 {
                     for (int o = 0; o < oc; o++)
                     {
-                        ReadOnlySpan<float> src = product.Slice((o * ldc) + (s * plane), plane);
-                        var dst = new Span<float>(OutputSide + ((((long)(first + s) * oc) + o) * plane), plane);
-                        if (owner.Bias is null)
+                        Span<float> src = product.Slice((o * ldc) + (s * plane), plane);
+                        int at = ((first + s) * oc) + o;
+                        if (Pool is { } pool)
                         {
-                            src.CopyTo(dst);
+                            // Bias and ReLU in place in the cached product, then the pooling's own plane code.
+                            Epilogue(src, src, o);
+                            pool.ForwardPlane(src, new Span<float>(OutputSide + ((long)at * pool.Geometry.OutPlane), pool.Geometry.OutPlane), at);
                         }
                         else
                         {
-                            TensorPrimitives.Add(src, owner.Bias.Value[o], dst);
+                            Epilogue(src, new Span<float>(OutputSide + ((long)at * plane), plane), o);
                         }
                     }
                 }
@@ -338,12 +444,44 @@ internal sealed class Convolution
                 return;
             }
 
-            // dY gathered as [OC, S·P].
+            // dY gathered as [OC, S·P]: with a fused ReLU masked by the kept output, with a fused pooling scattered
+            // to the kept max positions (as the layers' own backward passes do, in their order).
             for (int s = 0; s < samples; s++)
             {
                 for (int o = 0; o < oc; o++)
                 {
-                    new ReadOnlySpan<float>(OutputSide + ((((long)(first + s) * oc) + o) * plane), plane).CopyTo(product.Slice((o * ldc) + (s * plane), plane));
+                    Span<float> dst = product.Slice((o * ldc) + (s * plane), plane);
+                    int at = ((first + s) * oc) + o;
+                    if (Pool is { } pool)
+                    {
+                        int pooled = pool.Geometry.OutPlane;
+                        var dy = new ReadOnlySpan<float>(OutputSide + ((long)at * pooled), pooled);
+                        ReadOnlySpan<int> argmax = pool.ArgmaxOf(at);
+                        dst.Clear();
+                        if (Relu)
+                        {
+                            // The pooled value is the ReLU's output at its max position, so the ReLU's mask there is
+                            // y > 0, the same for every window that picked that position: masking dy before the
+                            // scatter (a vector select, no branch) adds +0 where the layers would have masked the
+                            // sum to +0, and the same values in the same order elsewhere.
+                            Span<float> masked = Scratch(ref t_masked, pooled).AsSpan(0, pooled);
+                            ReLU.BackwardSpan(new ReadOnlySpan<float>(Kept + ((long)at * pooled), pooled), dy, masked);
+                            dy = masked;
+                        }
+
+                        for (int q = 0; q < pooled; q++)
+                        {
+                            dst[argmax[q]] += dy[q];
+                        }
+                    }
+                    else if (Relu)
+                    {
+                        ReLU.BackwardSpan(new ReadOnlySpan<float>(Kept + ((long)at * plane), plane), new ReadOnlySpan<float>(OutputSide + ((long)at * plane), plane), dst);
+                    }
+                    else
+                    {
+                        new ReadOnlySpan<float>(OutputSide + ((long)at * plane), plane).CopyTo(dst);
+                    }
                 }
             }
 
@@ -380,6 +518,31 @@ internal sealed class Convolution
                 var image = new Span<float>(InputGradient + ((long)(first + s) * size), size);
                 image.Clear();
                 Im2Col.Accumulate(col[(s * plane)..], ldc, g, image);
+            }
+        }
+
+        /// <summary>dst = src + bias[o], rectified when a ReLU is fused (the same bits as the add and the ReLU layer); in place when the spans are one.</summary>
+        private void Epilogue(ReadOnlySpan<float> src, Span<float> dst, int o)
+        {
+            Parameter? bias = owner.Bias;
+            if (Relu)
+            {
+                if (bias is null)
+                {
+                    ReLU.ForwardSpan(src, dst);
+                }
+                else
+                {
+                    ReLU.BiasForwardSpan(src, bias.Value[o], dst);
+                }
+            }
+            else if (bias is not null)
+            {
+                TensorPrimitives.Add(src, bias.Value[o], dst);
+            }
+            else if (!src.Overlaps(dst))
+            {
+                src.CopyTo(dst);
             }
         }
     }

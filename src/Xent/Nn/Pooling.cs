@@ -61,13 +61,8 @@ internal sealed class Pooling
 
     public unsafe void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)
     {
-        ConvGeometry g = Geometry;
-        int planes = batch * g.Channels;
-        if (Max && _argmax.Length < planes * g.OutPlane)
-        {
-            _argmax = new int[planes * g.OutPlane];
-        }
-
+        int planes = batch * Geometry.Channels;
+        Reserve(batch);
         fixed (float* x = input)
         fixed (float* y = output)
         {
@@ -88,6 +83,26 @@ internal sealed class Pooling
             RunPlanes(_backward, dx, dy, batch * Geometry.Channels);
         }
     }
+
+    /// <summary>Grows the max positions to a batch (before a parallel region: never inside one).</summary>
+    public void Reserve(int batch)
+    {
+        long positions = (long)batch * Geometry.Channels * Geometry.OutPlane;
+        if (Max && _argmax.Length < positions)
+        {
+            _argmax = new int[positions];
+        }
+    }
+
+    /// <summary>
+    /// Plane <paramref name="plane"/> (sample · channels + channel) forward, for a convolution that pools its own
+    /// output (<see cref="Convolution"/>): the same arithmetic, and the same max positions, as <see cref="Forward"/>.
+    /// </summary>
+    public void ForwardPlane(ReadOnlySpan<float> src, Span<float> dst, int plane)
+        => ForwardPlane(src, dst, Max ? _argmax.AsSpan(plane * Geometry.OutPlane, Geometry.OutPlane) : default);
+
+    /// <summary>The max positions of plane <paramref name="plane"/> (from the last forward), in the plane's input.</summary>
+    public ReadOnlySpan<int> ArgmaxOf(int plane) => _argmax.AsSpan(plane * Geometry.OutPlane, Geometry.OutPlane);
 
     /// <summary>Runs the planes in chunks of a size fixed by the geometry; every output value is computed by one thread in a fixed order, so the result does not depend on the thread count.</summary>
     private unsafe void RunPlanes(PlaneWork work, float* input, float* output, int planes)
@@ -168,14 +183,16 @@ internal sealed class Pooling
             Span<float> d = dst.Slice(y * outWidth, outWidth);
             Span<int> a = argmax.Slice(y * outWidth, outWidth);
             int x = 0;
-            if (Vector512.IsHardwareAccelerated)
+            if (Vector512.IsHardwareAccelerated && d.Length >= 8)
             {
                 // Eight windows at a time: each row's 16 values split into the windows' left (even) and right (odd)
-                // columns, then the scalar loop's comparisons lane by lane, in its order.
+                // columns, then the scalar loop's comparisons lane by lane, in its order. The last group overlaps
+                // the one before it when the width is not a multiple of 8 (it writes the same values again).
                 Vector512<int> split = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
                 Vector256<int> lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-                for (; x + 8 <= d.Length; x += 8)
+                for (int start = 0; ; start += 8)
                 {
+                    x = Math.Min(start, d.Length - 8);
                     Vector512<float> top = Vector512.Shuffle(Vector512.Create(r0.Slice(2 * x, 16)), split);
                     Vector512<float> bottom = Vector512.Shuffle(Vector512.Create(r1.Slice(2 * x, 16)), split);
                     Vector256<int> at0 = lanes + Vector256.Create(row + (2 * x));
@@ -186,7 +203,39 @@ internal sealed class Pooling
                     Pick(ref best, ref at, bottom.GetUpper(), at0 + Vector256.Create(width + 1));
                     best.CopyTo(d.Slice(x, 8));
                     at.CopyTo(a.Slice(x, 8));
+                    if (x == d.Length - 8)
+                    {
+                        break;
+                    }
                 }
+
+                x = d.Length;
+            }
+            else if (Vector256.IsHardwareAccelerated && d.Length >= 4)
+            {
+                // Four windows at a time (narrow planes, or no 512-bit vectors), the same way.
+                Vector256<int> split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+                Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);
+                for (int start = 0; ; start += 4)
+                {
+                    x = Math.Min(start, d.Length - 4);
+                    Vector256<float> top = Vector256.Shuffle(Vector256.Create(r0.Slice(2 * x, 8)), split);
+                    Vector256<float> bottom = Vector256.Shuffle(Vector256.Create(r1.Slice(2 * x, 8)), split);
+                    Vector128<int> at0 = lanes + Vector128.Create(row + (2 * x));
+                    Vector128<float> best = top.GetLower();
+                    Vector128<int> at = at0;
+                    Pick(ref best, ref at, top.GetUpper(), at0 + Vector128<int>.One);
+                    Pick(ref best, ref at, bottom.GetLower(), at0 + Vector128.Create(width));
+                    Pick(ref best, ref at, bottom.GetUpper(), at0 + Vector128.Create(width + 1));
+                    best.CopyTo(d.Slice(x, 4));
+                    at.CopyTo(a.Slice(x, 4));
+                    if (x == d.Length - 4)
+                    {
+                        break;
+                    }
+                }
+
+                x = d.Length;
             }
 
             for (; x < d.Length; x++)
@@ -228,6 +277,15 @@ internal sealed class Pooling
         Vector256<float> take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v);
         best = Vector256.ConditionalSelect(take, v, best);
         at = Vector256.ConditionalSelect(take.AsInt32(), position, at);
+    }
+
+    /// <summary>As the 256-bit <see cref="Pick(ref Vector256{float}, ref Vector256{int}, Vector256{float}, Vector256{int})"/>, four lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pick(ref Vector128<float> best, ref Vector128<int> at, Vector128<float> v, Vector128<int> position)
+    {
+        Vector128<float> take = Vector128.GreaterThan(v, best) | ~Vector128.Equals(v, v);
+        best = Vector128.ConditionalSelect(take, v, best);
+        at = Vector128.ConditionalSelect(take.AsInt32(), position, at);
     }
 
     /// <summary>One plane backward: <paramref name="dx"/> is overwritten with the gradient of the input plane.</summary>

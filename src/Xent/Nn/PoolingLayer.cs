@@ -44,8 +44,8 @@ public abstract class PoolingLayer : Module
         }
     }
 
-    /// <summary>The pooling arithmetic.</summary>
-    private protected Pooling Core { get; }
+    /// <summary>The pooling arithmetic (also run by a convolution that pools its own output, see <see cref="Sequential"/>).</summary>
+    internal Pooling Core { get; }
 
     /// <inheritdoc />
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)

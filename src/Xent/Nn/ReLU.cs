@@ -93,25 +93,67 @@ public sealed class ReLU : Module
         }
     }
 
-    private static void ForwardSpan(ReadOnlySpan<float> input, Span<float> output)
+    /// <summary>
+    /// y = max(0, x) as <c>MaxNative(0, x)</c> computes it on x86 (<c>0 &gt; x ? 0 : x</c>: a NaN propagates, as in PyTorch's
+    /// relu, and −0 stays −0), the same in the vector and the scalar code, so that any split of a tensor gives the
+    /// same bits (a fused convolution rectifies plane by plane). <paramref name="input"/> and <paramref name="output"/>
+    /// may be the same span.
+    /// </summary>
+    internal static void ForwardSpan(ReadOnlySpan<float> input, Span<float> output)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            // MaxNative(0, x) returns x when x is NaN, so NaN propagates as in PyTorch's relu.
             for (; i <= input.Length - 16; i += 16)
             {
                 Vector512.MaxNative(Vector512<float>.Zero, Vector512.Create(input.Slice(i, 16))).CopyTo(output.Slice(i, 16));
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= input.Length - 8; i += 8)
+            {
+                Vector256.MaxNative(Vector256<float>.Zero, Vector256.Create(input.Slice(i, 8))).CopyTo(output.Slice(i, 8));
+            }
+        }
 
         for (; i < input.Length; i++)
         {
-            output[i] = float.IsNaN(input[i]) ? input[i] : MathF.Max(input[i], 0f);
+            float x = input[i];
+            output[i] = 0f > x ? 0f : x;
         }
     }
 
-    private static void BackwardSpan(ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
+    /// <summary>y = max(0, x + <paramref name="bias"/>): one rounding for the sum, then <see cref="ForwardSpan"/>'s rule, so its bits equal an add followed by the layer.</summary>
+    internal static void BiasForwardSpan(ReadOnlySpan<float> input, float bias, Span<float> output)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var b = Vector512.Create(bias);
+            for (; i <= input.Length - 16; i += 16)
+            {
+                Vector512.MaxNative(Vector512<float>.Zero, Vector512.Create(input.Slice(i, 16)) + b).CopyTo(output.Slice(i, 16));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var b = Vector256.Create(bias);
+            for (; i <= input.Length - 8; i += 8)
+            {
+                Vector256.MaxNative(Vector256<float>.Zero, Vector256.Create(input.Slice(i, 8)) + b).CopyTo(output.Slice(i, 8));
+            }
+        }
+
+        for (; i < input.Length; i++)
+        {
+            float x = input[i] + bias;
+            output[i] = 0f > x ? 0f : x;
+        }
+    }
+
+    /// <summary>dx = y &gt; 0 ? dy : 0 (<paramref name="output"/> is the forward's y).</summary>
+    internal static void BackwardSpan(ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
         // A vector select, not a branch: activation signs are unpredictable, and a branch mispredicts about half the time.
         int i = 0;

@@ -5,9 +5,16 @@ namespace Xent.Nn;
 /// largest batch seen and are reused afterwards, so a warm training step allocates nothing.
 /// Parameters are named by layer index, as in PyTorch's <c>nn.Sequential</c> (<c>0.weight</c>, <c>0.bias</c>, <c>2.weight</c>…).
 /// </summary>
+/// <remarks>
+/// The layers run in stages. A convolution followed by a ReLU, a max pooling, or a ReLU and then a max pooling is
+/// one stage: the convolution applies them to each chunk of its product while it is in cache, forward and backward
+/// (<see cref="Convolution"/>), with the same bits as the layers run one by one. The layers, their descriptions and
+/// the saved model do not change; only the intermediate outputs of a fused stage are not kept.
+/// </remarks>
 public sealed class Sequential : Module
 {
     private readonly Module[] _layers;
+    private readonly Stage[] _stages;
     private readonly Parameter[] _parameters;
     private readonly Parameter[] _buffers;
     private float[][] _outputs = [];
@@ -36,6 +43,7 @@ public sealed class Sequential : Module
         }
 
         _layers = layers;
+        _stages = Plan(layers);
         _parameters = [.. layers.SelectMany(l => l.Parameters)];
         _buffers = [.. layers.SelectMany(l => l.Buffers)];
     }
@@ -75,15 +83,98 @@ public sealed class Sequential : Module
         _batch = batch;
         input.CopyTo(_input);
         ReadOnlySpan<float> x = _input.AsSpan(0, batch * InputFeatures);
-        for (int i = 0; i < _layers.Length; i++)
+        for (int k = 0; k < _stages.Length; k++)
         {
-            Span<float> y = _outputs[i].AsSpan(0, batch * _layers[i].OutputFeatures);
-            _layers[i].Forward(x, y, batch, training);
+            int last = _stages[k].Last;
+            Span<float> y = _outputs[last].AsSpan(0, batch * _layers[last].OutputFeatures);
+            ForwardStage(k, x, y, batch, training);
             x = y;
         }
 
         return x;
     }
+
+    /// <summary>The stages: each a layer, or a convolution and the ReLU and max pooling fused into it.</summary>
+    internal IReadOnlyList<Stage> Stages => _stages;
+
+    /// <summary>Runs stage <paramref name="stage"/> forward: <paramref name="output"/> is its last layer's output.</summary>
+    internal void ForwardStage(int stage, ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
+    {
+        Stage s = _stages[stage];
+        if (s.Convolution is { } conv)
+        {
+            CheckStage(s, input, output, batch);
+            conv.Forward(input, output, batch, s.Relu, s.Pool);
+        }
+        else
+        {
+            _layers[s.First].Forward(input, output, batch, training);
+        }
+    }
+
+    /// <summary>Runs stage <paramref name="stage"/> backward, from its input and its last layer's output and output gradient.</summary>
+    internal void BackwardStage(int stage, ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    {
+        Stage s = _stages[stage];
+        if (s.Convolution is { } conv)
+        {
+            conv.Backward(input, output, outputGradient, inputGradient, batch, s.Relu, s.Pool);
+        }
+        else
+        {
+            _layers[s.First].Backward(input, output, outputGradient, inputGradient, batch);
+        }
+    }
+
+    private void CheckStage(Stage s, ReadOnlySpan<float> input, Span<float> output, int batch)
+    {
+        if (input.Length != (long)batch * _layers[s.First].InputFeatures || output.Length != (long)batch * _layers[s.Last].OutputFeatures)
+        {
+            throw new ArgumentException($"Sequential: layers {s.First}-{s.Last} take {(long)batch * _layers[s.First].InputFeatures} values and give {(long)batch * _layers[s.Last].OutputFeatures} for a batch of {batch}; got {input.Length} and {output.Length}.", nameof(output));
+        }
+    }
+
+    /// <summary>Groups a convolution with a ReLU and a max pooling (over its output shape) that follow it; every other layer is a stage of its own.</summary>
+    private static Stage[] Plan(Module[] layers)
+    {
+        var stages = new List<Stage>();
+        for (int i = 0; i < layers.Length;)
+        {
+            Convolution? conv = layers[i] switch
+            {
+                Conv2d c => c.Core,
+                Conv1d c => c.Core,
+                _ => null,
+            };
+            if (conv is null)
+            {
+                stages.Add(new Stage(i, i, null, false, null));
+                i++;
+                continue;
+            }
+
+            int last = i;
+            bool relu = last + 1 < layers.Length && layers[last + 1] is ReLU;
+            if (relu)
+            {
+                last++;
+            }
+
+            Pooling? pool = last + 1 < layers.Length && layers[last + 1] is PoolingLayer { Core: { Max: true } p } && conv.Fits(p) ? p : null;
+            if (pool is not null)
+            {
+                last++;
+            }
+
+            stages.Add(new Stage(i, last, last > i ? conv : null, relu, pool));
+            i = last + 1;
+        }
+
+        return [.. stages];
+    }
+
+    /// <summary>Layers <see cref="First"/> to <see cref="Last"/> run as one; <see cref="Convolution"/> is set when they are fused.</summary>
+    internal readonly record struct Stage(int First, int Last, Convolution? Convolution, bool Relu, Pooling? Pool);
 
     /// <summary>Backpropagates d loss / d output of the last forward batch, adding to every parameter's gradient.</summary>
     /// <param name="outputGradient">(batch, OutputFeatures).</param>
@@ -97,12 +188,13 @@ public sealed class Sequential : Module
         }
 
         ReadOnlySpan<float> g = outputGradient;
-        for (int i = _layers.Length - 1; i >= 0; i--)
+        for (int k = _stages.Length - 1; k >= 0; k--)
         {
+            (int i, int last) = (_stages[k].First, _stages[k].Last);
             ReadOnlySpan<float> input = i == 0 ? _input.AsSpan(0, batch * InputFeatures) : _outputs[i - 1].AsSpan(0, batch * _layers[i - 1].OutputFeatures);
-            ReadOnlySpan<float> output = _outputs[i].AsSpan(0, batch * _layers[i].OutputFeatures);
+            ReadOnlySpan<float> output = _outputs[last].AsSpan(0, batch * _layers[last].OutputFeatures);
             Span<float> gi = i == 0 ? inputGradient : _gradients[i - 1].AsSpan(0, batch * _layers[i].InputFeatures);
-            _layers[i].Backward(input, output, g, gi, batch);
+            BackwardStage(k, input, output, g, gi, batch);
             g = gi;
         }
     }
