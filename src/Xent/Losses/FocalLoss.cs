@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Xent.Losses;
 
@@ -60,6 +61,13 @@ public sealed class FocalLoss(double gamma = 2) : ClassificationLoss
         int length = logPy.Length;
         Span<double> pt = stackalloc double[length], modulation = stackalloc double[length], lower = stackalloc double[length];
         TensorPrimitives.Exp(logPy, pt);
+        if (Gamma == Math.Floor(Gamma) && Gamma is >= 1 and <= 4)
+        {
+            // Integer γ (2 is the usual one): one fused pass, the powers by multiplication (exact, no log or exp).
+            IntegerGamma(logPy, pt, loss, scale);
+            return;
+        }
+
         TensorPrimitives.Subtract(1.0, pt, loss);
         TensorPrimitives.Max(loss, 0.0, loss); // q
         if (Gamma == Math.Floor(Gamma) && Gamma <= 4)
@@ -99,6 +107,62 @@ public sealed class FocalLoss(double gamma = 2) : ClassificationLoss
             double term = q > 0 && Gamma != 0 ? Gamma * lower[i] * pt[i] * l : 0;
             loss[i] = -m * l;
             scale[i] = m - term;
+        }
+    }
+
+    /// <summary>
+    /// ℓ = −q^γ·log p_t and g = q^γ − γ·q^(γ−1)·p_t·log p_t with q = max(1 − p_t, 0), for an integer γ in [1, 4], in one
+    /// pass over the tile (Vector512 or Vector256 lanes, then scalars).
+    /// </summary>
+    private void IntegerGamma(ReadOnlySpan<double> logPy, ReadOnlySpan<double> pt, Span<double> loss, Span<double> scale)
+    {
+        int length = logPy.Length, gamma = (int)Gamma, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<double> one = Vector512<double>.One, g = Vector512.Create(Gamma);
+            for (; i <= length - Vector512<double>.Count; i += Vector512<double>.Count)
+            {
+                Vector512<double> p = Vector512.Create(pt.Slice(i, Vector512<double>.Count)), l = Vector512.Create(logPy.Slice(i, Vector512<double>.Count));
+                Vector512<double> q = Vector512.Max(one - p, Vector512<double>.Zero), lower = one;
+                for (int e = 1; e < gamma; e++)
+                {
+                    lower *= q;
+                }
+
+                Vector512<double> modulation = lower * q;
+                (-(modulation * l)).CopyTo(loss.Slice(i, Vector512<double>.Count));
+                (modulation - (g * (lower * p * l))).CopyTo(scale.Slice(i, Vector512<double>.Count));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> one = Vector256<double>.One, g = Vector256.Create(Gamma);
+            for (; i <= length - Vector256<double>.Count; i += Vector256<double>.Count)
+            {
+                Vector256<double> p = Vector256.Create(pt.Slice(i, Vector256<double>.Count)), l = Vector256.Create(logPy.Slice(i, Vector256<double>.Count));
+                Vector256<double> q = Vector256.Max(one - p, Vector256<double>.Zero), lower = one;
+                for (int e = 1; e < gamma; e++)
+                {
+                    lower *= q;
+                }
+
+                Vector256<double> modulation = lower * q;
+                (-(modulation * l)).CopyTo(loss.Slice(i, Vector256<double>.Count));
+                (modulation - (g * (lower * p * l))).CopyTo(scale.Slice(i, Vector256<double>.Count));
+            }
+        }
+
+        for (; i < length; i++)
+        {
+            double p = pt[i], l = logPy[i], q = Math.Max(1 - p, 0), lower = 1;
+            for (int e = 1; e < gamma; e++)
+            {
+                lower *= q;
+            }
+
+            double modulation = lower * q;
+            loss[i] = -(modulation * l);
+            scale[i] = modulation - (Gamma * (lower * p * l));
         }
     }
 }
