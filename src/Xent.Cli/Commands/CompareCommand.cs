@@ -429,7 +429,7 @@ internal static class CompareCommand
         $"(same seed, same split), its mean ± std, and a two-sided paired t-test (Student t with {Math.Max(0, repeats - 1)} degrees of freedom). " +
         $"A run ranks above or below {baseline}, and is called better or worse, only where p < {Alpha:0.00} on {rankBy}; otherwise it shares {baseline}'s rank " +
         $"and the table says no significant difference. Runs that share a rank are listed by their mean but were not tested against each other, " +
-        $"and the p-values are not corrected for testing several runs and metrics. Identical results give p = 1; the same non-zero difference in every repeat gives p = 0.";
+        $"and the p-values are not corrected for testing several runs and metrics. Identical results give p = 1 (differences within 1e-9 of the values, the rounding of the same computation in another order, count as none); the same non-zero difference in every repeat gives p = 0.";
 
     /// <summary>
     /// Tests every run against the baseline on every metric and ranks them: runs significantly better on
