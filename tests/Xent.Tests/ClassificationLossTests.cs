@@ -287,6 +287,12 @@ public sealed class ClassificationLossTests
         double value = new FocalLoss(2).Compute<double>(new ReadOnlyTensorSpan<double>([.. x.Select(v => (double)v)], [2, 3]), new ReadOnlyTensorSpan<int>([0, 2], [2]), new ClassificationLossOptions { Weight = [1, 2, 3] }).Value;
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"/ 2 = {value:F4}"), output);
         Assert.Contains("mean is over positions", output);
+        var (zCode, zOut, zError) = Cli.Run("explain", "--logits", "[[2.0, -1.0, 0.5]]", "--target", "[2]", "--loss", "focal:gamma=2", "--z-loss", "0.01");
+        Assert.True(zCode == 0, zError);
+        Assert.Contains("z-loss term 0.01", zOut);
+        var (ceZ, _, ceWhy) = Cli.Run("explain", "--logits", "[[2.0, -1.0, 0.5]]", "--target", "[2]", "--z-loss", "0.01");
+        Assert.Equal(2, ceZ);
+        Assert.Contains("follow PyTorch here, which has no z-loss", ceWhy);
         var (missing, _, why) = Cli.Run("explain", "--logits", "[[1, 2]]", "--target", "[0]", "--loss", "ldam");
         Assert.Equal(2, missing);
         Assert.Contains("(give --class-counts)", why);

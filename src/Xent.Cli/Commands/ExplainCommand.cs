@@ -26,9 +26,10 @@ internal static class ExplainCommand
         var loss = new Option<string>("--loss") { Description = "cross_entropy, soft_cross_entropy, nll, bce_with_logits, or a loss of xent train's --loss with its parameters (focal:gamma=2, logit-adjusted:tau=1, …).", DefaultValueFactory = _ => "cross_entropy" };
         var classCounts = new Option<string?>("--class-counts") { Description = "Training rows per class, for losses built from the class prior (logit-adjusted, balanced-softmax, ldam): 70,20,10." };
         var posWeight = new Option<string?>("--pos-weight") { Description = "bce_with_logits: positive-class weights, e.g. 1,3 or [[2], [1]]." };
+        var zLoss = new Option<double?>("--z-loss") { Description = "For a loss of xent train's --loss: add COEF·(log Σ exp z)² to each position's loss, as train --z-loss does." };
         var command = new Command("explain", "Show the arithmetic of a loss on a small input: softmax, each term, and the reduction as a fraction.")
         {
-            file, logits, target, weight, ignoreIndex, reduction, smoothing, loss, posWeight, classCounts,
+            file, logits, target, weight, ignoreIndex, reduction, smoothing, loss, posWeight, classCounts, zLoss,
         };
         command.SetAction(parse =>
         {
@@ -41,7 +42,7 @@ internal static class ExplainCommand
             {
                 string logitsText = parse.GetValue(logits) ?? throw new InputException("explain needs a case file, or --logits and --target.");
                 string targetText = parse.GetValue(target) ?? throw new InputException("--target is required with --logits.");
-                cases = [FromOptions(logitsText, targetText, parse.GetValue(weight), parse.GetValue(ignoreIndex), parse.GetRequiredValue(reduction), parse.GetValue(smoothing), parse.GetRequiredValue(loss), parse.GetValue(posWeight), parse.GetValue(classCounts))];
+                cases = [FromOptions(logitsText, targetText, parse.GetValue(weight), parse.GetValue(ignoreIndex), parse.GetRequiredValue(reduction), parse.GetValue(smoothing), parse.GetRequiredValue(loss), parse.GetValue(posWeight), parse.GetValue(classCounts), parse.GetValue(zLoss))];
             }
 
             foreach (LossCase c in cases)
@@ -54,7 +55,7 @@ internal static class ExplainCommand
         return command;
     }
 
-    internal static LossCase FromOptions(string logits, string target, string? weight, int ignoreIndex, string reduction, double smoothing, string loss, string? posWeight = null, string? classCounts = null)
+    internal static LossCase FromOptions(string logits, string target, string? weight, int ignoreIndex, string reduction, double smoothing, string loss, string? posWeight = null, string? classCounts = null, double? zLoss = null)
     {
         // A catalog loss's text, NAME:key=value,…, becomes the case's loss name and parameter fields.
         string[] parts = loss.Split(':', 2);
@@ -90,6 +91,11 @@ internal static class ExplainCommand
         if (classCounts is not null)
         {
             json["class_counts"] = ParseJson(classCounts.TrimStart().StartsWith('[') ? classCounts : $"[{classCounts}]", "--class-counts");
+        }
+
+        if (zLoss is double z)
+        {
+            json["z_loss"] = z;
         }
 
         if (posWeight is not null)

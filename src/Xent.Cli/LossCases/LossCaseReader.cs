@@ -508,7 +508,9 @@ internal static class LossCaseReader
             Reduction = OptionalString(c, Field.Reduction, where) is { } r ? ParseReduction(r, where) : Reduction.Mean,
             LossSpec = spec,
             ClassCounts = Optional(c, Field.ClassCounts) is { } counts ? [.. counts.Values.Select(v => v == Math.Floor(v) && v > 0 && v <= int.MaxValue ? (int)v : throw new InputException($"{where}.class_counts: expected positive integers, got {v}."))] : null,
-            ZLoss = c[Field.ZLoss] is { } z ? (z.Type == JsonTokenType.Number && z.Number >= 0 ? z.Number : throw new InputException($"{where}.z_loss: expected a number ≥ 0, got {z.Raw}.")) : 0,
+            ZLoss = c[Field.ZLoss] is { } z
+                ? (z.Type == JsonTokenType.Number && z.Number >= 0 ? (spec is not null || z.Number == 0 ? z.Number : throw new InputException($"{where}.z_loss: applies to the losses beyond PyTorch's (focal, logit_adjusted, …); cross_entropy, nll, bce_with_logits and soft_cross_entropy follow PyTorch here, which has no z-loss.")) : throw new InputException($"{where}.z_loss: expected a number ≥ 0, got {z.Raw}."))
+                : 0,
             LabelSmoothing = c[Field.LabelSmoothing] is { } ls
                 ? (ls.Type == JsonTokenType.Number ? ls.Number : throw new InputException($"{where}.label_smoothing: expected a number, got {ls.Raw}."))
                 : 0.0,
