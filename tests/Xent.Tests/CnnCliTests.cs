@@ -115,6 +115,19 @@ public sealed class CnnCliTests : IDisposable
         Assert.Equal(2, idCode);
         Assert.Contains("--id name: image data has no columns", idOut + idErr, StringComparison.Ordinal);
 
+        // IDX is recognised by its magic number whatever the file's name; predict needs no labels file.
+        string unlabelled = Path.Combine(_dir, "to-predict.bin");
+        File.Copy(images, unlabelled);
+        var (plainCode, plainOut, plainErr) = Cli.Run("predict", "--model", model, "--data", unlabelled);
+        Assert.True(plainCode == 0, plainOut + plainErr);
+        Assert.Equal(121, plainOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var (noLabels, noLabelsOut, noLabelsErr) = Cli.Run("evaluate", "--model", model, "--data", unlabelled);
+        Assert.Equal(2, noLabels);
+        Assert.Contains("its labels file", noLabelsOut + noLabelsErr, StringComparison.Ordinal);
+        var (labelsAsData, labelsOut, labelsErr) = Cli.Run("evaluate", "--model", model, "--data", Path.Combine(_dir, "tiny-labels-idx1-ubyte.gz"));
+        Assert.Equal(2, labelsAsData);
+        Assert.Contains("an IDX labels file", labelsOut + labelsErr, StringComparison.Ordinal);
+
         // A model of another width is refused by name.
         string csv = Path.Combine(_dir, "narrow.csv");
         File.WriteAllText(csv, "a,b,label\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 3},{i % 2}\n")));
@@ -146,7 +159,7 @@ public sealed class CnnCliTests : IDisposable
 
     [Theory]
     [InlineData("--hidden 32", "--model and --hidden both describe the network")]
-    [InlineData("--input-shape 1x8x9", "The input shape [1, 8, 9] holds 72 values, but each row has 64 features")]
+    [InlineData("--input-shape 1x8x9", "The input shape (--input-shape) [1, 8, 9] holds 72 values, but each row has 64 features")]
     [InlineData("--input-shape 64 --dropout 0.5", "--head and --dropout shape the MLP of --hidden")]
     public void Usage_errors_exit_2_with_a_message(string extra, string message)
     {

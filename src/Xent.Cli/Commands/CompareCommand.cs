@@ -130,7 +130,8 @@ internal static class CompareCommand
             var specs = texts.Select(t => Parse(t.Name, commonText + " " + t.Options)).ToList();
             if (specs.Select(s => s.Name).Distinct(StringComparer.Ordinal).Count() != specs.Count)
             {
-                throw new InputException("Run names must be unique.");
+                string twice = specs.GroupBy(s => s.Name, StringComparer.Ordinal).First(g => g.Count() > 1).Key;
+                throw new InputException($"Run names must be unique; '{twice}' is given more than once.");
             }
 
             string baselineName = parse.GetValue(baseline) ?? specs[0].Name;

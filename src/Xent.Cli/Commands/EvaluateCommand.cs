@@ -19,7 +19,7 @@ internal static class EvaluateCommand
         var noHeader = new Option<bool>("--no-header") { Description = "The file has no header row; columns are named c0, c1, …." };
         var eceBins = new Option<int>("--ece-bins") { Description = "Bins of the expected calibration error and the reliability diagram.", DefaultValueFactory = _ => Xent.Metrics.Calibration.DefaultBins };
         var logitAdjust = new Option<double?>("--logit-adjust") { Description = "Post-hoc logit adjustment: predict argmax of z − TAU·log π, π the training class prior stored in the model (1 is the usual TAU)." };
-        var command = new Command("evaluate", "Print the classification report and confusion matrix of a saved model on a CSV.") { model, data, label, noHeader, eceBins, logitAdjust };
+        var command = new Command("evaluate", "Print the classification report and confusion matrix of a saved model on a labelled CSV or on images.") { model, data, label, noHeader, eceBins, logitAdjust };
         command.SetAction(parse =>
         {
             int bins = parse.GetValue(eceBins) is var b and >= 1 ? b : throw new InputException($"--ece-bins must be at least 1, got {parse.GetValue(eceBins)}.");
@@ -103,9 +103,9 @@ internal static class EvaluateCommand
     /// and encodes them with the model's preprocessor.
     /// </summary>
     /// <exception cref="InputException">The files are missing or malformed, or the model reads rows of another width.</exception>
-    internal static ModelInput ReadImagesForModel(string path, ModelInfo info)
+    internal static ModelInput ReadImagesForModel(string path, ModelInfo info, bool labelsOptional = false)
     {
-        DataTable table = ImageData.Read(path, "--data", test: true, out int[] shape, out _);
+        DataTable table = ImageData.Read(path, "--data", test: true, out int[] shape, out _, labelsOptional);
         if (table.Columns.Count != info.FeatureNames.Count)
         {
             throw new InputException($"--data {Path.GetFileName(path)}: the images have {string.Join("x", shape)} = {table.Columns.Count} pixels, but the model reads rows of {info.FeatureNames.Count} features; it was not trained on images of this size.");

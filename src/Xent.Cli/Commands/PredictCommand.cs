@@ -16,14 +16,14 @@ internal static class PredictCommand
     public static Command Create(CliContext context)
     {
         var model = new Option<FileInfo>("--model") { Description = "A model written by xent train.", Required = true };
-        var data = new Option<FileInfo>("--data") { Description = "A CSV with the model's feature columns, found by name in any order; other columns (a label, ids) are ignored. Or image data: fashion-mnist (its 10,000 t10k test images) or an IDX images file (…-images-idx3-ubyte[.gz], its labels file beside it).", Required = true };
+        var data = new Option<FileInfo>("--data") { Description = "A CSV with the model's feature columns, found by name in any order; other columns (a label, ids) are ignored. Or image data: fashion-mnist (its 10,000 t10k test images) or an IDX images file (…-images-idx3-ubyte[.gz]; a labels file is not needed).", Required = true };
         var label = new Option<string>("--label") { Description = "Kept for compatibility: predict reads only the model's input columns, so a label column is always ignored.", DefaultValueFactory = _ => "label" };
         var logitAdjust = new Option<double?>("--logit-adjust") { Description = "Post-hoc logit adjustment: predict argmax of z − TAU·log π, π the training class prior stored in the model." };
         var noHeader = new Option<bool>("--no-header") { Description = "The file has no header row; columns are named c0, c1, …." };
         var id = new Option<string?>("--id") { Description = "Copy this column's values into the output, as its first column (for example an id)." };
         var output = new Option<string?>("--out") { Description = "Write the predictions to this CSV (default: standard output)." };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
-        var command = new Command("predict", "Predict classes and probabilities for the rows of a CSV.") { model, data, label, id, noHeader, logitAdjust, output, force };
+        var command = new Command("predict", "Predict classes and probabilities for the rows of a CSV, or for images (no labels needed).") { model, data, label, id, noHeader, logitAdjust, output, force };
         command.SetAction(parse =>
         {
             string? outPath = parse.GetValue(output);
@@ -78,7 +78,7 @@ internal static class PredictCommand
                 if (images)
                 {
                     // The images are read whole (their pixels are the table); they are predicted a chunk at a time.
-                    EvaluateCommand.ModelInput all = EvaluateCommand.ReadImagesForModel(dataPath, info);
+                    EvaluateCommand.ModelInput all = EvaluateCommand.ReadImagesForModel(dataPath, info, labelsOptional: true);
                     for (int start = 0; start < all.Data.Count; start += ChunkRows)
                     {
                         Dataset part = all.Data.Subset([.. Enumerable.Range(start, Math.Min(ChunkRows, all.Data.Count - start))]);

@@ -18,7 +18,18 @@ internal static class ImageData
     public static bool Names(string text)
     {
         string name = Path.GetFileName(text.Trim());
-        return (name == "fashion-mnist" && !File.Exists(text)) || name.Contains("-images-idx", StringComparison.Ordinal);
+        return (name == "fashion-mnist" && !File.Exists(text)) || name.Contains("-images-idx", StringComparison.Ordinal)
+            || (File.Exists(text) && IdxReader.Sniff(text) is 1 or 3 or 4); // IDX by its magic number, whatever the name
+    }
+
+    /// <summary>The labels file that goes with an IDX images file: <c>x-images-idx3-ubyte</c> → <c>x-labels-idx1-ubyte</c>, <c>x-images.idx3-ubyte</c> → <c>x-labels.idx1-ubyte</c>.</summary>
+    internal static string LabelsFor(string images)
+    {
+        string name = Path.GetFileName(images);
+        string labels = name.Replace("-images-idx3", "-labels-idx1", StringComparison.Ordinal).Replace("-images-idx4", "-labels-idx1", StringComparison.Ordinal)
+            .Replace("images.idx3", "labels.idx1", StringComparison.Ordinal).Replace("images.idx4", "labels.idx1", StringComparison.Ordinal)
+            .Replace("images-idx3", "labels-idx1", StringComparison.Ordinal);
+        return Path.Combine(Path.GetDirectoryName(images) ?? string.Empty, labels == name ? name + ".labels" : labels);
     }
 
     /// <summary>
@@ -48,7 +59,7 @@ internal static class ImageData
     /// <param name="shape">The shape of one image (C, H, W).</param>
     /// <param name="source">The files read, for config.json.</param>
     /// <returns>The table (pixels scaled to [0, 1]).</returns>
-    public static DataTable Read(string text, string option, bool test, out int[] shape, out string source)
+    public static DataTable Read(string text, string option, bool test, out int[] shape, out string source, bool labelsOptional = false)
     {
         string images, labels;
         IReadOnlyList<string>? classes = null;
@@ -67,14 +78,22 @@ internal static class ImageData
         else
         {
             images = text.Trim();
-            string name = Path.GetFileName(images);
-            labels = Path.Combine(Path.GetDirectoryName(images) ?? string.Empty, name.Replace("-images-idx3", "-labels-idx1", StringComparison.Ordinal).Replace("-images-idx4", "-labels-idx1", StringComparison.Ordinal));
+            if (File.Exists(images) && IdxReader.Sniff(images) == 1)
+            {
+                throw new InputException($"{option} {images}: an IDX labels file (one dimension); give the images file, and its labels file is found beside it.");
+            }
+
+            labels = LabelsFor(images);
+            if (!labelsOptional && File.Exists(images) && !File.Exists(labels))
+            {
+                throw new InputException($"{option} {images}: its labels file {labels} is missing (the labels of NAME-images-idx3-ubyte[.gz] are read from NAME-labels-idx1-ubyte[.gz] beside it).");
+            }
         }
 
         try
         {
             source = images;
-            return IdxReader.ReadImages(images, labels, classes, out shape);
+            return IdxReader.ReadImages(images, labelsOptional && !File.Exists(labels) ? null : labels, classes, out shape);
         }
         catch (Exception e) when (e is DataFormatException or FileNotFoundException or DirectoryNotFoundException or IOException)
         {

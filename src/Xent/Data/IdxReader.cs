@@ -123,10 +123,12 @@ public static class IdxReader
     /// <returns>The table.</returns>
     /// <exception cref="DataFormatException">A file is malformed, the counts differ, or a label has no class name.</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
-    public static DataTable ReadImages(string imagesPath, string labelsPath, IReadOnlyList<string>? classNames, out int[] shape)
+    public static DataTable ReadImages(string imagesPath, string? labelsPath, IReadOnlyList<string>? classNames, out int[] shape)
     {
         IdxArray images = Read(imagesPath);
-        IdxArray labels = Read(labelsPath);
+        // Without a labels file (images to predict), every image gets class 0.
+        IdxArray labels = labelsPath is null ? new IdxArray([images.Dimensions.Length > 0 ? images.Dimensions[0] : 0], new byte[images.Dimensions.Length > 0 ? images.Dimensions[0] : 0]) : Read(labelsPath);
+        labelsPath ??= imagesPath;
         if (images.Dimensions.Length is not (3 or 4))
         {
             throw new DataFormatException(imagesPath, 0, 0, $"images need dimensions [N, H, W] or [N, C, H, W]; the file has [{string.Join(", ", images.Dimensions)}].");
@@ -150,7 +152,7 @@ public static class IdxReader
             throw new DataFormatException(imagesPath, 0, 0, $"no images: the dimensions are [{string.Join(", ", images.Dimensions)}].");
         }
 
-        int classes = classNames?.Count ?? labels.Values.Max() + 1;
+        int classes = classNames?.Count ?? Math.Max(labels.Values.Max() + 1, 2);
         var y = new int[n];
         for (int i = 0; i < n; i++)
         {
@@ -175,5 +177,40 @@ public static class IdxReader
 
         IReadOnlyList<string> names = classNames ?? [.. Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture))];
         return new DataTable(columns, y, names);
+    }
+
+    /// <summary>
+    /// What an IDX file holds, from its first four bytes (gzip or plain): 3 or 4 for images (ubyte, [N, H, W] or
+    /// [N, C, H, W]), 1 for labels, 0 when the file is not IDX of unsigned bytes or cannot be read.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The number of dimensions, or 0.</returns>
+    public static int Sniff(string path)
+    {
+        try
+        {
+            using FileStream file = File.OpenRead(path);
+            Span<byte> head = stackalloc byte[4];
+            if (file.ReadAtLeast(head, 4, throwOnEndOfStream: false) < 4)
+            {
+                return 0;
+            }
+
+            if (head[0] == 0x1f && head[1] == 0x8b)
+            {
+                file.Position = 0;
+                using var gzip = new GZipStream(file, CompressionMode.Decompress);
+                if (gzip.ReadAtLeast(head, 4, throwOnEndOfStream: false) < 4)
+                {
+                    return 0;
+                }
+            }
+
+            return head[0] == 0 && head[1] == 0 && head[2] == 0x08 && head[3] is 1 or 3 or 4 ? head[3] : 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return 0;
+        }
     }
 }

@@ -110,7 +110,7 @@ internal static class ConvSpec
     {
         if (Array.IndexOf(ranks, input.Length) < 0)
         {
-            throw args.Fail($"needs an input of shape {string.Join(" or ", ranks.Select(LayerCheck.RankText))} but gets {LayerShapes.Format(input)}.");
+            throw args.Fail($"needs an input of shape {string.Join(" or ", ranks.Select(LayerCheck.RankText))} but gets {LayerShapes.Format(input)}{(input.Length == 1 ? "; a flat row becomes an image or a sequence with --input-shape (for example 1x28x28 or 2x1000)" : string.Empty)}.");
         }
     }
 

@@ -372,7 +372,7 @@ public static class TrainingPipeline
         int[] shape = options.InputShape is { } s ? [.. s] : [inputs];
         if (LayerShapes.Size(shape) != inputs)
         {
-            throw new ArgumentException($"The input shape {LayerShapes.Format(shape)} holds {LayerShapes.Size(shape)} values, but each row has {inputs} features after encoding; the shape must account for every feature (C·H·W or C·L).", nameof(options));
+            throw new ArgumentException($"The input shape (--input-shape) {LayerShapes.Format(shape)} holds {LayerShapes.Size(shape)} values, but each row has {inputs} features after encoding; the shape must account for every feature (C·H·W or C·L).", nameof(options));
         }
 
         if (options.Head != "linear" || options.Dropout != 0)
