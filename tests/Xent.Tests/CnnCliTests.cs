@@ -115,6 +115,12 @@ public sealed class CnnCliTests : IDisposable
         Assert.Equal(2, idCode);
         Assert.Contains("--id name: image data has no columns", idOut + idErr, StringComparison.Ordinal);
 
+        // --max-rows keeps the first rows of --data.
+        var (headCode, headOut, headErr) = Cli.Run("train", "--data", images, "--out", Path.Combine(_dir, "head"), "--max-rows", "60", "--hidden", "none", "--epochs", "1");
+        Assert.True(headCode == 0, headOut + headErr);
+        Assert.Contains("60 rows, 64 feature columns", headOut, StringComparison.Ordinal);
+        Assert.Contains("\"max_rows\": 60", File.ReadAllText(Path.Combine(_dir, "head", "config.json")), StringComparison.Ordinal);
+
         // IDX is recognised by its magic number whatever the file's name; predict needs no labels file.
         string unlabelled = Path.Combine(_dir, "to-predict.bin");
         File.Copy(images, unlabelled);

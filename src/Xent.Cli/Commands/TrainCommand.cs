@@ -28,11 +28,17 @@ internal static class TrainCommand
         var distributed = new Option<bool>("--distributed") { Description = "Train across the processes of an Open MPI job (start under mpirun or srun): each process computes its share of the --shards; rank 0 alone writes --out." };
         var reading = new DataOptionSet();
         var options = new TrainOptionSet();
-        var command = new Command("train", "Train a classifier on a CSV file.") { data, testData, valData, saveSplits, output, force, checkpointEvery, resume, shards, distributed };
+        var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N rows of --data (a quick run on a subset; Fashion-MNIST's rows are in random order)." };
+        var command = new Command("train", "Train a classifier on a CSV file or on images.") { data, testData, valData, maxRows, saveSplits, output, force, checkpointEvery, resume, shards, distributed };
         reading.AddTo(command);
         options.AddTo(command);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(maxRows) is int rowLimit && rowLimit < 1)
+            {
+                throw new InputException($"--max-rows must be at least 1, got {rowLimit}.");
+            }
+
             int m = parse.GetValue(shards);
             bool shardsGiven = parse.GetResult(shards) is { Implicit: false };
             if (m < 0 || (m == 0 && shardsGiven) || (m > 0 && !System.Numerics.BitOperations.IsPow2(m)))
@@ -128,6 +134,11 @@ internal static class TrainCommand
             bool images = ImageData.Names(dataPath);
             int[]? imageShape = null;
             DataTable table = images ? ImageData.Read(dataPath, "--data", test: false, out imageShape, out dataPath) : DataOptionSet.ReadTable(dataPath, read);
+            if (parse.GetValue(maxRows) is int limit)
+            {
+                table = table.Head(limit);
+            }
+
             TableReadOptions same = read with { Schema = table.Schema, ClassNames = table.ClassNames, Drop = [], Categorical = [], Numeric = [] };
             DataTable? ReadOther(FileInfo? file, string option, bool isTest)
             {
@@ -198,6 +209,7 @@ internal static class TrainCommand
                 Data = new Dictionary<string, object?>
                 {
                     ["data"] = dataPath,
+                    ["max_rows"] = parse.GetValue(maxRows),
                     ["input_shape"] = pipeline.InputShape,
                     ["test_data"] = parse.GetValue(testData)?.FullName,
                     ["val_data"] = parse.GetValue(valData)?.FullName,
