@@ -43,7 +43,7 @@ internal static class XentApp
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is InputException or RunFolderException or DataFormatException or InvalidDataException or FormatException)
+        catch (Exception e) when (IsBadInput(e) && e is not ArgumentException)
         {
             error.WriteLine($"xent: error: {OneLine(e.Message)}");
             return ExitCodes.BadInput;
@@ -80,6 +80,9 @@ internal static class XentApp
             return ExitCodes.Failed;
         }
     }
+
+    /// <summary>Whether an exception means bad usage or input (exit code 2) rather than a failed run (1).</summary>
+    internal static bool IsBadInput(Exception e) => e is InputException or RunFolderException or DataFormatException or InvalidDataException or FormatException or ArgumentException;
 
     /// <summary>A message on one line, without .NET's "(Parameter 'x')" suffix.</summary>
     internal static string OneLine(string message)

@@ -89,8 +89,7 @@ internal static class TrainCommand
             {
                 // A rank that cannot go on ends the job rather than leave the others waiting in a collective call;
                 // bad input keeps its exit code (2).
-                bool badInput = e is InputException or RunFolderException or DataFormatException or InvalidDataException or FormatException or (ArgumentException and not ArgumentNullException);
-                job.Abort(XentApp.OneLine(e.Message), badInput ? ExitCodes.BadInput : ExitCodes.Failed);
+                job.Abort(XentApp.OneLine(e.Message), XentApp.IsBadInput(e) ? ExitCodes.BadInput : ExitCodes.Failed);
                 return ExitCodes.Failed; // not reached: Abort ends the job
             }
         });
