@@ -117,7 +117,7 @@ public static class IdxReader
     /// <c>pixel0</c>… in NCHW order, scaled to [0, 1] (value ÷ 255).
     /// </summary>
     /// <param name="imagesPath">The images.</param>
-    /// <param name="labelsPath">The labels.</param>
+    /// <param name="labelsPath">The labels, or <see langword="null"/> for images without labels (each gets class 0: images to predict).</param>
     /// <param name="classNames">The class names by label, or <see langword="null"/> for "0", "1"… up to the largest label.</param>
     /// <param name="shape">The shape of one image: (C, H, W).</param>
     /// <returns>The table.</returns>
@@ -127,7 +127,8 @@ public static class IdxReader
     {
         IdxArray images = Read(imagesPath);
         // Without a labels file (images to predict), every image gets class 0.
-        IdxArray labels = labelsPath is null ? new IdxArray([images.Dimensions.Length > 0 ? images.Dimensions[0] : 0], new byte[images.Dimensions.Length > 0 ? images.Dimensions[0] : 0]) : Read(labelsPath);
+        bool unlabelled = labelsPath is null;
+        IdxArray labels = unlabelled ? new IdxArray([images.Dimensions.Length > 0 ? images.Dimensions[0] : 0], new byte[images.Dimensions.Length > 0 ? images.Dimensions[0] : 0]) : Read(labelsPath!);
         labelsPath ??= imagesPath;
         if (images.Dimensions.Length is not (3 or 4))
         {
@@ -152,7 +153,7 @@ public static class IdxReader
             throw new DataFormatException(imagesPath, 0, 0, $"no images: the dimensions are [{string.Join(", ", images.Dimensions)}].");
         }
 
-        int classes = classNames?.Count ?? Math.Max(labels.Values.Max() + 1, 2);
+        int classes = classNames?.Count ?? (unlabelled ? 2 : labels.Values.Max() + 1);
         var y = new int[n];
         for (int i = 0; i < n; i++)
         {
