@@ -98,6 +98,9 @@ public class ModelDescriptionTests
             InputException e = Assert.Throws<InputException>(() => ModelOption.Read(bad));
             Assert.Contains("bad.yaml:2:3: a layer object needs \"kind\"", e.Message, StringComparison.Ordinal);
             Assert.Contains("not found", Assert.Throws<InputException>(() => ModelOption.Read(Path.Combine(dir, "missing.json"))).Message, StringComparison.Ordinal);
+            string extra = Path.Combine(dir, "extra.yaml");
+            File.WriteAllText(extra, "layers:\n  - relu\n  - linear\nlayer: [relu]\n");
+            Assert.Contains("extra.yaml:4:1: unknown key 'layer'", Assert.Throws<InputException>(() => ModelOption.Read(extra)).Message, StringComparison.Ordinal);
         }
         finally
         {

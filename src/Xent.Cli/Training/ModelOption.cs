@@ -48,6 +48,11 @@ internal static class ModelOption
         YamlNode? root = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
         if (root is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode("layers"), out YamlNode? layers))
         {
+            if (map.Children.Keys.FirstOrDefault(k => (k as YamlScalarNode)?.Value != "layers") is { } other)
+            {
+                throw new InputException($"--model: {path}:{other.Start.Line}:{other.Start.Column}: unknown key '{(other as YamlScalarNode)?.Value}'; the file holds \"layers\" only.");
+            }
+
             root = layers;
         }
 
