@@ -252,6 +252,24 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void A_refused_run_leaves_no_empty_folder_it_created_and_keeps_one_it_found()
+    {
+        string csv = Path.Combine(_dir, "one-class.csv");
+        File.WriteAllText(csv, "a,label\n1,x\n2,x\n3,x\n");
+        string created = Path.Combine(_dir, "never-written");
+        var (code, _, error) = Cli.Run("train", "--data", csv, "--out", created, "--epochs", "1");
+        Assert.Equal(2, code);
+        Assert.Contains("at least 2 classes", error);
+        Assert.False(Directory.Exists(created), "the folder the refused run created is removed");
+
+        string found = Path.Combine(_dir, "made-by-the-user");
+        Directory.CreateDirectory(found);
+        (code, _, _) = Cli.Run("train", "--data", csv, "--out", found, "--epochs", "1");
+        Assert.Equal(2, code);
+        Assert.True(Directory.Exists(found), "a folder that was there before stays");
+    }
+
+    [Fact]
     public void A_run_in_another_process_holds_its_folder_against_force_and_resume()
     {
         string dir = Path.Combine(_dir, "held-by-child");

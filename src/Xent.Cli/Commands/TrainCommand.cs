@@ -55,7 +55,23 @@ internal static class TrainCommand
                     throw new InputException($"This process is one of {mpiRanks} that mpirun started, but --distributed is not given: add --distributed to train one model across them, or run xent without mpirun.");
                 }
 
-                return Train(parse, SingleProcess.Instance, m);
+                // A run refused or failed before it wrote anything leaves no empty --out folder behind (one it created).
+                string outPath = Path.GetFullPath(parse.GetRequiredValue(output));
+                bool existed = Directory.Exists(outPath) || File.Exists(outPath);
+                try
+                {
+                    return Train(parse, SingleProcess.Instance, m);
+                }
+                catch
+                {
+                    // Checked here, after the run's folder lock is released (not in a filter, which runs before).
+                    if (!existed && Directory.Exists(outPath) && !Directory.EnumerateFileSystemEntries(outPath).Any())
+                    {
+                        Directory.Delete(outPath);
+                    }
+
+                    throw;
+                }
             }
 
             if (mpiRanks is null)
