@@ -180,7 +180,7 @@ public static class Safetensors
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > MaxHeaderBytes || (long)headerLength > length - 8)
         {
-            throw new InvalidDataException($"{name}: corrupt or truncated: the header claims {headerLength} bytes but the file has {length - 8} after the length field (limit {MaxHeaderBytes}).");
+            throw new InvalidDataException($"{name}: not a safetensors model file, or corrupt or truncated: the header claims {headerLength} bytes but the file has {length - 8} after the length field (limit {MaxHeaderBytes}).");
         }
 
         var headerBytes = new byte[headerLength];
