@@ -267,6 +267,11 @@ public sealed class ReliabilityTests : IDisposable
         (code, _, _) = Cli.Run("train", "--data", csv, "--out", found, "--epochs", "1");
         Assert.Equal(2, code);
         Assert.True(Directory.Exists(found), "a folder that was there before stays");
+
+        // A near miss of the built-in dataset's name is answered with its spelling.
+        (code, _, error) = Cli.Run("train", "--data", Path.Combine(_dir, "fashion_mnist"), "--out", Path.Combine(_dir, "fm"));
+        Assert.Equal(2, code);
+        Assert.Contains("write fashion-mnist", error);
     }
 
     [Fact]

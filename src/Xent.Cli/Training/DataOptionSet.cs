@@ -55,7 +55,10 @@ internal sealed class DataOptionSet
         }
         catch (Exception e) when (e is DataFormatException or FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new InputException(e.Message, e);
+            // A near miss of the built-in dataset's name ("fashion_mnist", "FashionMNIST") gets the right spelling.
+            string near = Path.GetFileNameWithoutExtension(path).ToLowerInvariant().Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal);
+            string hint = e is FileNotFoundException && near == "fashionmnist" ? " For Debian's Fashion-MNIST images, write fashion-mnist." : string.Empty;
+            throw new InputException(e.Message + hint, e);
         }
     }
 }
