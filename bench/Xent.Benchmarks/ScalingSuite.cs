@@ -179,14 +179,13 @@ internal static class ScalingSuite
         }
     }
 
-    private static double EpochMilliseconds(Dataset data, string outDir, int threads, int epochs, bool files = true, double validation = 0.1)
+    private static double EpochMilliseconds(Dataset data, string outDir, int threads, int epochs)
     {
         using RunDirectory run = RunDirectory.Open(outDir, RunDirectoryMode.New);
         var options = new PipelineOptions
         {
             Hidden = [64],
-            ValidationFraction = validation,
-            Trainer = new TrainerOptions { Epochs = epochs, EarlyStopping = null, Threads = threads, CheckpointPath = files ? run.CheckpointPath : null, HistoryDirectory = files ? run.Path : null },
+            Trainer = new TrainerOptions { Epochs = epochs, EarlyStopping = null, Threads = threads, CheckpointPath = run.CheckpointPath, HistoryDirectory = run.Path },
         };
         var marks = new List<long> { Stopwatch.GetTimestamp() };
         TrainingPipeline.Run(data, options, new TrainRunSuite.EpochClock(marks));

@@ -150,14 +150,19 @@ internal static class LossCaseRunner
     {
         try
         {
+            // A loss built from the class prior needs counts: say where they go (explain takes an option, a case file a field).
+            LossEntry entry = LossCatalog.Check(c.LossSpec!);
+            if (entry.NeedsClassCounts && c.ClassCounts is null)
+            {
+                string give = c.Where.StartsWith("explain", StringComparison.Ordinal) ? "--class-counts" : "class_counts";
+                throw new InputException($"{c.Where}: {c.LossSpec}: {entry.Name} is built from the training class counts, and none were given. (give {give})");
+            }
+
             return LossCatalog.Create(c.LossSpec!, c.ClassCounts);
         }
         catch (FormatException e)
         {
-            // The hint only where the counts are what is missing: the explain command takes them as an option, a case file as a field.
-            bool countsMissing = c.ClassCounts is null && e.Message.Contains("none were given", StringComparison.Ordinal);
-            string hint = !countsMissing ? string.Empty : c.Where.StartsWith("explain", StringComparison.Ordinal) ? " (give --class-counts)" : " (give class_counts)";
-            throw new InputException($"{c.Where}: {e.Message.Replace("--loss ", string.Empty, StringComparison.Ordinal)}{hint}", e);
+            throw new InputException($"{c.Where}: {e.Message.Replace("--loss ", string.Empty, StringComparison.Ordinal)}", e);
         }
     }
 }

@@ -26,9 +26,8 @@ internal static class ImageData
     internal static string LabelsFor(string images)
     {
         string name = Path.GetFileName(images);
-        string labels = name.Replace("-images-idx3", "-labels-idx1", StringComparison.Ordinal).Replace("-images-idx4", "-labels-idx1", StringComparison.Ordinal)
-            .Replace("images.idx3", "labels.idx1", StringComparison.Ordinal).Replace("images.idx4", "labels.idx1", StringComparison.Ordinal)
-            .Replace("images-idx3", "labels-idx1", StringComparison.Ordinal);
+        string labels = name.Replace("images-idx3", "labels-idx1", StringComparison.Ordinal).Replace("images-idx4", "labels-idx1", StringComparison.Ordinal)
+            .Replace("images.idx3", "labels.idx1", StringComparison.Ordinal).Replace("images.idx4", "labels.idx1", StringComparison.Ordinal);
         return Path.Combine(Path.GetDirectoryName(images) ?? string.Empty, labels == name ? name + ".labels" : labels);
     }
 
