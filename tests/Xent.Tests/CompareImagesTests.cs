@@ -92,7 +92,7 @@ public sealed class CompareImagesTests : IDisposable
         string model = Path.Combine(_dir, "fashion.safetensors");
         ModelFile.Save(model, result.Model, result.Info);
         var classifier = Classifier.Load(model);
-        float[] pixels = [.. Enumerable.Range(0, test.Count).SelectMany(r => test.Columns.Select(c => ((NumericColumn)c).Values[r]))];
+        float[] pixels = [.. Enumerable.Range(0, test.Count).SelectMany(r => test.Columns.Select(c => ((INumericColumn)c).ValueAt(r)))];
         var expected = new float[test.Count * 10];
         classifier.PredictProbabilities(pixels, test.Count, expected);
 

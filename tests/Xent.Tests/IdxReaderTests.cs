@@ -58,7 +58,7 @@ public sealed class IdxReaderTests : IDisposable
         Assert.Equal([2, 0, 1], table.Labels);
         Assert.Equal(["0", "1", "2"], table.ClassNames);
         Assert.Equal(["pixel0", "pixel1", "pixel2", "pixel3"], table.Columns.Select(c => c.Name));
-        Assert.Equal(100f / 255f, ((NumericColumn)table.Columns[1]).Values[1]);
+        Assert.Equal(100f / 255f, ((INumericColumn)table.Columns[1]).ValueAt(1));
     }
 
     [Theory]

@@ -139,15 +139,16 @@ internal static class EvaluateCommand
         var features = new float[(long)n * d];
         for (int j = 0; j < d; j++)
         {
-            float[] values = ((NumericColumn)table.Columns[j]).Values;
+            var values = (INumericColumn)table.Columns[j];
             for (int i = 0; i < n; i++)
             {
-                if (float.IsNaN(values[i]))
+                float v = values.ValueAt(i);
+                if (float.IsNaN(v))
                 {
                     throw new InputException($"{Path.GetFileName(path)}: data row {i + 1}, column '{table.Columns[j].Name}' is missing; this model was trained by an older Xent without missing-value handling. Retrain it to impute missing cells.");
                 }
 
-                features[(i * d) + j] = values[i];
+                features[(i * d) + j] = v;
             }
         }
 

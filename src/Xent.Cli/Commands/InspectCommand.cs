@@ -83,7 +83,7 @@ internal static class InspectCommand
             string values = c switch
             {
                 CategoricalColumn k => $"{k.Values.Count} distinct: {string.Join(", ", k.Values.Take(5))}{(k.Values.Count > 5 ? ", …" : string.Empty)}",
-                NumericColumn n => Range(n),
+                INumericColumn n => Range(n),
                 _ => string.Empty,
             };
             table.AddRow(Markup.Escape(c.Name), c.Kind.Name(), c.MissingCount().ToString(CultureInfo.InvariantCulture), Markup.Escape(values));
@@ -92,10 +92,19 @@ internal static class InspectCommand
         console.Write(table);
     }
 
-    private static string Range(NumericColumn n)
+    private static string Range(INumericColumn n)
     {
-        float[] present = [.. n.Values.Where(v => !float.IsNaN(v))];
-        return present.Length == 0 ? "no values" : string.Create(CultureInfo.InvariantCulture, $"{present.Min():G5} to {present.Max():G5}");
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        for (int r = 0; r < n.Count; r++)
+        {
+            float v = n.ValueAt(r);
+            if (!float.IsNaN(v))
+            {
+                (min, max) = (Math.Min(min, v), Math.Max(max, v));
+            }
+        }
+
+        return min > max ? "no values" : string.Create(CultureInfo.InvariantCulture, $"{min:G5} to {max:G5}");
     }
 
     internal static void Render(IAnsiConsole console, DatasetInspection r, string name)

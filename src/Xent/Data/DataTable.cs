@@ -75,12 +75,7 @@ public sealed class DataTable
             return this;
         }
 
-        FeatureColumn[] columns = [.. Columns.Select(c => c switch
-        {
-            NumericColumn n => (FeatureColumn)new NumericColumn(n.Name, n.Values[..rows]),
-            CategoricalColumn k => new CategoricalColumn(k.Name, k.Kind, k.Codes[..rows], k.Values),
-            _ => throw new NotSupportedException($"Column '{c.Name}' is a {c.GetType().Name}, which Head cannot cut."),
-        })];
+        FeatureColumn[] columns = [.. Columns.Select(c => c.Take(rows))];
         return new DataTable(columns, Labels[..rows], ClassNames, Ids?.Take(rows).ToArray()) { LabelName = LabelName, Warnings = Warnings };
     }
 

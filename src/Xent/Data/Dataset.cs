@@ -60,6 +60,9 @@ public sealed class Dataset : ITrainingRows
     /// <returns>Its features.</returns>
     public ReadOnlySpan<float> Row(int row) => Features.AsSpan(row * FeatureCount, FeatureCount);
 
+    /// <inheritdoc />
+    void ITrainingRows.CopyRow(int row, Span<float> destination) => Row(row).CopyTo(destination);
+
     /// <summary>Rows per class.</summary>
     /// <returns>The counts, indexed by label.</returns>
     public int[] ClassCounts()

@@ -46,6 +46,12 @@ public abstract class FeatureColumn
     /// <returns>The updated hash.</returns>
     public abstract ulong Hash(int row, ulong hash);
 
+    /// <summary>The column's first rows (for <see cref="DataTable.Head"/>).</summary>
+    /// <param name="rows">Rows to keep, at least 1; all of them when the column has no more.</param>
+    /// <returns>A column of those rows.</returns>
+    /// <exception cref="NotSupportedException">The column's type cannot be cut.</exception>
+    public virtual FeatureColumn Take(int rows) => throw new NotSupportedException($"Column '{Name}' is a {GetType().Name}, which cannot be cut to its first rows.");
+
     /// <summary>FNV-1a step over one 64-bit value.</summary>
     internal static ulong Mix(ulong hash, ulong value)
     {
@@ -60,7 +66,7 @@ public abstract class FeatureColumn
 }
 
 /// <summary>A column of numbers; NaN marks a missing cell.</summary>
-public sealed class NumericColumn : FeatureColumn
+public sealed class NumericColumn : FeatureColumn, INumericColumn
 {
     /// <summary>Creates the column.</summary>
     /// <param name="name">The header name.</param>
@@ -80,6 +86,12 @@ public sealed class NumericColumn : FeatureColumn
 
     /// <inheritdoc />
     public override bool IsMissing(int row) => float.IsNaN(Values[row]);
+
+    /// <inheritdoc />
+    public float ValueAt(int row) => Values[row];
+
+    /// <inheritdoc />
+    public override FeatureColumn Take(int rows) => new NumericColumn(Name, Values[..Math.Min(rows, Count)]);
 
     /// <inheritdoc />
     public override ulong Hash(int row, ulong hash) => Mix(hash, float.IsNaN(Values[row]) ? 0x7FC00000UL : BitConverter.SingleToUInt32Bits(Values[row] == 0 ? 0f : Values[row]));
@@ -118,6 +130,9 @@ public sealed class CategoricalColumn : FeatureColumn
 
     /// <inheritdoc />
     public override bool IsMissing(int row) => Codes[row] < 0;
+
+    /// <inheritdoc />
+    public override FeatureColumn Take(int rows) => new CategoricalColumn(Name, Kind, Codes[..Math.Min(rows, Count)], Values);
 
     /// <summary>A row's value, or <see langword="null"/> when missing.</summary>
     /// <param name="row">The row.</param>

@@ -3,7 +3,7 @@ namespace Xent.Data;
 /// <summary>
 /// The training rows as the trainer reads them: every row's label, and the features of the rows this process holds.
 /// A <see cref="Dataset"/> holds every row; a <see cref="PartitionedRows"/>, one rank's share under sharded training
-/// across processes.
+/// across processes; <see cref="EncodedRows"/> encodes each row from its table when it is read (images stay bytes).
 /// </summary>
 internal interface ITrainingRows
 {
@@ -19,10 +19,16 @@ internal interface ITrainingRows
     /// <summary>The class index of every row of the split, held or not.</summary>
     int[] Labels { get; }
 
-    /// <summary>One held row's features.</summary>
+    /// <summary>The feature names.</summary>
+    IReadOnlyList<string> FeatureNames { get; }
+
+    /// <summary>The class names.</summary>
+    IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Copies one held row's features (safe to call from several threads at once).</summary>
     /// <param name="row">The row's index in the whole split.</param>
-    /// <returns>Its features.</returns>
-    ReadOnlySpan<float> Row(int row);
+    /// <param name="destination">Exactly <see cref="FeatureCount"/> values.</param>
+    void CopyRow(int row, Span<float> destination);
 
     /// <summary>The digest of the whole split's content, as <see cref="Dataset.ContentHash"/> gives it.</summary>
     /// <returns>The digest text.</returns>

@@ -114,7 +114,7 @@ public static class IdxReader
 
     /// <summary>
     /// Reads an image file ([N, H, W] or [N, C, H, W]) and its label file ([N]) into a table of numeric pixel columns
-    /// <c>pixel0</c>… in NCHW order, scaled to [0, 1] (value ÷ 255).
+    /// <c>pixel0</c>… in NCHW order, scaled to [0, 1] (value ÷ 255): <see cref="PixelColumn"/>s over the file's bytes.
     /// </summary>
     /// <param name="imagesPath">The images.</param>
     /// <param name="labelsPath">The labels, or <see langword="null"/> for images without labels (each gets class 0: images to predict).</param>
@@ -164,16 +164,11 @@ public static class IdxReader
             }
         }
 
+        // The pixels stay bytes: each column views one place of every image in the file's buffer.
         var columns = new FeatureColumn[d];
         for (int j = 0; j < d; j++)
         {
-            var values = new float[n];
-            for (int i = 0; i < n; i++)
-            {
-                values[i] = images.Values[((long)i * d) + j] / 255f;
-            }
-
-            columns[j] = new NumericColumn("pixel" + j.ToString(System.Globalization.CultureInfo.InvariantCulture), values);
+            columns[j] = new PixelColumn("pixel" + j.ToString(System.Globalization.CultureInfo.InvariantCulture), images.Values, j, d, n);
         }
 
         IReadOnlyList<string> names = classNames ?? [.. Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture))];

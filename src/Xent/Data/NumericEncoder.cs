@@ -28,7 +28,7 @@ public sealed class NumericEncoder : ColumnEncoder
     /// <inheritdoc />
     public override bool Encode(FeatureColumn column, int row, Span<float> destination)
     {
-        float v = ((NumericColumn)column).Values[row];
+        float v = ((INumericColumn)column).ValueAt(row);
         bool missing = float.IsNaN(v);
         destination[0] = ((missing ? Median : v) - Mean) / Scale;
         if (Indicator)
@@ -49,14 +49,46 @@ public sealed class NumericEncoder : ColumnEncoder
     }
 
     /// <summary>Fits on the training rows.</summary>
-    internal static NumericEncoder Fit(NumericColumn column, IReadOnlyList<int> rows, bool standardize)
+    internal static NumericEncoder Fit(INumericColumn column, IReadOnlyList<int> rows, bool standardize)
+    {
+        (float median, int n) = column is PixelColumn pixels ? (pixels.Median(rows), rows.Count) : SortedMedian(column, rows);
+        float mean = 0, scale = 1;
+        if (standardize)
+        {
+            // Over the imputed values of every training row, as the standardiser always did (population std).
+            double sum = 0;
+            foreach (int r in rows)
+            {
+                float v = column.ValueAt(r);
+                sum += float.IsNaN(v) ? median : v;
+            }
+
+            double m = sum / rows.Count, squares = 0;
+            foreach (int r in rows)
+            {
+                float v = column.ValueAt(r);
+                double c = (float.IsNaN(v) ? median : v) - m;
+                squares += c * c;
+            }
+
+            double std = Math.Sqrt(squares / rows.Count);
+            mean = (float)m;
+            scale = std > 1e-12 ? (float)std : 1f;
+        }
+
+        return new NumericEncoder { Name = column.Name, Median = median, Mean = mean, Scale = scale, Indicator = n < rows.Count };
+    }
+
+    /// <summary>The median of the present values among the rows, and how many are present.</summary>
+    private static (float Median, int Present) SortedMedian(INumericColumn column, IReadOnlyList<int> rows)
     {
         var present = new List<float>(rows.Count);
         foreach (int r in rows)
         {
-            if (!column.IsMissing(r))
+            float v = column.ValueAt(r);
+            if (!float.IsNaN(v))
             {
-                present.Add(column.Values[r]);
+                present.Add(v);
             }
         }
 
@@ -67,29 +99,6 @@ public sealed class NumericEncoder : ColumnEncoder
 
         present.Sort();
         int n = present.Count;
-        float median = n % 2 == 1 ? present[n / 2] : (float)((present[(n / 2) - 1] + (double)present[n / 2]) / 2);
-        float mean = 0, scale = 1;
-        if (standardize)
-        {
-            // Over the imputed values of every training row, as the standardiser always did (population std).
-            double sum = 0;
-            foreach (int r in rows)
-            {
-                sum += column.IsMissing(r) ? median : column.Values[r];
-            }
-
-            double m = sum / rows.Count, squares = 0;
-            foreach (int r in rows)
-            {
-                double c = (column.IsMissing(r) ? median : column.Values[r]) - m;
-                squares += c * c;
-            }
-
-            double std = Math.Sqrt(squares / rows.Count);
-            mean = (float)m;
-            scale = std > 1e-12 ? (float)std : 1f;
-        }
-
-        return new NumericEncoder { Name = column.Name, Median = median, Mean = mean, Scale = scale, Indicator = n < rows.Count };
+        return (n % 2 == 1 ? present[n / 2] : (float)((present[(n / 2) - 1] + (double)present[n / 2]) / 2), n);
     }
 }

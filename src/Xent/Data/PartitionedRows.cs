@@ -62,6 +62,12 @@ internal sealed class PartitionedRows : ITrainingRows
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">The row is not one of this rank's.</exception>
+    public void CopyRow(int row, Span<float> destination) => Row(row).CopyTo(destination);
+
+    /// <summary>One held row's features.</summary>
+    /// <param name="row">The row's index in the whole split.</param>
+    /// <returns>Its features.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The row is not one of this rank's.</exception>
     public ReadOnlySpan<float> Row(int row)
     {
         if (!Holds(row))

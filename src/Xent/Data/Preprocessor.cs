@@ -63,7 +63,7 @@ public sealed class Preprocessor
 
         ColumnEncoder[] encoders = [.. table.Columns.Select(c => c switch
         {
-            NumericColumn n => (ColumnEncoder)NumericEncoder.Fit(n, rows, standardize),
+            INumericColumn n => (ColumnEncoder)NumericEncoder.Fit(n, rows, standardize),
             CategoricalColumn k => CategoricalEncoder.Fit(k, rows),
             _ => throw new ArgumentException($"Column '{c.Name}' is of an unknown type.", nameof(table)),
         })];

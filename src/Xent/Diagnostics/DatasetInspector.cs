@@ -81,7 +81,21 @@ public static class DatasetInspector
     public static DatasetInspection Inspect(Dataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        int[] counts = data.ClassCounts();
+        return Inspect((ITrainingRows)data);
+    }
+
+    /// <summary>Inspects training rows that may be encoded as they are read (each row is read once, and again only to compare rows whose hashes agree).</summary>
+    /// <param name="data">The rows, every one held.</param>
+    /// <returns>The findings.</returns>
+    internal static DatasetInspection Inspect(ITrainingRows data)
+    {
+        int n = data.Count, d = data.FeatureCount;
+        var counts = new int[data.ClassCount];
+        foreach (int y in data.Labels)
+        {
+            counts[y]++;
+        }
+
         int[] present = [.. counts.Where(c => c > 0)];
         double ratio = present.Length == 0 ? double.NaN : counts.Contains(0) ? double.PositiveInfinity : (double)counts.Max() / counts.Min();
         var schemes = new List<(string, double[]?)>();
@@ -99,17 +113,71 @@ public static class DatasetInspector
             schemes.Add((scheme, weights));
         }
 
-        // Group identical rows by their bytes.
-        var groups = new Dictionary<int, List<int>>(new RowComparer(data));
-        for (int i = 0; i < data.Count; i++)
+        // One pass: each column's finiteness and constancy, and each row's hash of its bytes.
+        float[] row = new float[d], first = new float[d], other = new float[d];
+        bool[] finite = [.. Enumerable.Repeat(true, d)], same = [.. Enumerable.Repeat(true, d)];
+        var buckets = new Dictionary<int, List<int>>();
+        for (int i = 0; i < n; i++)
         {
-            ref List<int>? list = ref CollectionsMarshal.GetValueRefOrAddDefault(groups, i, out _);
-            (list ??= []).Add(i);
+            data.CopyRow(i, row);
+            if (i == 0)
+            {
+                row.CopyTo(first, 0);
+            }
+
+            for (int j = 0; j < d; j++)
+            {
+                finite[j] &= float.IsFinite(row[j]);
+                same[j] &= row[j].Equals(first[j]);
+            }
+
+            var hash = new HashCode();
+            hash.AddBytes(MemoryMarshal.AsBytes(row.AsSpan()));
+            ref List<int>? bucket = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, hash.ToHashCode(), out _);
+            (bucket ??= []).Add(i);
         }
 
+        // Rows with identical bytes, in the order of their first row: a bucket splits into groups of equal rows.
+        var groups = new List<List<int>>();
+        foreach (List<int> bucket in buckets.Values)
+        {
+            if (bucket.Count < 2)
+            {
+                continue;
+            }
+
+            var split = new List<List<int>>();
+            foreach (int r in bucket)
+            {
+                data.CopyRow(r, row);
+                List<int>? match = null;
+                foreach (List<int> g in split)
+                {
+                    data.CopyRow(g[0], other);
+                    if (MemoryMarshal.AsBytes(row.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(other.AsSpan())))
+                    {
+                        match = g;
+                        break;
+                    }
+                }
+
+                if (match is null)
+                {
+                    split.Add([r]);
+                }
+                else
+                {
+                    match.Add(r);
+                }
+            }
+
+            groups.AddRange(split.Where(g => g.Count > 1));
+        }
+
+        groups.Sort((x, y) => x[0].CompareTo(y[0]));
         var conflicts = new List<ConflictGroup>();
         double floor = 0;
-        foreach (List<int> rows in groups.Values)
+        foreach (List<int> rows in groups)
         {
             var labelCounts = new int[data.ClassCount];
             foreach (int r in rows)
@@ -133,27 +201,18 @@ public static class DatasetInspector
             }
 
             conflicts.Add(new ConflictGroup([.. rows], labelCounts, entropy));
-            floor += (double)rows.Count / data.Count * entropy;
+            floor += (double)rows.Count / n * entropy;
         }
 
         var constant = new List<string>();
         var nonFinite = new List<string>();
-        for (int j = 0; j < data.FeatureCount; j++)
+        for (int j = 0; j < d; j++)
         {
-            bool same = true, finite = true;
-            float first = data.Count > 0 ? data.Features[j] : 0;
-            for (int i = 0; i < data.Count; i++)
-            {
-                float v = data.Features[(i * data.FeatureCount) + j];
-                finite &= float.IsFinite(v);
-                same &= v.Equals(first);
-            }
-
-            if (!finite)
+            if (!finite[j])
             {
                 nonFinite.Add(data.FeatureNames[j]);
             }
-            else if (same)
+            else if (same[j])
             {
                 constant.Add(data.FeatureNames[j]);
             }
@@ -161,8 +220,8 @@ public static class DatasetInspector
 
         return new DatasetInspection
         {
-            Rows = data.Count,
-            Features = data.FeatureCount,
+            Rows = n,
+            Features = d,
             ClassNames = data.ClassNames,
             ClassCounts = counts,
             ImbalanceRatio = ratio,
@@ -172,17 +231,5 @@ public static class DatasetInspector
             ConstantColumns = constant,
             NonFiniteColumns = nonFinite,
         };
-    }
-
-    private sealed class RowComparer(Dataset data) : IEqualityComparer<int>
-    {
-        public bool Equals(int x, int y) => MemoryMarshal.AsBytes(data.Row(x)).SequenceEqual(MemoryMarshal.AsBytes(data.Row(y)));
-
-        public int GetHashCode(int row)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(MemoryMarshal.AsBytes(data.Row(row)));
-            return hash.ToHashCode();
-        }
     }
 }

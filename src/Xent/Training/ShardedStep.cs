@@ -137,7 +137,7 @@ internal sealed class ShardedStep
 
             for (int i = 0; i < m; i++)
             {
-                train.Row(shard[i]).CopyTo(_x.AsSpan(i * d, d));
+                train.CopyRow(shard[i], _x.AsSpan(i * d, d));
                 _y[i] = train.Labels[shard[i]];
             }
 

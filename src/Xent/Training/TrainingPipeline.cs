@@ -168,14 +168,18 @@ public static class TrainingPipeline
         // Sharded training across processes: this rank keeps the features of its own partitions only (every label, and
         // the digest of the whole split, are kept). Without a held-out split the training rows are scored at the end,
         // so every rank then keeps them all.
+        // An image table's training rows stay bytes and are encoded as batches are made.
         Dataset? whole = null;
-        ITrainingRows train;
-        Dataset inspected;
+        ITrainingRows train, inspected;
         if (options.Trainer is { Shards: > 0, Communicator: { Size: > 1 } job } && (validationRows is not null || testRows is not null))
         {
             (int first, int owned) = Xent.Distributed.TreeSum.LocalShards(options.Trainer.Shards, job.Rank, job.Size);
             var own = PartitionedRows.Encode(preprocessor, table, split.Train, options.Trainer.Shards, first, owned);
             (train, inspected) = (own, own.Held());
+        }
+        else if (EncodedRows.ForImages(preprocessor, table, split.Train) is { } images)
+        {
+            (train, inspected) = (images, images);
         }
         else
         {
@@ -214,7 +218,7 @@ public static class TrainingPipeline
             .AddRange(options.Trainer.Settings);
         TrainerOptions trainerOptions = options.Trainer with { Settings = settings };
         TrainingResult result = Trainer.FitRows(model, optimizer, loss, train, validationRows?.Data, trainerOptions, progress, resume, cancellationToken);
-        EncodedTable held = testRows ?? validationRows ?? new EncodedTable(whole!, 0);
+        EncodedTable held = testRows ?? validationRows ?? new EncodedTable(whole ?? ((EncodedRows)train).Materialize(), 0);
         string evaluatedOn = testRows is not null ? "test" : validationRows is not null ? "validation" : "train";
         EvaluationResult evaluation = Evaluation.Evaluate(model, held.Data, lossFunction.ExpectsLogProbabilities, options.EceBins, logitScale: lossFunction.OutputScale);
         ulong[]? hashes = split.Train.Length <= options.MaxRowHashes ? table.RowHashes(split.Train) : null;

@@ -199,7 +199,7 @@ internal sealed class TrainingRun : IDisposable
         for (int i = 0; i < m; i++)
         {
             int row = order[start + i];
-            _train.Row(row).CopyTo(_x.AsSpan(i * d, d));
+            _train.CopyRow(row, _x.AsSpan(i * d, d));
             _y[i] = _train.Labels[row];
         }
 

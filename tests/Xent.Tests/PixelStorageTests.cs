@@ -1,0 +1,153 @@
+using Xent.Kernels;
+using Xent.Data;
+using Xent.Diagnostics;
+using Xent.Training;
+
+namespace Xent.Tests;
+
+/// <summary>
+/// Images stay bytes: <see cref="PixelColumn"/> reads, hashes, cuts and fits as a float column of the same values, and
+/// <see cref="EncodedRows"/> gives the bits and digest of the materialised encoding, so a pipeline trained on bytes
+/// gives the model it gives on floats.
+/// </summary>
+public sealed class PixelStorageTests
+{
+    /// <summary>n images of d pixels, random bytes with some exact duplicates, and their labels.</summary>
+    private static (byte[] Pixels, int[] Labels) Images(int n, int d, int classes, ulong seed)
+    {
+        var random = new XentRandom(seed);
+        var pixels = new byte[n * d];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            // Mostly dark, as photographs of clothes on black are; a few bright values.
+            pixels[i] = (byte)(random.NextSingle() < 0.6f ? 0 : random.NextInt(256));
+        }
+
+        // Row 7 repeats row 3 (same label) and row 9 repeats row 3 with another label: one conflicting group.
+        pixels.AsSpan(3 * d, d).CopyTo(pixels.AsSpan(7 * d, d));
+        pixels.AsSpan(3 * d, d).CopyTo(pixels.AsSpan(9 * d, d));
+        int[] labels = [.. Enumerable.Range(0, n).Select(i => random.NextInt(classes))];
+        labels[7] = labels[3];
+        labels[9] = (labels[3] + 1) % classes;
+        return (pixels, labels);
+    }
+
+    private static DataTable PixelTable(byte[] pixels, int[] labels, int d, int classes)
+        => new([.. Enumerable.Range(0, d).Select(j => (FeatureColumn)new PixelColumn("pixel" + j, pixels, j, d, labels.Length))], labels, [.. Enumerable.Range(0, classes).Select(c => "c" + c)]);
+
+    private static DataTable FloatTable(byte[] pixels, int[] labels, int d, int classes)
+        => new([.. Enumerable.Range(0, d).Select(j => (FeatureColumn)new NumericColumn("pixel" + j, [.. Enumerable.Range(0, labels.Length).Select(i => pixels[(i * d) + j] / 255f)]))], labels, [.. Enumerable.Range(0, classes).Select(c => "c" + c)]);
+
+    [Fact]
+    public void A_pixel_column_reads_hashes_and_cuts_as_the_float_column_of_its_values()
+    {
+        (byte[] pixels, int[] labels) = Images(40, 6, 3, 1);
+        DataTable bytes = PixelTable(pixels, labels, 6, 3), floats = FloatTable(pixels, labels, 6, 3);
+        Assert.Equal(floats.RowHashes(null), bytes.RowHashes(null));
+        for (int j = 0; j < 6; j++)
+        {
+            var p = (PixelColumn)bytes.Columns[j];
+            Assert.Equal(ColumnKind.Numeric, p.Kind);
+            Assert.Equal(0, p.MissingCount());
+            Assert.Equal(((NumericColumn)floats.Columns[j]).Values, Enumerable.Range(0, 40).Select(p.ValueAt));
+        }
+
+        DataTable head = bytes.Head(5);
+        Assert.Equal(5, head.Count);
+        Assert.Equal(floats.Head(5).RowHashes(null), head.RowHashes(null));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PixelColumn("p", pixels, 6, 6, 40));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PixelColumn("p", pixels, 0, 6, 41));
+    }
+
+    [Theory]
+    [InlineData(41)]
+    [InlineData(40)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void The_histogram_median_is_the_sorted_median(int rowCount)
+    {
+        (byte[] pixels, int[] labels) = Images(60, 5, 2, (ulong)rowCount);
+        int[] rows = [.. Enumerable.Range(0, 60).Where(i => i % 3 != 1).Take(rowCount)];
+        DataTable bytes = PixelTable(pixels, labels, 5, 2), floats = FloatTable(pixels, labels, 5, 2);
+        foreach (bool standardize in new[] { false, true })
+        {
+            Preprocessor a = Preprocessor.Fit(bytes, rows, standardize), b = Preprocessor.Fit(floats, rows, standardize);
+            Assert.Equal(b.ToJson(), a.ToJson());
+        }
+
+        // An even count whose middle values differ, checked by hand: 10/255 and 20/255 give their mean in double.
+        byte[] four = [0, 10, 20, 30];
+        var column = new PixelColumn("p", four, 0, 1, 4);
+        Assert.Equal((float)(((10 / 255f) + (double)(20 / 255f)) / 2), column.Median([0, 1, 2, 3]));
+        Assert.Equal(20 / 255f, column.Median([3, 1, 2]));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Encoded_rows_hold_the_bits_and_digest_of_the_materialised_encoding(bool standardize)
+    {
+        // 1,100 rows: more than one 1,024-row chunk of the digest; 70 pixels: two 32-byte vectors and a tail.
+        const int n = 1100, d = 70;
+        (byte[] pixels, int[] labels) = Images(n, d, 4, 5);
+        DataTable table = PixelTable(pixels, labels, d, 4);
+        int[] rows = [.. Enumerable.Range(0, n).Where(i => i % 4 != 0).Reverse()];
+        Preprocessor preprocessor = Preprocessor.Fit(table, rows, standardize);
+        Dataset whole = preprocessor.Transform(table, rows).Data;
+        EncodedRows lazy = EncodedRows.ForImages(preprocessor, table, rows) ?? throw new InvalidOperationException("an image table has lazy rows");
+        Assert.Equal(whole.Labels, lazy.Labels);
+        Assert.Equal(whole.FeatureNames, lazy.FeatureNames);
+        var row = new float[d];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            lazy.CopyRow(i, row);
+            Assert.True(whole.Row(i).SequenceEqual(row), $"row {i} differs");
+        }
+
+        Assert.Equal(whole.ContentHash(), lazy.ContentHash());
+        Assert.Equal(whole.Features, lazy.Materialize().Features);
+
+        DatasetInspection a = DatasetInspector.Inspect(whole), b = DatasetInspector.Inspect(lazy);
+        Assert.Equal(a.ConstantColumns, b.ConstantColumns);
+        Assert.Equal(a.LossFloor, b.LossFloor);
+        Assert.Equal(a.ConflictingGroups.Select(g => string.Join(",", g.Rows)), b.ConflictingGroups.Select(g => string.Join(",", g.Rows)));
+        Assert.Single(b.ConflictingGroups);
+    }
+
+    [Fact]
+    public void Only_a_table_of_one_buffers_pixels_in_image_order_is_read_lazily()
+    {
+        (byte[] pixels, int[] labels) = Images(30, 4, 2, 9);
+        int[] rows = [.. Enumerable.Range(0, 30)];
+        DataTable floats = FloatTable(pixels, labels, 4, 2);
+        Assert.Null(EncodedRows.ForImages(Preprocessor.Fit(floats, rows), floats, rows));
+        // The same pixel columns in another order (offsets not 0, 1, 2, 3) are encoded the ordinary way.
+        var shuffled = new DataTable([.. new[] { 1, 0, 2, 3 }.Select(j => (FeatureColumn)new PixelColumn("pixel" + j, pixels, j, 4, 30))], labels, ["a", "b"]);
+        Assert.Null(EncodedRows.ForImages(Preprocessor.Fit(shuffled, rows), shuffled, rows));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_pipeline_on_bytes_trains_the_model_it_trains_on_floats(bool standardize)
+    {
+        (byte[] pixels, int[] labels) = Images(400, 16, 3, 11);
+        var options = new PipelineOptions
+        {
+            Hidden = [8],
+            Standardize = standardize,
+            Trainer = new TrainerOptions { Epochs = 2, BatchSize = 32, Seed = 4 },
+        };
+        PipelineResult a = TrainingPipeline.Run(PixelTable(pixels, labels, 16, 3), options);
+        PipelineResult b = TrainingPipeline.Run(FloatTable(pixels, labels, 16, 3), options);
+        Assert.Equal(b.Model.Parameters.Count, a.Model.Parameters.Count);
+        for (int i = 0; i < a.Model.Parameters.Count; i++)
+        {
+            Assert.Equal(b.Model.Parameters[i].Value, a.Model.Parameters[i].Value);
+        }
+
+        Assert.Equal(b.Evaluation.LogLoss, a.Evaluation.LogLoss);
+        Assert.Equal(b.HeldTrainingRows, a.HeldTrainingRows);
+        Assert.Equal(b.Info.Preprocessor!.ToJson(), a.Info.Preprocessor!.ToJson());
+    }
+}
