@@ -55,8 +55,11 @@ public class ModelDescriptionTests
     [InlineData("conv2d(x,3),flatten,linear", "1x8x8", "layer 1 (conv2d(x,3)): out is 'x'; it must be a whole number of at least 1")]
     [InlineData("maxpool(2,bogus=3),flatten,linear", "1x8x8", "layer 1 (maxpool(2,bogus=3)): has no argument 'bogus'")]
     [InlineData("conv2d(8),flatten,linear", "1x8x8", "needs kernel (argument 2)")]
+    [InlineData("conv2d(8,kernal=3),flatten,linear", "1x8x8", "layer 1 (conv2d(8,kernal=3)): needs kernel (argument 2); it is given 'kernal', which it does not have: did you mean 'kernel'?")]
     [InlineData("conv2d(8,3),flatten", "1x8x8", "the model ends with outputs of shape [288], but the data have 10 classes")]
     [InlineData("linear(4),linear(3)", "5", "the model ends with outputs of shape [3], but the data have 10 classes")]
+    [InlineData("linear(8),relu,linear,softmax", "4", "layer 4 (softmax): a model ends with its logits")]
+    [InlineData("linear,log_softmax", "4", "layer 2 (log_softmax): a model ends with its logits (linear, or conv for per-position outputs); the loss applies log-softmax itself")]
     public void Shape_and_argument_errors_name_the_layer_and_the_shapes(string text, string shape, string message)
     {
         FormatException e = Assert.Throws<FormatException>(() => ModelDescription.Build(ModelDescription.Parse(text), ModelDescription.ParseShape(shape), 10));

@@ -26,7 +26,7 @@ internal sealed class LayerArguments(LayerEntry entry, string where)
         string? text = Take(position, name);
         if (text is null)
         {
-            return fallback ?? throw Fail($"needs {name} (argument {position + 1}).");
+            return fallback ?? throw Missing(position, name);
         }
 
         if (!int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) || value < minimum)
@@ -43,7 +43,7 @@ internal sealed class LayerArguments(LayerEntry entry, string where)
         string? text = Take(position, name);
         if (text is null)
         {
-            return fallback ?? throw Fail($"needs {name} (argument {position + 1}).");
+            return fallback ?? throw Missing(position, name);
         }
 
         string[] parts = text.Trim().Split('x', 'X', '*');
@@ -71,7 +71,7 @@ internal sealed class LayerArguments(LayerEntry entry, string where)
         string? text = Take(position, name);
         if (text is null)
         {
-            return fallback ?? throw Fail($"needs {name} (argument {position + 1}).");
+            return fallback ?? throw Missing(position, name);
         }
 
         if (!double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= minimum && value < maximum))
@@ -93,6 +93,37 @@ internal sealed class LayerArguments(LayerEntry entry, string where)
             "false" or "0" or "no" => false,
             _ => throw Fail($"{name} is '{text}'; it must be true or false."),
         };
+    }
+
+    /// <summary>The error for a needed argument that is absent; it names a given argument whose name is one or two letters off (a typo such as <c>kernal</c>).</summary>
+    private FormatException Missing(int position, string name)
+    {
+        string? near = Entry.Named.Keys.FirstOrDefault(k => !_used.Contains(k) && Distance(k, name) <= 2);
+        return Fail($"needs {name} (argument {position + 1}){(near is null ? "." : $"; it is given '{near}', which it does not have: did you mean '{name}'?")}");
+    }
+
+    /// <summary>The edit distance between two short names.</summary>
+    private static int Distance(string a, string b)
+    {
+        var row = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            row[j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+
+        return row[b.Length];
     }
 
     /// <summary>Rejects arguments that no read used.</summary>

@@ -90,6 +90,7 @@ public static class ModelDescription
     /// <exception cref="FormatException">A layer is unknown, has bad arguments or does not fit the shape it receives (the message names the layer and both shapes), or the model does not end with <paramref name="classes"/> outputs.</exception>
     public static LayerSpec Build(IReadOnlyList<LayerEntry> layers, IReadOnlyList<int> inputShape, int classes)
     {
+        RefuseProbabilities(layers);
         (List<LayerSpec> specs, int[] shape) = Follow(layers, inputShape, classes);
         if (shape.Length != 1 || shape[0] != classes)
         {
@@ -114,6 +115,7 @@ public static class ModelDescription
     /// <exception cref="FormatException">A layer is unknown, has bad arguments or does not fit the shape it receives, or the model does not end with <paramref name="classes"/> channels over one or two dimensions (the message names the shape).</exception>
     public static LayerSpec BuildPerPosition(IReadOnlyList<LayerEntry> layers, IReadOnlyList<int> inputShape, int classes)
     {
+        RefuseProbabilities(layers);
         (List<LayerSpec> specs, int[] shape) = Follow(layers, inputShape, classes);
         if (shape.Length < 2 || shape[0] != classes)
         {
@@ -222,4 +224,18 @@ public static class ModelDescription
     }
 
     private static string Cut(string text) => text.Length <= 60 ? text : text[..60] + "…";
+
+    /// <summary>
+    /// Refuses a model that ends with softmax or log_softmax: a model gives logits, and the loss takes the
+    /// (log-)softmax itself (or the pipeline adds log_softmax for a loss that reads log-probabilities). A softmax before
+    /// the loss is the classic bug: the loss then reads probabilities as logits and cannot reach the labels' entropy.
+    /// </summary>
+    private static void RefuseProbabilities(IReadOnlyList<LayerEntry> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count > 0 && layers[^1].Kind is "softmax" or "log_softmax")
+        {
+            throw new FormatException($"layer {layers.Count} ({layers[^1].Kind}): a model ends with its logits (linear, or conv for per-position outputs); the loss applies log-softmax itself, so a {layers[^1].Kind} here is applied twice. Remove it: predict and evaluate give probabilities.");
+        }
+    }
 }
