@@ -42,6 +42,44 @@ public class WorkerPoolTests
         await task.WaitAsync(TimeSpan.FromMinutes(2)); // a TimeoutException: a lost wake-up
     }
 
+    private sealed class Recording(int length) : IParallelWork
+    {
+        public readonly int[] Threads = new int[length];
+
+        public void Run(int index)
+        {
+            Threads[index] = Environment.CurrentManagedThreadId;
+            Thread.SpinWait(20000);
+        }
+    }
+
+    [Fact]
+    public void Helpers_that_went_to_sleep_between_calls_are_woken_for_later_calls()
+    {
+        // Calls a few milliseconds apart (the helper's spin has ended: it sleeps) mixed with back-to-back ones (it is
+        // still spinning). Every index runs once, and a helper keeps taking part: a lost count of sleeping helpers
+        // would leave it asleep for good and every later call would run on the caller alone.
+        var work = new Recording(8);
+        int shared = 0;
+        for (int call = 0; call < 120; call++)
+        {
+            if (call % 3 == 0)
+            {
+                Thread.Sleep(3);
+            }
+
+            Array.Clear(work.Threads);
+            WorkerPool.For(work.Threads.Length, 2, work);
+            Assert.DoesNotContain(0, work.Threads);
+            if (call >= 60 && work.Threads.Distinct().Count() > 1)
+            {
+                shared++;
+            }
+        }
+
+        Assert.True(shared > 0, "no call of the last 60 ran on a helper");
+    }
+
     private sealed class Failing : IParallelWork
     {
         public void Run(int index)

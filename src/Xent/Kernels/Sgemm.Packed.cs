@@ -202,16 +202,16 @@ public static partial class Sgemm
         }
     }
 
-    /// <summary>tile[8×nr] = a[0..8, 0..k]·panel, summed over k in blocks of KC (each from zero, added in order). Vector512 only (24 registers).</summary>
+    /// <summary>tile[8×nr] = a[0..8, 0..k]·panel, summed over k in blocks of KBlock(k) (each from zero, added in order). Vector512 only (24 registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tile8<TV>(float** rows, float* b, int k, float* tile)
         where TV : struct, IFloatVector<TV>
     {
         int w = TV.Count, nr = 2 * w;
         float* a0 = rows[0], a1 = rows[1], a2 = rows[2], a3 = rows[3], a4 = rows[4], a5 = rows[5], a6 = rows[6], a7 = rows[7];
-        for (int pc = 0; pc < k; pc += KC)
+        for (int pc = 0, kb = KBlock(k); pc < k; pc += kb)
         {
-            int end = Math.Min(pc + KC, k);
+            int end = Math.Min(pc + kb, k);
             TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
             TV c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
             float* bp = b + ((long)pc * nr);
@@ -263,9 +263,9 @@ public static partial class Sgemm
     {
         int w = TV.Count;
         float* a0 = rows[0], a1 = rows[1], a2 = rows[2], a3 = rows[3], a4 = rows[4], a5 = rows[5], a6 = rows[6], a7 = rows[7];
-        for (int pc = 0; pc < k; pc += KC)
+        for (int pc = 0, kb = KBlock(k); pc < k; pc += kb)
         {
-            int end = Math.Min(pc + KC, k);
+            int end = Math.Min(pc + kb, k);
             TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
             float* bp = b + ((long)pc * w);
             for (int p = pc; p < end; p++, bp += w)
@@ -293,15 +293,15 @@ public static partial class Sgemm
         where TV : struct, IFloatVector<TV>
         => TV.Store(first ? block : TV.Add(TV.Load(ref *total), block), ref *total);
 
-    /// <summary>tile[6×nr] = a[0..6, 0..k]·panel, summed over k in blocks of KC (each from zero, added in order).</summary>
+    /// <summary>tile[6×nr] = a[0..6, 0..k]·panel, summed over k in blocks of KBlock(k) (each from zero, added in order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tile<TV>(float* a0, float* a1, float* a2, float* a3, float* a4, float* a5, float* b, int k, float* tile)
         where TV : struct, IFloatVector<TV>
     {
         int w = TV.Count, nr = 2 * w;
-        for (int pc = 0; pc < k; pc += KC)
+        for (int pc = 0, kb = KBlock(k); pc < k; pc += kb)
         {
-            int end = Math.Min(pc + KC, k);
+            int end = Math.Min(pc + kb, k);
             TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             TV c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
             float* bp = b + ((long)pc * nr);
@@ -355,9 +355,9 @@ public static partial class Sgemm
         where TV : struct, IFloatVector<TV>
     {
         int w = TV.Count, nr = 2 * w;
-        for (int pc = 0; pc < k; pc += KC)
+        for (int pc = 0, kb = KBlock(k); pc < k; pc += kb)
         {
-            int end = Math.Min(pc + KC, k);
+            int end = Math.Min(pc + kb, k);
             TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
             for (int p = pc; p < end; p++)
             {
@@ -451,10 +451,10 @@ public static partial class Sgemm
                 for (int j = 0; j < cols; j++)
                 {
                     float total = 0;
-                    for (int pc = 0; pc < job.K; pc += KC)
+                    for (int pc = 0, kb = KBlock(job.K); pc < job.K; pc += kb)
                     {
                         float block = 0;
-                        for (int p = pc, end = Math.Min(pc + KC, job.K); p < end; p++)
+                        for (int p = pc, end = Math.Min(pc + kb, job.K); p < end; p++)
                         {
                             block = MathF.FusedMultiplyAdd(a[p], b[((long)p * nr) + j], block);
                         }

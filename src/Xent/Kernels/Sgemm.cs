@@ -37,6 +37,17 @@ public static partial class Sgemm
 
     private static int NR => Vector512.IsHardwareAccelerated ? 32 : 16;
 
+    /// <summary>
+    /// The k blocks' length: k in ⌈k / KC⌉ blocks of (nearly) equal length, at most KC, so that no pass over C is
+    /// spent on a short last block (784 = 4 × 196, not 3 × 256 + 16). Every product sums each element's k blocks,
+    /// each from zero, in this order, whatever the thread count or entry point.
+    /// </summary>
+    internal static int KBlock(int k)
+    {
+        int blocks = Math.Max(1, (k + KC - 1) / KC);
+        return Math.Max(1, (k + blocks - 1) / blocks);
+    }
+
     /// <summary>Computes C = α·op(A)·op(B) + β·C.</summary>
     /// <param name="transA">Whether A is transposed: op(A) = A (m×k, row stride <paramref name="lda"/>) or Aᵀ (A stored k×m).</param>
     /// <param name="transB">Whether B is transposed: op(B) = B (k×n, row stride <paramref name="ldb"/>) or Bᵀ (B stored n×k).</param>
@@ -136,12 +147,12 @@ public static partial class Sgemm
             for (int jc = 0; jc < job.N; jc += NC)
             {
                 int nc = Math.Min(NC, job.N - jc);
-                for (int pc = 0; pc < job.K; pc += KC)
+                for (int pc = 0, kb = KBlock(job.K); pc < job.K; pc += kb)
                 {
-                    int kc = Math.Min(KC, job.K - pc);
+                    int kc = Math.Min(kb, job.K - pc);
                     long flops = 2L * job.M * nc * kc;
                     bool parallel = Parallelism.MaxDegree > 1 && flops >= ParallelFlops && job.M > MR;
-                    if (parallel && job.TransB == Transpose.Yes)
+                    if (parallel)
                     {
                         PackWork pack = t_pack ??= new PackWork();
                         (pack.Job, pack.Pc, pack.Kc, pack.Jc, pack.Nc, pack.Nr, pack.Packed) = (job, pc, kc, jc, nc, nr, packedB);
@@ -153,23 +164,25 @@ public static partial class Sgemm
                         PackB(job, pc, kc, jc, nc, nr, packedB);
                     }
 
-                    // Row blocks of MC, or smaller so that every thread gets one when M is small. Blocking over M never
-                    // changes the order of any element's sum over k, so results stay bit-identical.
-                    int mc = parallel ? Math.Min(MC, ((job.M + Parallelism.MaxDegree - 1) / Parallelism.MaxDegree + MR - 1) / MR * MR) : MC;
-                    int blocks = (job.M + mc - 1) / mc;
-                    if (!parallel || blocks == 1)
+                    // Serially, row blocks of MC. In parallel, a multiple of the thread count of blocks, no larger than MC,
+                    // whose sizes differ by at most one panel of MR rows, so that the threads finish together. Blocking over M
+                    // never changes the order of any element's sum over k, so results stay bit-identical.
+                    if (!parallel)
                     {
                         float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
-                        for (int block = 0; block < blocks; block++)
+                        for (int ic = 0; ic < job.M; ic += MC)
                         {
-                            RunBlock(job, block, mc, pc, kc, jc, nc, nr, packedA, packedB);
+                            RunBlock(job, ic, Math.Min(MC, job.M - ic), pc, kc, jc, nc, nr, packedA, packedB);
                         }
 
                         ArrayPool<float>.Shared.Return(packedA);
                     }
                     else
                     {
-                        RunBlocksInParallel(job, blocks, mc, pc, kc, jc, nc, nr, packedB);
+                        int panels = (job.M + MR - 1) / MR, degree = Parallelism.MaxDegree;
+                        int blocks = (panels + (MC / MR) - 1) / (MC / MR);
+                        blocks = Math.Min(panels, (blocks + degree - 1) / degree * degree);
+                        RunBlocksInParallel(job, panels, blocks, pc, kc, jc, nc, nr, packedB);
                     }
                 }
             }
@@ -180,10 +193,10 @@ public static partial class Sgemm
         }
     }
 
-    private static void RunBlocksInParallel(Job job, int blocks, int mc, int pc, int kc, int jc, int nc, int nr, float[] packedB)
+    private static void RunBlocksInParallel(Job job, int panels, int blocks, int pc, int kc, int jc, int nc, int nr, float[] packedB)
     {
         BlockWork work = t_work ??= new BlockWork();
-        (work.Job, work.Mc, work.Pc, work.Kc, work.Jc, work.Nc, work.Nr, work.PackedB) = (job, mc, pc, kc, jc, nc, nr, packedB);
+        (work.Job, work.Panels, work.Blocks, work.Pc, work.Kc, work.Jc, work.Nc, work.Nr, work.PackedB) = (job, panels, blocks, pc, kc, jc, nc, nr, packedB);
         WorkerPool.For(blocks, Parallelism.MaxDegree, work);
         work.PackedB = null;
     }
@@ -194,36 +207,37 @@ public static partial class Sgemm
     [ThreadStatic]
     private static PackWork? t_pack;
 
-    /// <summary>Packing Bᵀ, one NR-wide panel per index (the panels are independent), reused per calling thread.</summary>
+    /// <summary>Packing op(B), one NR-wide panel per index (the panels are independent), reused per calling thread.</summary>
     private sealed class PackWork : IParallelWork
     {
         public Job Job;
         public int Pc, Kc, Jc, Nc, Nr;
         public float[]? Packed;
 
-        public unsafe void Run(int index) => PackTransposedPanel(Job, Pc, Kc, Jc, Nc, Nr, index, Packed!);
+        public void Run(int index) => PackPanel(Job, Pc, Kc, Jc, Nc, Nr, index, Packed!);
     }
 
     /// <summary>The blocks of one (pc, jc) step, reused per calling thread so that parallel GEMMs allocate nothing.</summary>
     private sealed class BlockWork : IParallelWork
     {
         public Job Job;
-        public int Mc, Pc, Kc, Jc, Nc, Nr;
+        public int Panels, Blocks, Pc, Kc, Jc, Nc, Nr;
         public float[]? PackedB;
 
+        /// <summary>Block <paramref name="index"/>: panels index·P/B up to (index + 1)·P/B of MR rows.</summary>
         public void Run(int index)
         {
+            int ic = (int)((long)index * Panels / Blocks) * MR;
+            int end = Math.Min(Job.M, (int)((long)(index + 1) * Panels / Blocks) * MR);
             float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
-            RunBlock(Job, index, Mc, Pc, Kc, Jc, Nc, Nr, packedA, PackedB!);
+            RunBlock(Job, ic, end - ic, Pc, Kc, Jc, Nc, Nr, packedA, PackedB!);
             ArrayPool<float>.Shared.Return(packedA);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void RunBlock(in Job job, int block, int blockRows, int pc, int kc, int jc, int nc, int nr, float[] packedA, float[] packedB)
+    private static unsafe void RunBlock(in Job job, int ic, int mc, int pc, int kc, int jc, int nc, int nr, float[] packedA, float[] packedB)
     {
-        int ic = block * blockRows;
-        int mc = Math.Min(blockRows, job.M - ic);
         PackA(job, ic, mc, pc, kc, packedA);
         bool first = pc == 0;
         Span<float> tile = stackalloc float[MR * 32];
@@ -338,45 +352,41 @@ public static partial class Sgemm
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into panels of NR columns: panel-major, then k, then the NR columns (zero-padded).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PackB(in Job job, int pc, int kc, int jc, int nc, int nr, float[] packed)
+    private static void PackB(in Job job, int pc, int kc, int jc, int nc, int nr, float[] packed)
+    {
+        for (int index = 0; index * nr < nc; index++)
+        {
+            PackPanel(job, pc, kc, jc, nc, nr, index, packed);
+        }
+    }
+
+    /// <summary>Packs panel <paramref name="index"/> of op(B)[pc..pc+kc, jc..jc+nc] (columns index·nr onwards).</summary>
+    private static void PackPanel(in Job job, int pc, int kc, int jc, int nc, int nr, int index, float[] packed)
     {
         if (job.TransB == Transpose.Yes)
         {
-            for (int index = 0; index * nr < nc; index++)
-            {
-                PackTransposedPanel(job, pc, kc, jc, nc, nr, index, packed);
-            }
-
-            return;
+            PackTransposedPanel(job, pc, kc, jc, nc, nr, index, packed);
         }
-
-        int o = 0;
-        for (int jr = 0; jr < nc; jr += nr)
+        else
         {
-            int cols = Math.Min(nr, nc - jr);
-            for (int p = 0; p < kc; p++)
-            {
-                long q = pc + p;
-                if (job.TransB == Transpose.No && cols == nr)
-                {
-                    new ReadOnlySpan<float>(job.B + (q * job.Ldb) + jc + jr, nr).CopyTo(packed.AsSpan(o, nr));
-                    o += nr;
-                    continue;
-                }
+            PackStoredPanel(job, pc, kc, jc, nc, nr, index, packed);
+        }
+    }
 
-                for (int j = 0; j < nr; j++)
-                {
-                    float v = 0;
-                    if (j < cols)
-                    {
-                        long col = jc + jr + j;
-                        v = job.TransB == Transpose.No ? job.B[(q * job.Ldb) + col] : job.B[(col * job.Ldb) + q];
-                    }
-
-                    packed[o++] = v;
-                }
-            }
+    /// <summary>B as stored, one panel: each k's nr columns are contiguous in B's row k, copied as they are.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackStoredPanel(in Job job, int pc, int kc, int jc, int nc, int nr, int index, float[] packed)
+    {
+        int jr = index * nr;
+        int o = index * kc * nr;
+        int cols = Math.Min(nr, nc - jr);
+        for (int p = 0; p < kc; p++)
+        {
+            float* src = job.B + ((pc + p) * (long)job.Ldb) + jc + jr;
+            Span<float> dst = packed.AsSpan(o, nr);
+            new ReadOnlySpan<float>(src, cols).CopyTo(dst);
+            dst[cols..].Clear();
+            o += nr;
         }
     }
 
@@ -473,11 +483,61 @@ public static partial class Sgemm
         {
             Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-            for (int p = 0; p < kc; p++)
+            // Pointers bumped along the panels (no index arithmetic per k), two k per iteration; each accumulator
+            // still sums its k in order, so the bits are those of the plain loop.
+            ref float bp = ref b;
+            ref float ap = ref a;
+            int p = 0;
+            for (; p + 1 < kc; p += 2)
             {
-                Vector512<float> b0 = Vector512.LoadUnsafe(ref b, (nuint)(p * 32));
-                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, (nuint)((p * 32) + 16));
-                ref float ap = ref Unsafe.Add(ref a, p * MR);
+                Vector512<float> b0 = Vector512.LoadUnsafe(ref bp);
+                Vector512<float> b1 = Vector512.LoadUnsafe(ref bp, 16);
+                Vector512<float> x = Vector512.Create(ap);
+                c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+                x = Vector512.Create(Unsafe.Add(ref ap, 1));
+                c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+                x = Vector512.Create(Unsafe.Add(ref ap, 2));
+                c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                x = Vector512.Create(Unsafe.Add(ref ap, 3));
+                c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                x = Vector512.Create(Unsafe.Add(ref ap, 4));
+                c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                x = Vector512.Create(Unsafe.Add(ref ap, 5));
+                c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+                b0 = Vector512.LoadUnsafe(ref bp, 32);
+                b1 = Vector512.LoadUnsafe(ref bp, 48);
+                x = Vector512.Create(Unsafe.Add(ref ap, 6));
+                c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+                x = Vector512.Create(Unsafe.Add(ref ap, 7));
+                c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+                x = Vector512.Create(Unsafe.Add(ref ap, 8));
+                c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                x = Vector512.Create(Unsafe.Add(ref ap, 9));
+                c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                x = Vector512.Create(Unsafe.Add(ref ap, 10));
+                c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                x = Vector512.Create(Unsafe.Add(ref ap, 11));
+                c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+                bp = ref Unsafe.Add(ref bp, 64);
+                ap = ref Unsafe.Add(ref ap, 2 * MR);
+            }
+
+            if (p < kc)
+            {
+                Vector512<float> b0 = Vector512.LoadUnsafe(ref bp);
+                Vector512<float> b1 = Vector512.LoadUnsafe(ref bp, 16);
                 Vector512<float> x = Vector512.Create(ap);
                 c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
                 c01 = Vector512.FusedMultiplyAdd(x, b1, c01);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Xent.Kernels;
 
 /// <summary>A piece of parallel work: <see cref="Run"/> is called once for each index of a <see cref="WorkerPool.For"/>.</summary>
@@ -19,6 +21,12 @@ internal interface IParallelWork
 /// closed and goes back to sleep without touching the call. Before, the caller waited for every helper it had woken,
 /// even one that came too late to find work. A late helper may instead join a later call that is open; the gate caps
 /// the helpers a call takes at the number it asked for.
+/// <para>
+/// A helper that has finished a call spins for up to <see cref="SpinMicroseconds"/> µs, watching the call counter,
+/// before it sleeps on the semaphore: a training step makes many short parallel calls a few microseconds apart, and
+/// waking a sleeping thread costs tens of microseconds each time. The caller releases the semaphore only for helpers
+/// that have gone to sleep (<see cref="s_sleepers"/>); a spinning helper sees the new call by itself.
+/// </para>
 /// </remarks>
 internal static class WorkerPool
 {
@@ -34,6 +42,13 @@ internal static class WorkerPool
     private static int s_gate;
     private static int s_helpers;
     private static Exception? s_error;
+    private static int s_epoch;
+    private static int s_sleepers;
+
+    /// <summary>How long an idle helper spins before it sleeps.</summary>
+    private const int SpinMicroseconds = 100;
+
+    private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
 
     /// <summary>Set in <see cref="s_gate"/> when the caller has closed the call.</summary>
     private const int Closed = 1 << 30;
@@ -80,9 +95,12 @@ internal static class WorkerPool
             s_error = null;
             s_helpers = helpers;
             Volatile.Write(ref s_gate, 0);
-            if (helpers > 0)
+            // A new call: spinning helpers see the counter move; sleeping ones are woken, as many as the call can use.
+            Interlocked.Increment(ref s_epoch);
+            int wake = TakeSleepers(helpers);
+            if (wake > 0)
             {
-                Start.Release(helpers);
+                Start.Release(wake);
             }
 
             RunItems();
@@ -125,9 +143,13 @@ internal static class WorkerPool
     private static void WorkerLoop()
     {
         t_inside = true;
+        // The counter starts at 0 and a call moves it before it wakes anyone, so a new helper looks for the call that
+        // started it at once.
+        int seen = -1;
         while (true)
         {
-            Start.Wait();
+            int epoch = Volatile.Read(ref s_epoch);
+            seen = epoch == seen ? Idle(seen) : epoch;
             if (!Join())
             {
                 continue;
@@ -141,6 +163,61 @@ internal static class WorkerPool
                 Done.Release();
             }
         }
+    }
+
+    /// <summary>
+    /// Waits for a call after <paramref name="seen"/>: spins for up to <see cref="SpinTicks"/>, then sleeps on the
+    /// semaphore; returns the call counter as it was when the helper stopped waiting.
+    /// </summary>
+    private static int Idle(int seen)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int spins = 1; ; spins++)
+        {
+            int epoch = Volatile.Read(ref s_epoch);
+            if (epoch != seen)
+            {
+                return epoch;
+            }
+
+            if ((spins & 63) == 0 && Stopwatch.GetTimestamp() - start > SpinTicks)
+            {
+                break;
+            }
+
+            Thread.SpinWait(8);
+        }
+
+        // Counted as asleep first, then the counter read again (Interlocked is a full fence): either this helper sees
+        // a call that started meanwhile, or that call's caller sees this helper and releases the semaphore for it.
+        Interlocked.Increment(ref s_sleepers);
+        int now = Volatile.Read(ref s_epoch);
+        if (now != seen && TakeSleepers(1) == 1)
+        {
+            return now;
+        }
+
+        Start.Wait();
+        return Volatile.Read(ref s_epoch);
+    }
+
+    /// <summary>Takes up to <paramref name="most"/> of the helpers counted as asleep; returns how many it took.</summary>
+    private static int TakeSleepers(int most)
+    {
+        int sleepers = Volatile.Read(ref s_sleepers);
+        while (sleepers > 0 && most > 0)
+        {
+            int take = Math.Min(sleepers, most);
+            int seen = Interlocked.CompareExchange(ref s_sleepers, sleepers - take, sleepers);
+            if (seen == sleepers)
+            {
+                return take;
+            }
+
+            sleepers = seen;
+        }
+
+        return 0;
     }
 
     /// <summary>Enters the open call unless it is closed or has all the helpers it asked for.</summary>
