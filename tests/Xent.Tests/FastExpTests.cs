@@ -43,3 +43,67 @@ public class FastExpTests
         Assert.Equal(r, wide.GetUpper());
     }
 }
+
+/// <summary>The AVX-512 exp (VSCALEFPS) against the portable one: the same bits wherever the kernels use it.</summary>
+public class ScaledExpTests
+{
+    [Fact]
+    public void The_scaled_exp_has_the_portable_exps_bits_from_minus_103_5_to_88_7_and_at_special_values()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+        {
+            return; // the portable path is the only one here
+        }
+
+        // Every 211th float of the range (over 10 million values: the subnormal results, the range near 0 and the
+        // overflow edge among them), then the special values.
+        var x = new float[16];
+        int count = 0, differing = 0;
+        string? first = null;
+        void Check()
+        {
+            Vector512<float> v = Vector512.Create(x);
+            Vector512<float> scaled = FastExp.ScaledExp(v), portable = FastExp.PortableExp(v);
+            Vector256<float> low = FastExp.ScaledExp(v.GetLower()), lowPortable = FastExp.PortableExp(v.GetLower());
+            for (int i = 0; i < 16; i++)
+            {
+                bool same = BitConverter.SingleToInt32Bits(scaled[i]) == BitConverter.SingleToInt32Bits(portable[i])
+                    && (i >= 8 || BitConverter.SingleToInt32Bits(low[i]) == BitConverter.SingleToInt32Bits(lowPortable[i]));
+                if (!same)
+                {
+                    differing++;
+                    first ??= $"exp({x[i]:R}): {scaled[i]:R} against {portable[i]:R}";
+                }
+            }
+        }
+
+        foreach ((float from, float to) in new[] { (-103.5f, 0f), (0f, 88.7f) })
+        {
+            int a = BitConverter.SingleToInt32Bits(from), b = BitConverter.SingleToInt32Bits(to);
+            int lo = Math.Min(a, b), hi = Math.Max(a, b);
+            for (long bits = lo; bits <= hi; bits += 211)
+            {
+                x[count++ % 16] = BitConverter.Int32BitsToSingle((int)bits);
+                if (count % 16 == 0)
+                {
+                    Check();
+                }
+            }
+        }
+
+        float[] special = [float.NegativeInfinity, float.PositiveInfinity, float.NaN, -0f, 0f, -1e4f, 1e4f, -103.972f, -104f, -87.3365f, 88.72f, 89f, -1e-30f, 1e-30f, float.Epsilon, -float.Epsilon];
+        special.CopyTo(x, 0);
+        Vector512<float> s = FastExp.ScaledExp(Vector512.Create(x));
+        Assert.Equal(0f, s[0]);
+        Assert.Equal(float.PositiveInfinity, s[1]);
+        Assert.True(float.IsNaN(s[2]));
+        Assert.Equal(1f, s[3]);
+        Assert.Equal(1f, s[4]);
+        Assert.Equal(0f, s[5]);
+        Assert.Equal(float.PositiveInfinity, s[6]);
+        Assert.Equal(0f, s[8]);
+        Assert.Equal(float.PositiveInfinity, s[11]);
+        Assert.True(count > 10_000_000, $"{count} values");
+        Assert.True(differing == 0, $"{differing} of {count} values differ; first {first}");
+    }
+}

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Xent.Kernels;
 
@@ -31,20 +32,37 @@ internal static class FastExp
     private const float Lowest = -103.972084f;
     private const float Highest = 88.7228394f;
 
+    /// <summary>Inputs are clamped to [ClampLow, ClampHigh] before the range reduction (where 2^n is applied by VSCALEFPS).</summary>
+    private const float ClampLow = -104f, ClampHigh = 89f;
+
     /// <summary>exp of each lane of a 512-bit vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x)
+    public static Vector512<float> Exp(Vector512<float> x) => Avx512F.IsSupported ? ScaledExp(x) : PortableExp(x);
+
+    /// <summary>exp with VSCALEFPS (AVX-512); the same bits as <see cref="PortableExp(Vector512{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> ScaledExp(Vector512<float> x)
+    {
+        // VSCALEFPS applies 2^n with one rounding, to a subnormal result or to 0 and +inf beyond the range, so the
+        // clamp is wider (exp(−104) rounds to 0, exp(89) overflows) and only NaN needs a select: 16 operations,
+        // against 28 for the portable path below, and the same bits (both scale p exactly, rounding once).
+        Vector512<float> xa = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(ClampLow)), Vector512.Create(ClampHigh));
+        Vector512<float> fa = Vector512.Floor(Vector512.FusedMultiplyAdd(xa, Vector512.Create(Log2E), Vector512.Create(0.5f)));
+        Vector512<float> ra = Vector512.FusedMultiplyAdd(fa, Vector512.Create(-Ln2Hi), xa);
+        ra = Vector512.FusedMultiplyAdd(fa, Vector512.Create(-Ln2Lo), ra);
+        Vector512<float> pa = Polynomial(ra);
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), Avx512F.Scale(pa, fa), x);
+    }
+
+    /// <summary>exp without AVX-512: 2^n built from its exponent bits, applied in two steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> PortableExp(Vector512<float> x)
     {
         Vector512<float> xc = Vector512.Min(Vector512.Max(x, Vector512.Create(-103.5f)), Vector512.Create(88.7f));
         Vector512<float> fx = Vector512.Floor(Vector512.FusedMultiplyAdd(xc, Vector512.Create(Log2E), Vector512.Create(0.5f)));
         Vector512<float> r = Vector512.FusedMultiplyAdd(fx, Vector512.Create(-Ln2Hi), xc);
         r = Vector512.FusedMultiplyAdd(fx, Vector512.Create(-Ln2Lo), r);
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
-        p = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+        Vector512<float> p = Polynomial(r);
         Vector512<int> n = Vector512.ConvertToInt32(fx);
         Vector512<int> n1 = Vector512.ShiftRightArithmetic(n, 1);
         Vector512<int> n2 = n - n1;
@@ -58,18 +76,30 @@ internal static class FastExp
 
     /// <summary>exp of each lane of a 256-bit vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x)
+    public static Vector256<float> Exp(Vector256<float> x) => Avx512F.VL.IsSupported ? ScaledExp(x) : PortableExp(x);
+
+    /// <summary>exp with VSCALEFPS (AVX-512); the same bits as <see cref="PortableExp(Vector256{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> ScaledExp(Vector256<float> x)
+    {
+        // As the 512-bit path: VSCALEFPS (AVX-512VL) for 2^n, a NaN select only.
+        Vector256<float> xa = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(ClampLow)), Vector256.Create(ClampHigh));
+        Vector256<float> fa = Vector256.Floor(Vector256.FusedMultiplyAdd(xa, Vector256.Create(Log2E), Vector256.Create(0.5f)));
+        Vector256<float> ra = Vector256.FusedMultiplyAdd(fa, Vector256.Create(-Ln2Hi), xa);
+        ra = Vector256.FusedMultiplyAdd(fa, Vector256.Create(-Ln2Lo), ra);
+        Vector256<float> pa = Polynomial(ra);
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), Avx512F.VL.Scale(pa, fa), x);
+    }
+
+    /// <summary>exp without AVX-512: 2^n built from its exponent bits, applied in two steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> PortableExp(Vector256<float> x)
     {
         Vector256<float> xc = Vector256.Min(Vector256.Max(x, Vector256.Create(-103.5f)), Vector256.Create(88.7f));
         Vector256<float> fx = Vector256.Floor(Vector256.FusedMultiplyAdd(xc, Vector256.Create(Log2E), Vector256.Create(0.5f)));
         Vector256<float> r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Hi), xc);
         r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Lo), r);
-        Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P2));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P3));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
-        p = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
+        Vector256<float> p = Polynomial(r);
         Vector256<int> n = Vector256.ConvertToInt32(fx);
         Vector256<int> n1 = Vector256.ShiftRightArithmetic(n, 1);
         Vector256<int> n2 = n - n1;
@@ -79,6 +109,30 @@ internal static class FastExp
         result = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Lowest)), Vector256<float>.Zero, result);
         result = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(Highest)), Vector256.Create(float.PositiveInfinity), result);
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
+    }
+
+    /// <summary>1 + r + r²·P(r): the degree-7 polynomial on the reduced argument.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Polynomial(Vector512<float> r)
+    {
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
+        return Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+    }
+
+    /// <summary>1 + r + r²·P(r): the degree-7 polynomial on the reduced argument.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Polynomial(Vector256<float> r)
+    {
+        Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P2));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P3));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
+        return Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
     }
 
     /// <summary>The same algorithm on one value, so that tails agree with the vector lanes.</summary>
