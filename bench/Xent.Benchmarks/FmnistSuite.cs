@@ -48,7 +48,6 @@ internal static class FmnistSuite
         {
             var bench = new XentRun(description, pixels, targets, features, threads);
             double flops = bench.FlopsPerSample * 3.0 * n; // forward, and twice the forward for the backward
-            if (name == "CNN")
             {
                 foreach (string line in bench.Profile())
                 {

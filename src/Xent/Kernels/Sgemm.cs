@@ -138,100 +138,87 @@ public static partial class Sgemm
         public readonly float* A = a, B = b, C = c;
     }
 
-    private static unsafe void Run(in Job job)
+    /// <summary>
+    /// Runs the product: serially, or on every thread with C split into one range per thread, along N when M ≤ N
+    /// (each thread packs all of A and only its own panels of B) and along M otherwise (each packs all of B). Each
+    /// thread runs the whole blocked loop nest over its range, so there is one parallel call per product, and no
+    /// thread writes a packed buffer that another reads (writing cache lines that another core holds costs more
+    /// than packing them twice). Splitting C never changes the order of any element's sum over k, so results are
+    /// bit-identical for any thread count.
+    /// </summary>
+    private static void Run(in Job job)
+    {
+        int degree = Parallelism.MaxDegree;
+        if (degree > 1 && 2L * job.M * job.N * job.K >= ParallelFlops)
+        {
+            int nPanels = (job.N + NR - 1) / NR, mPanels = (job.M + MR - 1) / MR;
+            bool splitN = nPanels >= 2 && (job.M <= job.N || mPanels < 2);
+            int parts = Math.Min(degree, splitN ? nPanels : mPanels);
+            if (parts > 1)
+            {
+                RangeWork work = t_range ??= new RangeWork();
+                (work.Job, work.Parts, work.SplitN) = (job, parts, splitN);
+                WorkerPool.For(parts, degree, work);
+                return;
+            }
+        }
+
+        RunRange(job, 0, job.M, 0, job.N);
+    }
+
+    [ThreadStatic]
+    private static RangeWork? t_range;
+
+    /// <summary>One thread's range of C: part <c>index</c> of <see cref="Parts"/> of the MR-row or NR-column panels; reused per calling thread.</summary>
+    private sealed class RangeWork : IParallelWork
+    {
+        public Job Job;
+        public int Parts;
+        public bool SplitN;
+
+        public void Run(int index)
+        {
+            int unit = SplitN ? NR : MR, length = SplitN ? Job.N : Job.M;
+            int panels = (length + unit - 1) / unit;
+            int start = (int)((long)index * panels / Parts) * unit;
+            int end = Math.Min(length, (int)((long)(index + 1) * panels / Parts) * unit);
+            if (SplitN)
+            {
+                RunRange(Job, 0, Job.M, start, end);
+            }
+            else
+            {
+                RunRange(Job, start, end, 0, Job.N);
+            }
+        }
+    }
+
+    /// <summary>C[m0..m1, n0..n1] on the calling thread: B packed by blocks of NC columns and KBlock(k) rows, A by blocks of MC rows.</summary>
+    private static void RunRange(in Job job, int m0, int m1, int n0, int n1)
     {
         int nr = NR;
         float[] packedB = ArrayPool<float>.Shared.Rent(KC * (NC + nr));
+        float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
         try
         {
-            for (int jc = 0; jc < job.N; jc += NC)
+            for (int jc = n0; jc < n1; jc += NC)
             {
-                int nc = Math.Min(NC, job.N - jc);
+                int nc = Math.Min(NC, n1 - jc);
                 for (int pc = 0, kb = KBlock(job.K); pc < job.K; pc += kb)
                 {
                     int kc = Math.Min(kb, job.K - pc);
-                    long flops = 2L * job.M * nc * kc;
-                    bool parallel = Parallelism.MaxDegree > 1 && flops >= ParallelFlops && job.M > MR;
-                    if (parallel)
+                    PackB(job, pc, kc, jc, nc, nr, packedB);
+                    for (int ic = m0; ic < m1; ic += MC)
                     {
-                        PackWork pack = t_pack ??= new PackWork();
-                        (pack.Job, pack.Pc, pack.Kc, pack.Jc, pack.Nc, pack.Nr, pack.Packed) = (job, pc, kc, jc, nc, nr, packedB);
-                        WorkerPool.For((nc + nr - 1) / nr, Parallelism.MaxDegree, pack);
-                        pack.Packed = null;
-                    }
-                    else
-                    {
-                        PackB(job, pc, kc, jc, nc, nr, packedB);
-                    }
-
-                    // Serially, row blocks of MC. In parallel, a multiple of the thread count of blocks, no larger than MC,
-                    // whose sizes differ by at most one panel of MR rows, so that the threads finish together. Blocking over M
-                    // never changes the order of any element's sum over k, so results stay bit-identical.
-                    if (!parallel)
-                    {
-                        float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
-                        for (int ic = 0; ic < job.M; ic += MC)
-                        {
-                            RunBlock(job, ic, Math.Min(MC, job.M - ic), pc, kc, jc, nc, nr, packedA, packedB);
-                        }
-
-                        ArrayPool<float>.Shared.Return(packedA);
-                    }
-                    else
-                    {
-                        int panels = (job.M + MR - 1) / MR, degree = Parallelism.MaxDegree;
-                        int blocks = (panels + (MC / MR) - 1) / (MC / MR);
-                        blocks = Math.Min(panels, (blocks + degree - 1) / degree * degree);
-                        RunBlocksInParallel(job, panels, blocks, pc, kc, jc, nc, nr, packedB);
+                        RunBlock(job, ic, Math.Min(MC, m1 - ic), pc, kc, jc, nc, nr, packedA, packedB);
                     }
                 }
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(packedB);
-        }
-    }
-
-    private static void RunBlocksInParallel(Job job, int panels, int blocks, int pc, int kc, int jc, int nc, int nr, float[] packedB)
-    {
-        BlockWork work = t_work ??= new BlockWork();
-        (work.Job, work.Panels, work.Blocks, work.Pc, work.Kc, work.Jc, work.Nc, work.Nr, work.PackedB) = (job, panels, blocks, pc, kc, jc, nc, nr, packedB);
-        WorkerPool.For(blocks, Parallelism.MaxDegree, work);
-        work.PackedB = null;
-    }
-
-    [ThreadStatic]
-    private static BlockWork? t_work;
-
-    [ThreadStatic]
-    private static PackWork? t_pack;
-
-    /// <summary>Packing op(B), one NR-wide panel per index (the panels are independent), reused per calling thread.</summary>
-    private sealed class PackWork : IParallelWork
-    {
-        public Job Job;
-        public int Pc, Kc, Jc, Nc, Nr;
-        public float[]? Packed;
-
-        public void Run(int index) => PackPanel(Job, Pc, Kc, Jc, Nc, Nr, index, Packed!);
-    }
-
-    /// <summary>The blocks of one (pc, jc) step, reused per calling thread so that parallel GEMMs allocate nothing.</summary>
-    private sealed class BlockWork : IParallelWork
-    {
-        public Job Job;
-        public int Panels, Blocks, Pc, Kc, Jc, Nc, Nr;
-        public float[]? PackedB;
-
-        /// <summary>Block <paramref name="index"/>: panels index·P/B up to (index + 1)·P/B of MR rows.</summary>
-        public void Run(int index)
-        {
-            int ic = (int)((long)index * Panels / Blocks) * MR;
-            int end = Math.Min(Job.M, (int)((long)(index + 1) * Panels / Blocks) * MR);
-            float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
-            RunBlock(Job, ic, end - ic, Pc, Kc, Jc, Nc, Nr, packedA, PackedB!);
             ArrayPool<float>.Shared.Return(packedA);
+            ArrayPool<float>.Shared.Return(packedB);
         }
     }
 
