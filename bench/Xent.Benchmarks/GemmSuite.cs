@@ -68,6 +68,8 @@ internal static class GemmSuite
             ("square 1024", 1024, 1024, 1024, false, false),
             ("square 2048", 2048, 2048, 2048, false, false),
             ("MLP 64-128 fwd, batch 64", 64, 128, 64, false, true),
+            ("MLP 128-10 fwd, batch 64", 64, 10, 128, false, true),
+            ("MLP 128-10 bwd dW, batch 64", 10, 128, 64, true, false),
             ("MLP 128-10 bwd dX, batch 64", 64, 128, 10, false, false),
             ("MLP 784-256 fwd, batch 128", 128, 256, 784, false, true),
             ("MLP 784-256 bwd dW, batch 128", 256, 784, 128, true, false),

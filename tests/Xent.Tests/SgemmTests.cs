@@ -8,7 +8,7 @@ public class SgemmTests
 {
     public static IEnumerable<object[]> Shapes()
     {
-        int[][] shapes = [[1, 1, 1], [7, 5, 3], [6, 32, 256], [13, 33, 257], [97, 65, 300], [64, 128, 64], [1, 100, 17], [200, 3, 9], [5, 2100, 11]];
+        int[][] shapes = [[1, 1, 1], [7, 5, 3], [6, 32, 256], [13, 33, 257], [97, 65, 300], [64, 128, 64], [1, 100, 17], [200, 3, 9], [5, 2100, 11], [20, 10, 600], [9, 16, 40], [70, 130, 12], [3, 50, 16]];
         foreach (int[] s in shapes)
         {
             foreach (Transpose ta in Enum.GetValues<Transpose>())
@@ -112,7 +112,7 @@ public class SgemmTests
     public static IEnumerable<object[]> PackedShapes()
     {
         int[] rows = [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 13, 64, 100];
-        int[][] nk = [[1, 1], [10, 256], [33, 257], [256, 784], [17, 5], [70, 600]];
+        int[][] nk = [[1, 1], [10, 256], [33, 257], [256, 784], [17, 5], [70, 600], [10, 600], [16, 40], [128, 10], [40, 16]];
         foreach (int m in rows)
         {
             foreach (int[] s in nk)

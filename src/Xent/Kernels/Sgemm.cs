@@ -30,7 +30,7 @@ public static partial class Sgemm
 {
     private const int MR = 6;
     private const int KC = 256;
-    private const int MC = 96;
+    private const int MC = 192;
     private const int NC = 2048;
     /// <summary>GEMMs below this many flops run on the calling thread (scheduling would cost more than it saves).</summary>
     private const long ParallelFlops = 1L << 21;
@@ -148,6 +148,18 @@ public static partial class Sgemm
     /// </summary>
     private static void Run(in Job job)
     {
+        if (IsNarrow(job))
+        {
+            RunNarrow(job);
+            return;
+        }
+
+        if (IsSmallK(job))
+        {
+            RunSmallK(job);
+            return;
+        }
+
         int degree = Parallelism.MaxDegree;
         if (degree > 1 && 2L * job.M * job.N * job.K >= ParallelFlops)
         {
@@ -236,8 +248,18 @@ public static partial class Sgemm
             {
                 int nrows = Math.Min(MR, mc - ir);
                 ref float aPanel = ref packedA[ir * kc];
-                MicroKernel(kc, ref aPanel, ref bPanel, tile, nr);
                 float* cTile = job.C + ((long)(ic + ir) * job.Ldc) + jc + jr;
+                if (Sse.IsSupported)
+                {
+                    for (int r = 0; r < nrows; r++)
+                    {
+                        float* cRow = cTile + ((long)r * job.Ldc);
+                        Sse.Prefetch0(cRow);
+                        Sse.Prefetch0(cRow + ncols - 1);
+                    }
+                }
+
+                MicroKernel(kc, ref aPanel, ref bPanel, tile, nr);
                 for (int r = 0; r < nrows; r++)
                 {
                     float* cRow = cTile + ((long)r * job.Ldc);
