@@ -134,6 +134,35 @@ public sealed class CnnCliTests : IDisposable
         Assert.Equal(2, labelsAsData);
         Assert.Contains("an IDX labels file", labelsOut + labelsErr, StringComparison.Ordinal);
 
+        // A CSV of the same images works with pixels scaled to [0, 1]; raw 0-255 pixels are refused, by column and row.
+        string Csv(string name, Func<byte, string> pixel)
+        {
+            string path = Path.Combine(_dir, name);
+            var text = new System.Text.StringBuilder(string.Join(",", Enumerable.Range(0, 64).Select(j => "pixel" + j)) + ",label\n");
+            for (int i = 0; i < 10; i++)
+            {
+                text.Append(string.Join(",", pixels.Skip(i * 64).Take(64).Select(pixel))).Append(',').Append(labels[i]).Append('\n');
+            }
+
+            File.WriteAllText(path, text.ToString());
+            return path;
+        }
+
+        string scaled = Csv("scaled.csv", b => (b / 255f).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        var (scaledCode, scaledOut, scaledErr) = Cli.Run("evaluate", "--model", model, "--data", scaled);
+        Assert.True(scaledCode == 0, scaledOut + scaledErr);
+        Assert.Contains("10 rows", scaledOut, StringComparison.Ordinal);
+        string raw = Csv("raw.csv", b => b.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        int firstBig = Array.FindIndex(pixels, b => b > 1);
+        string expected = $"--data raw.csv: column 'pixel{firstBig % 64}' holds {pixels[firstBig]} at data row {(firstBig / 64) + 1}, outside [0, 1]";
+        foreach (string verb in new[] { "evaluate", "predict" })
+        {
+            var (rawCode, rawOut, rawErr) = Cli.Run(verb, "--model", model, "--data", raw);
+            Assert.True(rawCode == 2, verb + ": " + rawOut + rawErr);
+            Assert.Contains(expected, rawErr, StringComparison.Ordinal);
+            Assert.Contains("divide raw 0–255 pixels by 255", rawErr, StringComparison.Ordinal);
+        }
+
         // A model of another width is refused by name.
         string csv = Path.Combine(_dir, "narrow.csv");
         File.WriteAllText(csv, "a,b,label\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 3},{i % 2}\n")));

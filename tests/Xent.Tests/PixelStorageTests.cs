@@ -72,7 +72,10 @@ public sealed class PixelStorageTests
         foreach (bool standardize in new[] { false, true })
         {
             Preprocessor a = Preprocessor.Fit(bytes, rows, standardize), b = Preprocessor.Fit(floats, rows, standardize);
-            Assert.Equal(b.ToJson(), a.ToJson());
+            // The same encoders, but only the bytes' are marked as pixels (a model trained on CSVs writes no marker).
+            Assert.Contains("\"pixels\":true", a.ToJson(), StringComparison.Ordinal);
+            Assert.DoesNotContain("pixels\":", b.ToJson(), StringComparison.Ordinal);
+            Assert.Equal(b.ToJson(), a.ToJson().Replace(",\"pixels\":true", string.Empty, StringComparison.Ordinal));
         }
 
         // An even count whose middle values differ, checked by hand: 10/255 and 20/255 give their mean in double.
@@ -80,6 +83,28 @@ public sealed class PixelStorageTests
         var column = new PixelColumn("p", four, 0, 1, 4);
         Assert.Equal((float)(((10 / 255f) + (double)(20 / 255f)) / 2), column.Median([0, 1, 2, 3]));
         Assert.Equal(20 / 255f, column.Median([3, 1, 2]));
+    }
+
+    [Fact]
+    public void Pixels_read_from_floats_for_a_model_trained_on_bytes_must_lie_in_0_to_1()
+    {
+        (byte[] pixels, int[] labels) = Images(30, 4, 2, 3);
+        Preprocessor trained = Preprocessor.FromJson(Preprocessor.Fit(PixelTable(pixels, labels, 4, 2), [.. Enumerable.Range(0, 30)]).ToJson());
+        Assert.All(trained.Columns, c => Assert.True(((NumericEncoder)c).Pixels));
+        DataTable scaled = FloatTable(pixels, labels, 4, 2);
+        Assert.Null(trained.FindPixelOutOfRange(scaled));
+        Assert.Equal(30, trained.Transform(scaled).Data.Count);
+
+        // The same values unscaled (0-255), as a CSV of raw pixels holds them: the first cell above 1 is named.
+        var raw = new DataTable([.. Enumerable.Range(0, 4).Select(j => (FeatureColumn)new NumericColumn("pixel" + j, [.. Enumerable.Range(0, 30).Select(i => (float)pixels[(i * 4) + j])]))], labels, ["c0", "c1"]);
+        int first = Array.FindIndex(pixels, b => b > 1);
+        Assert.Equal(("pixel" + (first % 4), first / 4, (float)pixels[first]), trained.FindPixelOutOfRange(raw));
+        var e = Assert.Throws<ArgumentException>(() => trained.Transform(raw));
+        Assert.StartsWith($"column 'pixel{first % 4}' holds {pixels[first]} at row {(first / 4) + 1}, outside [0, 1]", e.Message, StringComparison.Ordinal);
+
+        // Bytes are always in range, and a model trained on floats takes any value.
+        Assert.Null(trained.FindPixelOutOfRange(PixelTable(pixels, labels, 4, 2)));
+        Assert.Null(Preprocessor.Fit(scaled, [.. Enumerable.Range(0, 30)]).FindPixelOutOfRange(raw));
     }
 
     [Theory]
@@ -148,6 +173,6 @@ public sealed class PixelStorageTests
 
         Assert.Equal(b.Evaluation.LogLoss, a.Evaluation.LogLoss);
         Assert.Equal(b.HeldTrainingRows, a.HeldTrainingRows);
-        Assert.Equal(b.Info.Preprocessor!.ToJson(), a.Info.Preprocessor!.ToJson());
+        Assert.Equal(b.Info.Preprocessor!.ToJson(), a.Info.Preprocessor!.ToJson().Replace(",\"pixels\":true", string.Empty, StringComparison.Ordinal));
     }
 }

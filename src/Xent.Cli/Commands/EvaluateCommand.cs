@@ -126,10 +126,19 @@ internal static class EvaluateCommand
     };
 
     /// <summary>Encodes rows read with <see cref="ReadOptions"/> with the model's preprocessor (or, for older models, its standardiser).</summary>
-    internal static ModelInput Encode(DataTable table, ModelInfo info, string path)
+    /// <param name="table">The rows.</param>
+    /// <param name="info">The model.</param>
+    /// <param name="path">The file they come from, for messages.</param>
+    /// <param name="firstRow">The number of the table's first row in the file (1 for the first data row), for messages.</param>
+    internal static ModelInput Encode(DataTable table, ModelInfo info, string path, long firstRow = 1)
     {
         if (info.Preprocessor is { } pre)
         {
+            if (pre.FindPixelOutOfRange(table) is { } bad)
+            {
+                throw new InputException($"--data {Path.GetFileName(path)}: " + Preprocessor.PixelRangeMessage(bad.Column, $"data row {firstRow + bad.Row}", bad.Value));
+            }
+
             EncodedTable encoded = pre.Transform(table);
             return new ModelInput(table, encoded.Data, encoded.UnseenCells);
         }

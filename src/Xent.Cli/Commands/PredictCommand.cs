@@ -92,7 +92,7 @@ internal static class PredictCommand
 
                 foreach (DataTable chunk in CsvTableReader.ReadChunks(dataPath, read, ChunkRows))
                 {
-                    EvaluateCommand.ModelInput input = EvaluateCommand.Encode(chunk, info, dataPath);
+                    EvaluateCommand.ModelInput input = EvaluateCommand.Encode(chunk, info, dataPath, firstRow: rows + 1);
                     float[] probabilities = Evaluation.PredictProbabilities(net, input.Data, info.Loss == "nll", offset, info.LogitScale);
                     writer.Write(Format(info.ClassNames, probabilities, idColumn, chunk.Ids, firstRow: rows + 1, header: false));
                     rows += chunk.Count;

@@ -14,6 +14,14 @@ public sealed class NumericEncoder : ColumnEncoder
     /// <summary>The scale divided by after imputation (1 without standardisation).</summary>
     public float Scale { get; init; } = 1;
 
+    /// <summary>
+    /// Whether the training column held image pixels scaled to [0, 1] (an IDX file's bytes ÷ 255), so that the same
+    /// column read from elsewhere (a CSV) must hold values in [0, 1] too; see <see cref="Preprocessor.FindPixelOutOfRange"/>.
+    /// Not written when false, so files of models trained on CSVs are unchanged.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Pixels { get; init; }
+
     /// <inheritdoc />
     [JsonIgnore]
     public override ColumnKind ColumnKind => ColumnKind.Numeric;
@@ -76,7 +84,7 @@ public sealed class NumericEncoder : ColumnEncoder
             scale = std > 1e-12 ? (float)std : 1f;
         }
 
-        return new NumericEncoder { Name = column.Name, Median = median, Mean = mean, Scale = scale, Indicator = n < rows.Count };
+        return new NumericEncoder { Name = column.Name, Median = median, Mean = mean, Scale = scale, Indicator = n < rows.Count, Pixels = column is PixelColumn };
     }
 
     /// <summary>The median of the present values among the rows, and how many are present.</summary>

@@ -78,6 +78,11 @@ public sealed class Preprocessor
     public EncodedTable Transform(DataTable table, IReadOnlyList<int>? rows = null)
     {
         CheckColumns(table);
+        if (FindPixelOutOfRange(table) is { } bad)
+        {
+            throw new ArgumentException(PixelRangeMessage(bad.Column, $"row {bad.Row + 1}", bad.Value), nameof(table));
+        }
+
         int n = rows?.Count ?? table.Count, width = OutputWidth;
         if ((long)n * width > Array.MaxLength)
         {
@@ -96,6 +101,39 @@ public sealed class Preprocessor
 
         return new EncodedTable(new Dataset(features, labels, OutputNames, table.ClassNames), unseen);
     }
+
+    /// <summary>
+    /// The first cell outside [0, 1] in a column that was trained on image pixels (<see cref="NumericEncoder.Pixels"/>)
+    /// but is read here from something other than image bytes, such as a CSV of raw 0–255 values; or
+    /// <see langword="null"/> when there is none. Such values would be encoded as they are and give other predictions.
+    /// </summary>
+    /// <param name="table">A table whose columns <see cref="CheckColumns"/> accepts.</param>
+    /// <returns>The column's name, the row (from 0) and the value, or <see langword="null"/>.</returns>
+    public (string Column, int Row, float Value)? FindPixelOutOfRange(DataTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        for (int row = 0; row < table.Count; row++)
+        {
+            for (int c = 0; c < Columns.Count && c < table.Columns.Count; c++)
+            {
+                if (Columns[c] is NumericEncoder { Pixels: true } && table.Columns[c] is INumericColumn values and not PixelColumn
+                    && values.ValueAt(row) is var v && (v < 0 || v > 1))
+                {
+                    return (Columns[c].Name, row, v);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The message for <see cref="FindPixelOutOfRange"/>'s cell, at <paramref name="where"/> (such as "row 3").</summary>
+    /// <param name="column">The column.</param>
+    /// <param name="where">Where the cell is.</param>
+    /// <param name="value">Its value.</param>
+    /// <returns>The message.</returns>
+    public static string PixelRangeMessage(string column, string where, float value) =>
+        $"column '{column}' holds {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} at {where}, outside [0, 1]: the model was trained on image pixels scaled to [0, 1] (an IDX file's bytes ÷ 255), so divide raw 0–255 pixels by 255 first.";
 
     /// <summary>Checks that a table's columns are this preprocessor's inputs, by name and kind.</summary>
     /// <param name="table">The table.</param>
