@@ -181,6 +181,30 @@ public class CnnLayerTests
     }
 
     [Fact]
+    public void Training_refuses_up_front_a_batch_of_one_row_into_BatchNorm1d_with_the_layer_named()
+    {
+        var random = new XentRandom(2);
+        float[] x = [.. Enumerable.Range(0, 33 * 4).Select(_ => random.NextSingle(-1, 1))];
+        var data = new Dataset(x, [.. Enumerable.Range(0, 33).Select(i => i % 2)], ["a", "b", "c", "d"], ["y", "n"]);
+        LayerSpec spec = ModelDescription.Build(ModelDescription.Parse("linear(8),relu,batchnorm,linear"), [4], 2);
+        int Steps(TrainerOptions options)
+        {
+            var model = (Sequential)spec.Build(new XentRandom(1));
+            Trainer.Fit(model, new Adam(model.Parameters), new TrainingLoss(LossKind.CrossEntropy), data, null, options);
+            return (int)model.Buffers.Single(b => b.Name.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Value[0];
+        }
+
+        // 33 rows in batches of 16 leave a last batch of 1 row: refused before the first step, not at the epoch's end.
+        var e = Assert.Throws<ArgumentException>(() => Steps(new TrainerOptions { Epochs = 1, BatchSize = 16 }));
+        Assert.StartsWith("Layer 3 of the model (batchnorm1d) normalises each channel over the batch", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the last batch of each epoch holds 1 row (33 training rows in batches of 16): use --drop-last or another --batch-size", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => Steps(new TrainerOptions { Epochs = 1, BatchSize = 1 }));
+        Assert.Contains("--batch-size 1 gives batches of 1 row: use a --batch-size of 2 or more", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, Steps(new TrainerOptions { Epochs = 1, BatchSize = 16, DropLast = true }));
+        Assert.Equal(3, Steps(new TrainerOptions { Epochs = 1, BatchSize = 11 }));
+    }
+
+    [Fact]
     public void Layers_are_initialised_like_PyTorch_and_named_as_its_state_dict()
     {
         LayerSpec spec = ModelDescription.Build(ModelDescription.Parse("conv2d(8,3),batchnorm,relu,maxpool(2),flatten,linear(5),batchnorm,linear"), [2, 10, 10], 4);

@@ -79,6 +79,7 @@ public static class Trainer
             throw new ArgumentException($"With drop-last, the {train.Count} training rows do not fill one batch of {options.BatchSize}; use a smaller --batch-size.", nameof(options));
         }
 
+        CheckBatchNormBatches(model, train.Count, options);
         long batch = Math.Min(options.BatchSize, train.Count);
         if (batch * Math.Max(d, classes) > Array.MaxLength)
         {
@@ -206,6 +207,26 @@ public static class Trainer
             if (why is not null)
             {
                 throw new ArgumentException($"--shards: layer {index + 1} of the model is {why}; sharded training does not support it yet. Train without --shards, or without that layer.", "options");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Refuses, before the first step, batches that batch normalisation cannot train on: one value per channel (a
+    /// batch of one row into a BatchNorm1d), which would otherwise fail at the epoch's last batch.
+    /// </summary>
+    private static void CheckBatchNormBatches(Module model, int rows, TrainerOptions options)
+    {
+        int full = Math.Min(options.BatchSize, rows), rest = rows % options.BatchSize;
+        int smallest = options.DropLast || rest == 0 ? full : Math.Min(full, rest);
+        foreach ((Module layer, int index) in Leaves(model, false).Select((l, i) => (l.Layer, i)))
+        {
+            if (layer is BatchNormLayer norm && (long)smallest * (norm.InputFeatures / norm.Channels) < 2)
+            {
+                (string why, string fix) = full == 1
+                    ? (rows == 1 ? "the training split holds 1 row" : $"--batch-size {options.BatchSize} gives batches of 1 row", rows == 1 ? "train on more rows" : "use a --batch-size of 2 or more")
+                    : ($"the last batch of each epoch holds 1 row ({rows} training rows in batches of {options.BatchSize})", "use --drop-last or another --batch-size");
+                throw new ArgumentException($"Layer {index + 1} of the model ({norm.Spec.Kind}) normalises each channel over the batch, which takes at least 2 values per channel, but {why}: {fix}.", nameof(options));
             }
         }
     }
