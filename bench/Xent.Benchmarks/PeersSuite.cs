@@ -58,6 +58,7 @@ internal static class PeersSuite
             Hidden = hidden == 0 ? [] : [hidden],
             Trainer = new TrainerOptions { Epochs = Epochs, EarlyStopping = null, Threads = threads, CheckpointPath = run.CheckpointPath, HistoryDirectory = run.Path },
         };
+        Measure.SettleJit(() => TrainingPipeline.Run(data, options with { Trainer = options.Trainer with { Epochs = 10, CheckpointPath = null, HistoryDirectory = null } }));
         var marks = new List<long> { Stopwatch.GetTimestamp() };
         TrainingPipeline.Run(data, options, new TrainRunSuite.EpochClock(marks));
         double[] epochMs = [.. marks.Zip(marks.Skip(1), (a, b) => Stopwatch.GetElapsedTime(a, b).TotalMilliseconds).Skip(5).Order()];
