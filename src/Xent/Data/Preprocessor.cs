@@ -28,7 +28,11 @@ public sealed class Preprocessor
         Columns = columns;
         MissingTokens = missingTokens;
         OutputNames = [.. columns.SelectMany(c => c.OutputNames())];
+        _pixelColumns = [.. Enumerable.Range(0, columns.Count).Where(c => columns[c] is NumericEncoder { Pixels: true })];
     }
+
+    /// <summary>The input columns trained on image pixels (<see cref="NumericEncoder.Pixels"/>), in input order.</summary>
+    private readonly int[] _pixelColumns;
 
     /// <summary>One encoder per input column, in input order.</summary>
     public IReadOnlyList<ColumnEncoder> Columns { get; }
@@ -112,12 +116,14 @@ public sealed class Preprocessor
     public (string Column, int Row, float Value)? FindPixelOutOfRange(DataTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
-        for (int row = 0; row < table.Count; row++)
+        // Only columns read from something other than image bytes (which are in range by construction).
+        int[] read = [.. _pixelColumns.Where(c => c < table.Columns.Count && table.Columns[c] is INumericColumn and not PixelColumn)];
+        for (int row = 0; read.Length > 0 && row < table.Count; row++)
         {
-            for (int c = 0; c < Columns.Count && c < table.Columns.Count; c++)
+            foreach (int c in read)
             {
-                if (Columns[c] is NumericEncoder { Pixels: true } && table.Columns[c] is INumericColumn values and not PixelColumn
-                    && values.ValueAt(row) is var v && (v < 0 || v > 1))
+                float v = ((INumericColumn)table.Columns[c]).ValueAt(row);
+                if (v < 0 || v > 1)
                 {
                     return (Columns[c].Name, row, v);
                 }

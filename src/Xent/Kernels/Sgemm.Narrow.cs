@@ -122,21 +122,11 @@ public static partial class Sgemm
     {
         if (job.N == 16)
         {
-            Vector512<float> v = acc * job.Alpha;
-            if (!overwrite)
-            {
-                v += beta * Vector512.Load(c);
-            }
-
-            v.Store(c);
+            MergeSixteen(c, acc, job.Alpha, beta, overwrite);
             return;
         }
 
-        // A row shorter than a vector: element by element, with the same operations as the packed path's merge.
         acc.Store(lanes);
-        for (int j = 0; j < job.N; j++)
-        {
-            c[j] = overwrite ? job.Alpha * lanes[j] : (job.Alpha * lanes[j]) + (beta * c[j]);
-        }
+        Merge(new ReadOnlySpan<float>(lanes, job.N), new Span<float>(c, job.N), job.Alpha, beta, overwrite);
     }
 }
