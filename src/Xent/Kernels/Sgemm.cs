@@ -139,7 +139,8 @@ public static partial class Sgemm
     }
 
     /// <summary>
-    /// Runs the product: serially, or on every thread with C split into one range per thread, along N when M ≤ N
+    /// Runs the product: small narrow or short products on their direct paths (<see cref="IsNarrow"/>,
+    /// <see cref="IsSmallK"/>); otherwise serially, or on every thread with C split into one range per thread, along N when M ≤ N
     /// (each thread packs all of A and only its own panels of B) and along M otherwise (each packs all of B). Each
     /// thread runs the whole blocked loop nest over its range, so there is one parallel call per product, and no
     /// thread writes a packed buffer that another reads (writing cache lines that another core holds costs more
