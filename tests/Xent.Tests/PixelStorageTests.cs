@@ -172,7 +172,45 @@ public sealed class PixelStorageTests
         }
 
         Assert.Equal(b.Evaluation.LogLoss, a.Evaluation.LogLoss);
+        Assert.Equal(b.Evaluation.Probabilities, a.Evaluation.Probabilities);
+        Assert.Equal(b.Training.History.Epochs.Select(e => e.ValidationLoss), a.Training.History.Epochs.Select(e => e.ValidationLoss));
         Assert.Equal(b.HeldTrainingRows, a.HeldTrainingRows);
         Assert.Equal(b.Info.Preprocessor!.ToJson(), a.Info.Preprocessor!.ToJson().Replace(",\"pixels\":true", string.Empty, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Held_out_images_stay_bytes_and_score_as_their_floats_would(bool separateTables)
+    {
+        // Separate validation and test tables (as --test-data fashion-mnist gives), or no held-out split at all (the
+        // training rows are scored): the validation curve and the final scores match the run on float columns.
+        (byte[] pixels, int[] labels) = Images(300, 16, 3, 12);
+        (byte[] valPixels, int[] valLabels) = Images(70, 16, 3, 13);
+        (byte[] testPixels, int[] testLabels) = Images(90, 16, 3, 14);
+        var options = new PipelineOptions
+        {
+            Hidden = [8],
+            Standardize = true,
+            ValidationFraction = 0,
+            TestFraction = 0,
+            Trainer = new TrainerOptions { Epochs = 2, BatchSize = 32, Seed = 5, ValidateEverySteps = 3 },
+        };
+        PipelineResult a = separateTables
+            ? TrainingPipeline.Run(PixelTable(pixels, labels, 16, 3), options, validation: PixelTable(valPixels, valLabels, 16, 3), test: PixelTable(testPixels, testLabels, 16, 3))
+            : TrainingPipeline.Run(PixelTable(pixels, labels, 16, 3), options);
+        PipelineResult b = separateTables
+            ? TrainingPipeline.Run(FloatTable(pixels, labels, 16, 3), options, validation: FloatTable(valPixels, valLabels, 16, 3), test: FloatTable(testPixels, testLabels, 16, 3))
+            : TrainingPipeline.Run(FloatTable(pixels, labels, 16, 3), options);
+        Assert.Equal(separateTables ? "test" : "train", a.EvaluatedOn);
+        Assert.Equal(separateTables ? 90 : 300, a.Evaluation.Predicted.Length);
+        Assert.Equal(b.Evaluation.Probabilities, a.Evaluation.Probabilities);
+        Assert.Equal(b.Evaluation.LogLoss, a.Evaluation.LogLoss);
+        Assert.Equal(b.Training.History.Batches.Select(r => r.ValidationLoss), a.Training.History.Batches.Select(r => r.ValidationLoss));
+        Assert.Equal(separateTables, a.Training.History.Epochs.All(e => double.IsFinite(e.ValidationLoss)));
+        for (int i = 0; i < a.Model.Parameters.Count; i++)
+        {
+            Assert.Equal(b.Model.Parameters[i].Value, a.Model.Parameters[i].Value);
+        }
     }
 }

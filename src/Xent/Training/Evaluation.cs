@@ -31,16 +31,24 @@ public static class Evaluation
     /// <returns>Rows × classes probabilities.</returns>
     /// <param name="logitScale">Multiplies the outputs first (LDAM's s, <see cref="ModelInfo.LogitScale"/>). Default: 1.</param>
     public static float[] PredictProbabilities(Sequential model, Dataset data, bool outputsAreLogProbabilities, IReadOnlyList<double>? logitOffset = null, double logitScale = 1)
+        => PredictProbabilities(model, (ITrainingRows)data, outputsAreLogProbabilities, logitOffset, logitScale);
+
+    /// <summary>
+    /// <see cref="PredictProbabilities(Sequential, Dataset, bool, IReadOnlyList{double}?, double)"/> on rows held in
+    /// any form (an image table's rows are encoded a block at a time).
+    /// </summary>
+    internal static float[] PredictProbabilities(Sequential model, ITrainingRows data, bool outputsAreLogProbabilities, IReadOnlyList<double>? logitOffset = null, double logitScale = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
-        int classes = model.OutputFeatures, d = data.FeatureCount;
+        int classes = model.OutputFeatures;
         var result = new float[data.Count * classes];
         const int chunk = 512;
+        float[]? block = null;
         for (int start = 0; start < data.Count; start += chunk)
         {
             int m = Math.Min(chunk, data.Count - start);
-            ReadOnlySpan<float> output = model.Forward(data.Features.AsSpan(start * d, m * d), m, training: false);
+            ReadOnlySpan<float> output = model.Forward(RowBlock.Get(data, start, m, ref block), m, training: false);
             for (int i = 0; i < m; i++)
             {
                 ToProbabilities(output.Slice(i * classes, classes), result.AsSpan((start + i) * classes, classes), outputsAreLogProbabilities, logitOffset, logitScale);
@@ -102,6 +110,13 @@ public static class Evaluation
     /// <returns>The result.</returns>
     /// <param name="logitScale">Multiplies the outputs first (LDAM's s). Default: 1.</param>
     public static EvaluationResult Evaluate(Sequential model, Dataset data, bool outputsAreLogProbabilities, int eceBins = Calibration.DefaultBins, IReadOnlyList<double>? logitOffset = null, double logitScale = 1)
+        => Evaluate(model, (ITrainingRows)data, outputsAreLogProbabilities, eceBins, logitOffset, logitScale);
+
+    /// <summary>
+    /// <see cref="Evaluate(Sequential, Dataset, bool, int, IReadOnlyList{double}?, double)"/> on rows held in any form
+    /// (an image table's rows are encoded a block at a time).
+    /// </summary>
+    internal static EvaluationResult Evaluate(Sequential model, ITrainingRows data, bool outputsAreLogProbabilities, int eceBins = Calibration.DefaultBins, IReadOnlyList<double>? logitOffset = null, double logitScale = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(eceBins, 1);
         float[] probabilities = PredictProbabilities(model, data, outputsAreLogProbabilities, logitOffset, logitScale);

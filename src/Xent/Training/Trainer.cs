@@ -49,7 +49,7 @@ public static class Trainer
     /// (<see cref="PartitionedRows"/>, which must be the partitions the options give this rank).
     /// </summary>
     internal static TrainingResult FitRows(
-        Sequential model, Optimizer optimizer, TrainingLoss loss, ITrainingRows train, Dataset? validation, TrainerOptions options,
+        Sequential model, Optimizer optimizer, TrainingLoss loss, ITrainingRows train, ITrainingRows? validation, TrainerOptions options,
         IProgress<TrainingProgress>? progress = null, bool resume = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -119,10 +119,10 @@ public static class Trainer
     /// <param name="options">The trainer's options (<see cref="TrainerOptions.Settings"/> is included before the data).</param>
     /// <returns>The settings.</returns>
     public static RunSettings Settings(Sequential model, Optimizer optimizer, TrainingLoss loss, Dataset train, Dataset? validation, TrainerOptions options)
-        => Settings(model, optimizer, loss, (ITrainingRows)train, validation, options);
+        => Settings(model, optimizer, loss, (ITrainingRows)train, (ITrainingRows?)validation, options);
 
     /// <summary>The settings of <see cref="Settings(Sequential, Optimizer, TrainingLoss, Dataset, Dataset?, TrainerOptions)"/>, with the digest of the whole training split however much of it this process holds.</summary>
-    internal static RunSettings Settings(Sequential model, Optimizer optimizer, TrainingLoss loss, ITrainingRows train, Dataset? validation, TrainerOptions options)
+    internal static RunSettings Settings(Sequential model, Optimizer optimizer, TrainingLoss loss, ITrainingRows train, ITrainingRows? validation, TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -158,17 +158,25 @@ public static class Trainer
     /// <returns>Loss and accuracy.</returns>
     /// <param name="outputScale">Multiplies the outputs before the cross-entropy (LDAM's s, so that the validation loss is that of the probabilities the model predicts). Default: 1.</param>
     public static (double Loss, double Accuracy) Validate(Sequential model, Dataset data, double outputScale = 1)
+        => Validate(model, (ITrainingRows)data, outputScale);
+
+    /// <summary>
+    /// <see cref="Validate(Sequential, Dataset, double)"/> on rows held in any form (an image table's rows are
+    /// encoded a block at a time).
+    /// </summary>
+    internal static (double Loss, double Accuracy) Validate(Sequential model, ITrainingRows data, double outputScale = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         const int chunk = 512;
-        int d = data.FeatureCount, classes = model.OutputFeatures;
+        int classes = model.OutputFeatures;
         double lossSum = 0;
         long correct = 0;
+        float[]? block = null;
         for (int start = 0; start < data.Count; start += chunk)
         {
             int m = Math.Min(chunk, data.Count - start);
-            ReadOnlySpan<float> output = model.Forward(data.Features.AsSpan(start * d, m * d), m, training: false);
+            ReadOnlySpan<float> output = model.Forward(RowBlock.Get(data, start, m, ref block), m, training: false);
             ReadOnlySpan<int> y = data.Labels.AsSpan(start, m);
             // Cross-entropy of log-probabilities equals their NLL, so this is the log loss for either kind of model.
             if (outputScale != 1)

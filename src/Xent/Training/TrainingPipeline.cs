@@ -161,15 +161,32 @@ public static class TrainingPipeline
     {
         (SplitIndices split, Preprocessor preprocessor) = Plan(table, options, validation, test);
         ulong seed = options.Trainer.Seed;
-        EncodedTable? Encode(DataTable? given, int[] rows) => given is not null ? preprocessor.Transform(given) : rows.Length > 0 ? preprocessor.Transform(table, rows) : null;
-        EncodedTable? validationRows = Encode(validation, split.Validation);
-        EncodedTable? testRows = Encode(test, split.Test);
+        // Held-out rows of an image table stay bytes too, encoded a block at a time as they are scored.
+        HeldRows? Encode(DataTable? given, int[] rows)
+        {
+            DataTable source = given ?? table;
+            int[] picked = given is not null ? [.. Enumerable.Range(0, given.Count)] : rows;
+            if (picked.Length == 0)
+            {
+                return null;
+            }
+
+            if (EncodedRows.ForImages(preprocessor, source, picked) is { } images)
+            {
+                return new HeldRows(images, 0);
+            }
+
+            EncodedTable encoded = given is not null ? preprocessor.Transform(given) : preprocessor.Transform(table, rows);
+            return new HeldRows(encoded.Data, encoded.UnseenCells);
+        }
+
+        HeldRows? validationRows = Encode(validation, split.Validation);
+        HeldRows? testRows = Encode(test, split.Test);
 
         // Sharded training across processes: this rank keeps the features of its own partitions only (every label, and
         // the digest of the whole split, are kept). Without a held-out split the training rows are scored at the end,
         // so every rank then keeps them all.
         // An image table's training rows stay bytes and are encoded as batches are made.
-        Dataset? whole = null;
         ITrainingRows train, inspected;
         if (options.Trainer is { Shards: > 0, Communicator: { Size: > 1 } job } && (validationRows is not null || testRows is not null))
         {
@@ -183,7 +200,7 @@ public static class TrainingPipeline
         }
         else
         {
-            whole = preprocessor.Transform(table, split.Train).Data;
+            Dataset whole = preprocessor.Transform(table, split.Train).Data;
             (train, inspected) = (whole, whole);
         }
 
@@ -217,10 +234,10 @@ public static class TrainingPipeline
             .Add("columns", string.Join(",", preprocessor.Schema.Select(kv => kv.Key + ":" + kv.Value.Name())))
             .AddRange(options.Trainer.Settings);
         TrainerOptions trainerOptions = options.Trainer with { Settings = settings };
-        TrainingResult result = Trainer.FitRows(model, optimizer, loss, train, validationRows?.Data, trainerOptions, progress, resume, cancellationToken);
-        EncodedTable held = testRows ?? validationRows ?? new EncodedTable(whole ?? ((EncodedRows)train).Materialize(), 0);
+        TrainingResult result = Trainer.FitRows(model, optimizer, loss, train, validationRows?.Rows, trainerOptions, progress, resume, cancellationToken);
+        HeldRows held = testRows ?? validationRows ?? new HeldRows(train, 0); // without a held-out split, train is whole (not sharded)
         string evaluatedOn = testRows is not null ? "test" : validationRows is not null ? "validation" : "train";
-        EvaluationResult evaluation = Evaluation.Evaluate(model, held.Data, lossFunction.ExpectsLogProbabilities, options.EceBins, logitScale: lossFunction.OutputScale);
+        EvaluationResult evaluation = Evaluation.Evaluate(model, held.Rows, lossFunction.ExpectsLogProbabilities, options.EceBins, logitScale: lossFunction.OutputScale);
         ulong[]? hashes = split.Train.Length <= options.MaxRowHashes ? table.RowHashes(split.Train) : null;
         if (hashes is not null)
         {
@@ -240,6 +257,9 @@ public static class TrainingPipeline
         };
         return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights) { UnseenCells = held.UnseenCells, HeldTrainingRows = inspected.Count };
     }
+
+    /// <summary>Held-out rows as the pipeline scores them, and their cells of categories unseen in training.</summary>
+    private sealed record HeldRows(ITrainingRows Rows, long UnseenCells);
 
     /// <summary>
     /// Everything <c>Run</c> checks before it trains, without training: at least two classes, the trainer's

@@ -19,7 +19,7 @@ internal sealed class TrainingRun : IDisposable
     private readonly Optimizer _optimizer;
     private readonly TrainingLoss _loss;
     private readonly ITrainingRows _train;
-    private readonly Dataset? _validation;
+    private readonly ITrainingRows? _validation;
     private readonly TrainerOptions _options;
     private readonly IProgress<TrainingProgress>? _progress;
     private readonly CancellationToken _cancellation;
@@ -40,7 +40,7 @@ internal sealed class TrainingRun : IDisposable
     private HistoryLog? _log;
     private float[][]? _best;
 
-    public TrainingRun(Sequential model, Optimizer optimizer, TrainingLoss loss, ITrainingRows train, Dataset? validation, TrainerOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+    public TrainingRun(Sequential model, Optimizer optimizer, TrainingLoss loss, ITrainingRows train, ITrainingRows? validation, TrainerOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
         (_model, _optimizer, _loss, _train, _validation, _options, _progress, _cancellation) = (model, optimizer, loss, train, validation, options, progress, cancellation);
         _baseRate = optimizer.LearningRate;
