@@ -1,3 +1,5 @@
+using Xent.Kernels;
+
 namespace Xent.Nn;
 
 /// <summary>
@@ -147,23 +149,17 @@ internal sealed class BatchNormalization
         long count = (long)batch * s;
         if (training)
         {
+            // Two passes over the channel's slices (mean, then Σ(x − mean)²), in double lanes, slices in sample order.
             double sum = 0;
             for (int n = 0; n < batch; n++)
             {
-                foreach (float v in input.Slice(((n * c) + ch) * s, s))
-                {
-                    sum += v;
-                }
+                sum += ChannelStats.Sum(input.Slice(((n * c) + ch) * s, s));
             }
 
             double mean = sum / count, squares = 0;
             for (int n = 0; n < batch; n++)
             {
-                foreach (float v in input.Slice(((n * c) + ch) * s, s))
-                {
-                    double d = v - mean;
-                    squares += d * d;
-                }
+                squares += ChannelStats.SumSquaredDeviations(input.Slice(((n * c) + ch) * s, s), mean);
             }
 
             double variance = squares / count;
@@ -182,10 +178,8 @@ internal sealed class BatchNormalization
         float shift = (float)(Bias.Value[ch] - (_mean[ch] * _inverseStd[ch] * Weight.Value[ch]));
         for (int n = 0; n < batch; n++)
         {
-            ReadOnlySpan<float> x = input.Slice(((n * c) + ch) * s, s);
-            Span<float> y = output.Slice(((n * c) + ch) * s, s);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(x, scale, y);
-            System.Numerics.Tensors.TensorPrimitives.Add(y, shift, y);
+            int at = ((n * c) + ch) * s;
+            ChannelStats.Affine(input.Slice(at, s), output.Slice(at, s), scale, shift);
         }
     }
 
@@ -194,18 +188,16 @@ internal sealed class BatchNormalization
         int c = Channels, s = Positions;
         long count = (long)batch * s;
         double mean = _mean[ch], inverse = _inverseStd[ch];
-        double sumDy = 0, sumDyXhat = 0;
+        double sumDy = 0, sumDyCentered = 0;
         for (int n = 0; n < batch; n++)
         {
             int at = ((n * c) + ch) * s;
-            ReadOnlySpan<float> x = input.Slice(at, s), dy = outputGradient.Slice(at, s);
-            for (int i = 0; i < s; i++)
-            {
-                sumDy += dy[i];
-                sumDyXhat += dy[i] * (x[i] - mean) * inverse;
-            }
+            (double dyPart, double centeredPart) = ChannelStats.BackwardSums(input.Slice(at, s), outputGradient.Slice(at, s), mean);
+            sumDy += dyPart;
+            sumDyCentered += centeredPart;
         }
 
+        double sumDyXhat = sumDyCentered * inverse; // Σ dy·x̂, x̂ = (x − mean)/σ
         Weight.Gradient[ch] += (float)sumDyXhat;
         Bias.Gradient[ch] += (float)sumDy;
         if (inputGradient.IsEmpty)
@@ -214,18 +206,14 @@ internal sealed class BatchNormalization
         }
 
         double gain = Weight.Value[ch] * inverse;
-        // Training: dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)); evaluation: the statistics are constants, dx = γ/σ · dy.
+        // Training: dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)) = gain·dy + b·(x − mean) + c, with
+        // b = −gain·mean(dy·x̂)/σ and c = −gain·mean(dy); evaluation: the statistics are constants, dx = γ/σ · dy.
         double meanDy = _trained ? sumDy / count : 0, meanDyXhat = _trained ? sumDyXhat / count : 0;
+        float b = (float)(-gain * meanDyXhat * inverse), cTerm = (float)(-gain * meanDy);
         for (int n = 0; n < batch; n++)
         {
             int at = ((n * c) + ch) * s;
-            ReadOnlySpan<float> x = input.Slice(at, s), dy = outputGradient.Slice(at, s);
-            Span<float> dx = inputGradient.Slice(at, s);
-            for (int i = 0; i < s; i++)
-            {
-                double xhat = (x[i] - mean) * inverse;
-                dx[i] = (float)(gain * (dy[i] - meanDy - (xhat * meanDyXhat)));
-            }
+            ChannelStats.BackwardAffine(input.Slice(at, s), outputGradient.Slice(at, s), inputGradient.Slice(at, s), (float)gain, (float)mean, b, cTerm);
         }
     }
 }
