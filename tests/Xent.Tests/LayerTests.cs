@@ -120,6 +120,13 @@ public class LayerTests
         int kept = y.Count(v => v != 0);
         Assert.InRange(kept, 700, 800);
         Assert.All(y.Where(v => v != 0), v => Assert.Equal(1f / 0.75f, v));
+        // The mask is the generator's uniforms in order, value i kept when u_i >= p; the backward pass applies it.
+        var reference = new XentRandom(3);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(_ => reference.NextSingle() >= 0.25f), y.Select(v => v != 0));
+        float[] dy = [.. Enumerable.Range(0, 1000).Select(i => i * 0.5f)];
+        var dx = new float[1000];
+        dropout.Backward(x, y, dy, dx, 1);
+        Assert.Equal(y.Select((v, i) => v * dy[i]), dx);
         dropout.Forward(x, y, 1, training: false);
         Assert.All(y, v => Assert.Equal(1f, v));
     }

@@ -229,6 +229,18 @@ public class XentRandomTests
     }
 
     [Fact]
+    public void NextSingles_gives_the_values_and_state_of_as_many_NextSingle_calls()
+    {
+        var one = new XentRandom(7);
+        var bulk = new XentRandom(7);
+        var values = new float[1003];
+        bulk.NextSingles(values);
+        Assert.Equal(Enumerable.Range(0, values.Length).Select(_ => one.NextSingle()), values);
+        Assert.Equal(one.GetState(), bulk.GetState());
+        Assert.Equal(one.NextUInt64(), bulk.NextUInt64());
+    }
+
+    [Fact]
     public void The_first_outputs_are_pinned_so_the_algorithm_cannot_change_silently()
     {
         // xoshiro256** seeded through SplitMix64(0): the published first output.

@@ -76,6 +76,30 @@ public sealed class XentRandom
     /// <returns>The value.</returns>
     public float NextSingle() => (NextUInt64() >> 40) * (1.0f / (1 << 24));
 
+    /// <summary>
+    /// Fills <paramref name="destination"/> with the values that as many calls of <see cref="NextSingle()"/> would give,
+    /// in order, with the state kept in registers.
+    /// </summary>
+    /// <param name="destination">The values.</param>
+    public void NextSingles(Span<float> destination)
+    {
+        ulong s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            ulong result = BitOperations.RotateLeft(s1 * 5, 7) * 9;
+            ulong t = s1 << 17;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = BitOperations.RotateLeft(s3, 45);
+            destination[i] = (result >> 40) * (1.0f / (1 << 24));
+        }
+
+        (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+    }
+
     /// <summary>A uniform float in [low, high).</summary>
     /// <param name="low">Lower bound.</param>
     /// <param name="high">Upper bound.</param>

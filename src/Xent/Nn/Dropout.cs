@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Xent.Kernels;
 
 namespace Xent.Nn;
@@ -93,10 +95,31 @@ public sealed class Dropout : Module
             return;
         }
 
-        for (int i = 0; i < input.Length; i++)
+        // The uniforms in one pass (the generator's state in registers), then the mask and the product as vectors.
+        Span<float> mask = _mask.AsSpan(0, input.Length);
+        Random.NextSingles(mask);
+        MaskFromUniforms(mask, Probability, scale);
+        TensorPrimitives.Multiply(input, mask, output);
+    }
+
+    /// <summary>In place: u ≥ p → scale, else 0.</summary>
+    private static void MaskFromUniforms(Span<float> values, float probability, float scale)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            _mask[i] = Random.NextSingle() >= Probability ? scale : 0f;
-            output[i] = input[i] * _mask[i];
+            var p = Vector256.Create(probability);
+            var s = Vector256.Create(scale);
+            for (; i <= values.Length - 8; i += 8)
+            {
+                var u = Vector256.Create<float>(values.Slice(i, 8));
+                (Vector256.GreaterThanOrEqual(u, p) & s).CopyTo(values.Slice(i, 8));
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            values[i] = values[i] >= probability ? scale : 0f;
         }
     }
 
@@ -109,10 +132,7 @@ public sealed class Dropout : Module
             return;
         }
 
-        for (int i = 0; i < inputGradient.Length; i++)
-        {
-            inputGradient[i] = outputGradient[i] * _mask[i];
-        }
+        TensorPrimitives.Multiply(outputGradient[..inputGradient.Length], _mask.AsSpan(0, inputGradient.Length), inputGradient);
     }
 
     /// <summary>The <c>dropout</c> kind: <c>dropout(P)</c> in a model description (keeps the shape).</summary>
