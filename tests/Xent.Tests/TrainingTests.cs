@@ -98,6 +98,31 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_that_cannot_be_written_fails_the_run_though_it_is_written_in_the_background()
+    {
+        // The checkpoint's folder disappears during the second epoch: the writes after it fail on another thread, and
+        // the failure reaches the caller (at the next save, or when the run ends), as it did when writes were inline.
+        string folder = Directory.CreateDirectory(Path.Combine(_dir, "gone")).FullName;
+        var options = new TrainerOptions
+        {
+            Epochs = 4, BatchSize = 16, Seed = 3, CheckpointPath = Path.Combine(folder, "checkpoint.safetensors"),
+            HistoryDirectory = Directory.CreateDirectory(Path.Combine(_dir, "history")).FullName,
+        };
+        int steps = 0;
+        var removeFolder = new Progress(() =>
+        {
+            if (++steps == 12 && Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        });
+        Parallelism.MaxDegree = 1;
+        Dataset iris = CsvDatasetReader.Read(DataTests.RepoFile("data", "iris.csv"));
+        Sequential model = Mlp.Create(4, [8], 3, new XentRandom(7));
+        Assert.Throws<DirectoryNotFoundException>(() => Trainer.Fit(model, new Adam(model.Parameters), new TrainingLoss(LossKind.CrossEntropy), iris, null, options, removeFolder));
+    }
+
+    [Fact]
     public void Resuming_from_a_mid_epoch_checkpoint_gives_the_same_weights_and_history()
     {
         string checkpoint = Path.Combine(_dir, "checkpoint.safetensors");

@@ -9,14 +9,16 @@ namespace Xent.Training;
 /// (<c>optimizer/NAME</c>), the best weights so far (<c>best/NAME</c>, when early stopping is on), and as metadata
 /// the <see cref="TrainingState"/> (fixed-width) and the <see cref="RunSettings"/> that a resume must match. Its size
 /// depends on the model, the optimizer and the settings only, not on the step count (the history lives in its own
-/// log). Written atomically, so a kill at any moment leaves either the previous checkpoint or the new one.
+/// log). Written atomically by <see cref="CheckpointWriter"/>, in the background, so a kill at any moment leaves either the
+/// previous checkpoint or the new one.
 /// </summary>
 internal static class Checkpoint
 {
     /// <summary>The format tag.</summary>
     public const string Format = "xent-checkpoint/2";
 
-    public static void Save(string path, Sequential model, Optimizer optimizer, float[][]? best, TrainingState state, RunSettings settings)
+    /// <summary>The tensors a checkpoint holds, viewing the live arrays: the model's state, the optimizer's, and the best weights.</summary>
+    internal static List<KeyValuePair<string, NamedTensor>> Tensors(Sequential model, Optimizer optimizer, float[][]? best)
     {
         var tensors = new List<KeyValuePair<string, NamedTensor>>();
         IReadOnlyList<Parameter> tensorsOfModel = model.StateTensors;
@@ -38,6 +40,12 @@ internal static class Checkpoint
             }
         }
 
+        return tensors;
+    }
+
+    /// <summary>Refuses a checkpoint with a NaN or infinite value, naming the tensor.</summary>
+    internal static void CheckFinite(List<KeyValuePair<string, NamedTensor>> tensors)
+    {
         foreach ((string name, NamedTensor t) in tensors)
         {
             if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum<float>(t.Values)) && t.Values.Any(v => !float.IsFinite(v)))
@@ -45,14 +53,15 @@ internal static class Checkpoint
                 throw new InvalidOperationException($"Refusing to write a checkpoint: tensor '{name}' holds a non-finite value.");
             }
         }
-
-        Safetensors.Write(path, tensors, new Dictionary<string, string>
-        {
-            ["format"] = Format,
-            ["xent.state"] = state.Serialize(),
-            ["xent.settings"] = settings.ToJson(),
-        });
     }
+
+    /// <summary>The metadata of a checkpoint: the format, the state and the settings, as text (taken when called).</summary>
+    internal static Dictionary<string, string> Metadata(TrainingState state, RunSettings settings) => new()
+    {
+        ["format"] = Format,
+        ["xent.state"] = state.Serialize(),
+        ["xent.settings"] = settings.ToJson(),
+    };
 
     /// <summary>Reads a checkpoint, checks that it was made with <paramref name="settings"/>, and restores the model and optimizer.</summary>
     /// <exception cref="InvalidDataException">The file is corrupt, not a current checkpoint, or made with other settings or data (the message names the first that differs).</exception>

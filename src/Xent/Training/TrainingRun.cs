@@ -38,6 +38,7 @@ internal sealed class TrainingRun : IDisposable
     private readonly TrainingHistory _history = new();
     private TrainingState _state = new();
     private HistoryLog? _log;
+    private readonly CheckpointWriter _checkpoints = new();
     private float[][]? _best;
 
     public TrainingRun(Sequential model, Optimizer optimizer, TrainingLoss loss, ITrainingRows train, ITrainingRows? validation, TrainerOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
@@ -114,10 +115,17 @@ internal sealed class TrainingRun : IDisposable
                 RunEpoch(settings);
             }
         }
+        catch
+        {
+            _checkpoints.WaitQuietly();
+            throw;
+        }
         finally
         {
             _sharded?.Detach();
         }
+
+        _checkpoints.Wait(); // the last checkpoint is on disk before the run returns
 
         _log?.Flush();
         if (_best is not null && _options.EarlyStopping is not null)
@@ -132,7 +140,11 @@ internal sealed class TrainingRun : IDisposable
         return new TrainingResult(_history, _state.StoppedEarly, _state.BestEpoch, resumed);
     }
 
-    public void Dispose() => _log?.Dispose();
+    public void Dispose()
+    {
+        _checkpoints.WaitQuietly();
+        _log?.Dispose();
+    }
 
     private void RunEpoch(RunSettings settings)
     {
@@ -303,7 +315,7 @@ internal sealed class TrainingRun : IDisposable
         // With early stopping the best weights are always written (the current ones until there is a best), so the
         // checkpoint's size does not change as training goes.
         float[][]? best = _best ?? (_options.EarlyStopping is not null ? [.. _model.StateTensors.Select(p => p.Value)] : null);
-        Checkpoint.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings);
+        _checkpoints.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings);
     }
 
     private void EnsureFiniteWeights()
@@ -321,6 +333,7 @@ internal sealed class TrainingRun : IDisposable
     {
         // The step that failed is the one after the last completed one.
         int step = _state.Step + 1 > _stepsPerEpoch ? _stepsPerEpoch : _state.Step + 1;
+        _checkpoints.WaitQuietly(); // so that the checkpoint named is the last one written
         return new TrainingDivergedException(_state.Epoch, step, _state.GlobalStep + 1, what, _options.CheckpointPath is { } cp && File.Exists(cp) ? cp : null);
     }
 
