@@ -169,6 +169,7 @@ public sealed class MixedDataTests : IDisposable
         DataTable other = Read("c,x,label\nz,2,p\n", new TableReadOptions { Schema = train.Schema, ClassNames = train.ClassNames });
         EncodedTable encoded = Preprocessor.FromJson(pre.ToJson()).Transform(other);
         Assert.Equal(1, encoded.UnseenCells);
+        Assert.Equal(new UnseenCategory("c", "z", 0), encoded.FirstUnseen);
         Assert.Equal([0f, 0f, 0f], encoded.Data.Row(0)[2..].ToArray());
         Assert.Equal(pre.ToJson(), Preprocessor.FromJson(pre.ToJson()).ToJson());
     }
@@ -183,6 +184,7 @@ public sealed class MixedDataTests : IDisposable
         Assert.True(code == 0, error + output);
         Assert.Contains(", val loss ", output);
         Assert.Contains("test file (80 rows)", output);
+        Assert.Contains("The test rows hold 1 cell whose category the training rows do not have (encoded as all zeros); the first is 'Atlantis' in column 'island' (data row 1).", output);
         using (JsonDocument metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json"))))
         {
             Assert.Equal(80, metrics.RootElement.GetProperty("rows").GetInt32());
@@ -197,7 +199,7 @@ public sealed class MixedDataTests : IDisposable
         (code, output, _) = Cli.Run("evaluate", "--model", model, "--data", test);
         Assert.Equal(0, code);
         Assert.DoesNotContain("same inputs as rows", output);
-        Assert.Contains("1 cells hold a category", output);
+        Assert.Contains("hold 1 cell whose category the training rows do not have (encoded as all zeros); the first is 'Atlantis' in column 'island' (data row 1).", output);
         (code, output, _) = Cli.Run("evaluate", "--model", model, "--data", train);
         Assert.Equal(0, code);
         Assert.Contains("same inputs as rows the model was trained on", output);
@@ -205,7 +207,7 @@ public sealed class MixedDataTests : IDisposable
         (code, output, error) = Cli.Run("predict", "--model", model, "--data", test, "--id", "id");
         Assert.Equal(0, code);
         Assert.StartsWith("id,row,predicted,p_big,p_small\nr2-0,1,", output);
-        Assert.Contains("1 cells hold a category", error);
+        Assert.Contains("the first is 'Atlantis' in column 'island' (data row 1).", error);
     }
 
     [Fact]

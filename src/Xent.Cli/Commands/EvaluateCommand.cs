@@ -38,7 +38,7 @@ internal static class EvaluateCommand
 
             if (input.UnseenCells > 0)
             {
-                context.Console.WriteLine($"{input.UnseenCells} cells hold a category the training rows do not have (encoded as all zeros).");
+                context.Console.WriteLine(UnseenNote(input.UnseenCells, input.FirstUnseen));
             }
 
             string adjusted = parse.GetValue(logitAdjust) is double tau ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", post-hoc logit adjustment τ = {tau}") : string.Empty;
@@ -89,7 +89,18 @@ internal static class EvaluateCommand
     }
 
     /// <summary>What a model reads from a CSV: the table as read, the encoded rows, and the cells with unseen categories.</summary>
-    internal sealed record ModelInput(DataTable Table, Dataset Data, long UnseenCells);
+    internal sealed record ModelInput(DataTable Table, Dataset Data, long UnseenCells)
+    {
+        /// <summary>The first cell of an unseen category, with its data row in the file (1-based), or null.</summary>
+        public (UnseenCategory Cell, long DataRow)? FirstUnseen { get; init; }
+    }
+
+    /// <summary>The note on cells of categories the training rows do not have, naming the first.</summary>
+    internal static string UnseenNote(long cells, (UnseenCategory Cell, long DataRow)? first, string rows = "These rows")
+    {
+        string example = first is { } f ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; the first is '{f.Cell.Value}' in column '{f.Cell.Column}' (data row {f.DataRow})") : string.Empty;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{rows} hold {cells} {(cells == 1 ? "cell" : "cells")} whose category the training rows do not have (encoded as all zeros){example}.");
+    }
 
     /// <summary>
     /// Reads a CSV the way the model's training file was read (its input columns by name, their kinds, its missing-value
@@ -140,7 +151,10 @@ internal static class EvaluateCommand
             }
 
             EncodedTable encoded = pre.Transform(table);
-            return new ModelInput(table, encoded.Data, encoded.UnseenCells);
+            return new ModelInput(table, encoded.Data, encoded.UnseenCells)
+            {
+                FirstUnseen = encoded.FirstUnseen is { } u ? (u, firstRow + u.Row) : null,
+            };
         }
 
         // An older, numeric-only model: no imputation, so a missing cell is an error.

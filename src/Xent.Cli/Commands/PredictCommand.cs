@@ -69,12 +69,24 @@ internal static class PredictCommand
             double[]? offset = EvaluateCommand.LogitOffset(info, parse.GetValue(logitAdjust));
             TableReadOptions read = EvaluateCommand.ReadOptions(info, null, idColumn, !parse.GetValue(noHeader));
             long rows = 0, unseen = 0;
+            (UnseenCategory Cell, long DataRow)? firstUnseen = null;
 
             // The file is read, encoded and predicted in chunks, so memory does not grow with the row count. Only the
             // model's input columns (by name) and the id column are read: a label column is never parsed.
+            // The header goes out with the first chunk that encoded and predicted, so that input refused in the first
+            // chunk leaves nothing on standard output (later chunks stream after rows already written).
             void WriteAll(TextWriter writer)
             {
-                writer.Write(Format(info.ClassNames, [], idColumn, null));
+                bool header = false;
+                void Header()
+                {
+                    if (!header)
+                    {
+                        writer.Write(Format(info.ClassNames, [], idColumn, null));
+                        header = true;
+                    }
+                }
+
                 if (images)
                 {
                     // The images are read whole (their pixels are the table); they are predicted a chunk at a time.
@@ -83,10 +95,12 @@ internal static class PredictCommand
                     {
                         Dataset part = all.Data.Subset([.. Enumerable.Range(start, Math.Min(ChunkRows, all.Data.Count - start))]);
                         float[] p = Evaluation.PredictProbabilities(net, part, info.Loss == "nll", offset, info.LogitScale);
+                        Header();
                         writer.Write(Format(info.ClassNames, p, null, null, firstRow: rows + 1, header: false));
                         rows += part.Count;
                     }
 
+                    Header();
                     return;
                 }
 
@@ -94,10 +108,14 @@ internal static class PredictCommand
                 {
                     EvaluateCommand.ModelInput input = EvaluateCommand.Encode(chunk, info, dataPath, firstRow: rows + 1);
                     float[] probabilities = Evaluation.PredictProbabilities(net, input.Data, info.Loss == "nll", offset, info.LogitScale);
+                    Header();
                     writer.Write(Format(info.ClassNames, probabilities, idColumn, chunk.Ids, firstRow: rows + 1, header: false));
                     rows += chunk.Count;
                     unseen += input.UnseenCells;
+                    firstUnseen ??= input.FirstUnseen;
                 }
+
+                Header();
             }
 
             if (outPath is null)
@@ -116,7 +134,7 @@ internal static class PredictCommand
 
             if (unseen > 0)
             {
-                context.Error.WriteLine($"{unseen} cells hold a category the training rows do not have (encoded as all zeros).");
+                context.Error.WriteLine(EvaluateCommand.UnseenNote(unseen, firstUnseen));
             }
 
             return ExitCodes.Success;

@@ -379,7 +379,7 @@ internal static class TrainCommand
 
         if (result.UnseenCells > 0)
         {
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"The {result.EvaluatedOn} rows hold {result.UnseenCells} cells whose category the training rows do not have (encoded as all zeros)."));
+            console.WriteLine(EvaluateCommand.UnseenNote(result.UnseenCells, result.FirstUnseen is { } u ? (u, u.Row + 1L) : null, $"The {result.EvaluatedOn} rows"));
         }
 
         string staging = dir.StagingPath;

@@ -5,7 +5,17 @@ namespace Xent.Data;
 /// <summary>What <see cref="Preprocessor.Transform"/> produced.</summary>
 /// <param name="Data">The encoded rows, with the table's labels.</param>
 /// <param name="UnseenCells">Cells whose category the training rows did not have (encoded as all zeros).</param>
-public sealed record EncodedTable(Dataset Data, long UnseenCells);
+public sealed record EncodedTable(Dataset Data, long UnseenCells)
+{
+    /// <summary>The first cell (in row order, then column order) whose category the training rows did not have, or <see langword="null"/>.</summary>
+    public UnseenCategory? FirstUnseen { get; init; }
+}
+
+/// <summary>A cell whose category the training rows did not have.</summary>
+/// <param name="Column">The column's name.</param>
+/// <param name="Value">The cell's text.</param>
+/// <param name="Row">The row's index in the table (0-based).</param>
+public sealed record UnseenCategory(string Column, string Value, int Row);
 
 /// <summary>
 /// The column pipeline that travels with a model, like scikit-learn's ColumnTransformer: each numeric column is
@@ -96,14 +106,36 @@ public sealed class Preprocessor
         var features = new float[n * width];
         var labels = new int[n];
         long unseen = 0;
+        UnseenCategory? first = null;
         for (int i = 0; i < n; i++)
         {
             int row = rows?[i] ?? i;
             labels[i] = table.Labels[row];
-            unseen += EncodeRow(table, row, features.AsSpan(i * width, width));
+            int cells = EncodeRow(table, row, features.AsSpan(i * width, width));
+            if (cells > 0 && first is null)
+            {
+                first = FirstUnseenCell(table, row);
+            }
+
+            unseen += cells;
         }
 
-        return new EncodedTable(new Dataset(features, labels, OutputNames, table.ClassNames), unseen);
+        return new EncodedTable(new Dataset(features, labels, OutputNames, table.ClassNames), unseen) { FirstUnseen = first };
+    }
+
+    /// <summary>The first cell of a row that <see cref="EncodeRow"/> counted as an unseen category.</summary>
+    private UnseenCategory? FirstUnseenCell(DataTable table, int row)
+    {
+        for (int c = 0; c < Columns.Count; c++)
+        {
+            if (Columns[c] is CategoricalEncoder e && table.Columns[c] is CategoricalColumn column
+                && e.Encode(column, row, new float[e.Width]))
+            {
+                return new UnseenCategory(column.Name, column.ValueAt(row) ?? string.Empty, row);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -107,6 +107,9 @@ public sealed record PipelineResult(Sequential Model, ModelInfo Info, TrainingRe
     /// <summary>Cells of the evaluated rows whose category the training rows did not have (encoded as all zeros).</summary>
     public long UnseenCells { get; init; }
 
+    /// <summary>The first of those cells, or <see langword="null"/>.</summary>
+    public UnseenCategory? FirstUnseen { get; init; }
+
     /// <summary>
     /// Training rows whose encoded features this process kept: the whole training split, or, under sharded training
     /// across processes (<see cref="TrainerOptions.Communicator"/> of more than one process) with a validation or test
@@ -173,11 +176,11 @@ public static class TrainingPipeline
 
             if (EncodedRows.ForImages(preprocessor, source, picked) is { } images)
             {
-                return new HeldRows(images, 0);
+                return new HeldRows(images, 0, null);
             }
 
             EncodedTable encoded = given is not null ? preprocessor.Transform(given) : preprocessor.Transform(table, rows);
-            return new HeldRows(encoded.Data, encoded.UnseenCells);
+            return new HeldRows(encoded.Data, encoded.UnseenCells, encoded.FirstUnseen);
         }
 
         HeldRows? validationRows = Encode(validation, split.Validation);
@@ -235,7 +238,7 @@ public static class TrainingPipeline
             .AddRange(options.Trainer.Settings);
         TrainerOptions trainerOptions = options.Trainer with { Settings = settings };
         TrainingResult result = Trainer.FitRows(model, optimizer, loss, train, validationRows?.Rows, trainerOptions, progress, resume, cancellationToken);
-        HeldRows held = testRows ?? validationRows ?? new HeldRows(train, 0); // without a held-out split, train is whole (not sharded)
+        HeldRows held = testRows ?? validationRows ?? new HeldRows(train, 0, null); // without a held-out split, train is whole (not sharded)
         string evaluatedOn = testRows is not null ? "test" : validationRows is not null ? "validation" : "train";
         EvaluationResult evaluation = Evaluation.Evaluate(model, held.Rows, lossFunction.ExpectsLogProbabilities, options.EceBins, logitScale: lossFunction.OutputScale);
         ulong[]? hashes = split.Train.Length <= options.MaxRowHashes ? table.RowHashes(split.Train) : null;
@@ -255,11 +258,11 @@ public static class TrainingPipeline
             TrainingRowHashes = hashes,
             Loss = lossFunction.ToString(),
         };
-        return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights) { UnseenCells = held.UnseenCells, HeldTrainingRows = inspected.Count };
+        return new PipelineResult(model, info, result, evaluation, evaluatedOn, split, weights) { UnseenCells = held.UnseenCells, FirstUnseen = held.FirstUnseen, HeldTrainingRows = inspected.Count };
     }
 
     /// <summary>Held-out rows as the pipeline scores them, and their cells of categories unseen in training.</summary>
-    private sealed record HeldRows(ITrainingRows Rows, long UnseenCells);
+    private sealed record HeldRows(ITrainingRows Rows, long UnseenCells, UnseenCategory? FirstUnseen);
 
     /// <summary>
     /// Everything <c>Run</c> checks before it trains, without training: at least two classes, the trainer's
