@@ -66,6 +66,21 @@ public class ModelDescriptionTests
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_unknown_kind_is_refused_before_any_shape_is_known_with_the_nearest_kind()
+    {
+        FormatException e = Assert.Throws<FormatException>(() => ModelDescription.CheckKinds(ModelDescription.Parse("conv2d(8,3),relu,maxpol(2),flatten,linear")));
+        Assert.StartsWith("layer 3 (maxpol(2)): unknown layer kind 'maxpol'; did you mean 'maxpool'? known kinds: ", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<FormatException>(() => ModelDescription.CheckKinds(ModelDescription.Parse("linear(8),transformer,linear")));
+        Assert.DoesNotContain("did you mean", e.Message, StringComparison.Ordinal);
+        ModelDescription.CheckKinds(ModelDescription.Parse("conv2d(8,3),batchnorm,relu,maxpool(2),gap,dropout(0.1),linear"));
+
+        // The CLI refuses it before reading the data: a data file that does not exist is not reached.
+        var (code, stdout, stderr) = Cli.Run("train", "--data", "no-such-file.csv", "--out", Path.Combine(Path.GetTempPath(), "xent-never-" + Guid.NewGuid().ToString("N")), "--model", "conv2d(8,3),relu,maxpol(2),flatten,linear");
+        Assert.True(code == 2, stdout + stderr);
+        Assert.Contains("--model: layer 3 (maxpol(2)): unknown layer kind 'maxpol'; did you mean 'maxpool'?", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("1x28x28", new[] { 1, 28, 28 })]
     [InlineData("2x1000", new[] { 2, 1000 })]

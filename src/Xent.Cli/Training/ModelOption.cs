@@ -19,7 +19,9 @@ internal static class ModelOption
         bool file = File.Exists(trimmed) || trimmed.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
         try
         {
-            return file ? ReadFile(trimmed) : ModelDescription.Parse(trimmed);
+            IReadOnlyList<LayerEntry> layers = file ? ReadFile(trimmed) : ModelDescription.Parse(trimmed);
+            ModelDescription.CheckKinds(layers);
+            return layers;
         }
         catch (FormatException e)
         {

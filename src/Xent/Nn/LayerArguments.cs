@@ -103,7 +103,7 @@ internal sealed class LayerArguments(LayerEntry entry, string where)
     }
 
     /// <summary>The edit distance between two short names.</summary>
-    private static int Distance(string a, string b)
+    internal static int Distance(string a, string b)
     {
         var row = new int[b.Length + 1];
         for (int j = 0; j <= b.Length; j++)

@@ -32,6 +32,14 @@ internal static class LayerKinds
     public static ILayerKind? Resolve(string name, int rank)
         => Find(name) ?? All.FirstOrDefault(k => k.Alias == name && k.Accepts(rank)) ?? All.FirstOrDefault(k => k.Alias == name);
 
+    /// <summary>The accepted name nearest to <paramref name="name"/>, at most two edits away, or <see langword="null"/>.</summary>
+    public static string? Suggest(string name)
+        => Names.Select(n => (Name: n, Distance: LayerArguments.Distance(name, n))).Where(p => p.Distance <= 2).OrderBy(p => p.Distance).Select(p => p.Name).FirstOrDefault();
+
+    /// <summary>The message for a kind no layer has: the suggestion, if any, and every accepted name.</summary>
+    public static string Unknown(string where, string? kind)
+        => $"{where}: unknown layer kind '{kind}'; {(Suggest((kind ?? string.Empty).Trim().ToLowerInvariant()) is { } near ? $"did you mean '{near}'? " : string.Empty)}known kinds: {string.Join(", ", Names)}.";
+
     /// <summary>Every name a model description accepts, for messages.</summary>
     public static IEnumerable<string> Names => All.Select(k => k.Name).Concat(All.Select(k => k.Alias).OfType<string>()).Distinct().Order(StringComparer.Ordinal);
 }

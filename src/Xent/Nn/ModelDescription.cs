@@ -57,6 +57,24 @@ public static class ModelDescription
         return [.. items.Select((item, i) => ParseLayer(item.Trim(), i + 1))];
     }
 
+    /// <summary>
+    /// Checks that every layer names a known kind, before any shape is known (so that a typo is reported before the
+    /// data are read): the message names the layer, suggests the nearest kind and lists them all.
+    /// </summary>
+    /// <param name="layers">The parsed layers.</param>
+    /// <exception cref="FormatException">A layer's kind is unknown.</exception>
+    public static void CheckKinds(IReadOnlyList<LayerEntry> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is { } entry && LayerKinds.Resolve((entry.Kind ?? string.Empty).Trim().ToLowerInvariant(), 0) is null)
+            {
+                throw new FormatException(LayerKinds.Unknown($"layer {i + 1} ({entry})", entry.Kind));
+            }
+        }
+    }
+
     /// <summary>Parses an input shape written <c>1x28x28</c>, <c>2x1000</c> or <c>784</c> (sizes of at least 1, 1 to 3 of them).</summary>
     /// <param name="text">The shape.</param>
     /// <returns>The sizes.</returns>
@@ -150,7 +168,7 @@ public static class ModelDescription
             string where = $"layer {i + 1} ({entry})";
             string name = (entry.Kind ?? string.Empty).Trim().ToLowerInvariant();
             ILayerKind kind = LayerKinds.Resolve(name, shape.Length)
-                ?? throw new FormatException($"{where}: unknown layer kind '{entry.Kind}'; known kinds: {string.Join(", ", LayerKinds.Names)}.");
+                ?? throw new FormatException(LayerKinds.Unknown(where, entry.Kind));
             if (i == layers.Count - 1 && kind.Name == "linear" && entry.Positional.Count == 0 && !entry.Named.ContainsKey("out"))
             {
                 entry = entry with { Positional = [classes.ToString(CultureInfo.InvariantCulture)] };
