@@ -151,6 +151,18 @@ public sealed class MixedDataTests : IDisposable
         Assert.Contains("--drop name", e.Message);
     }
 
+    [Theory]
+    [InlineData(true, "label", "t.csv:1: the first line has 3 fields (4, 2, class_0) but line 2 has 4, so it is not a header row for these rows (scikit-learn's CSVs open with a line of counts")]
+    [InlineData(true, "class_0", "t.csv:1: the first line has 3 fields (4, 2, class_0) but line 2 has 4, so it is not a header row")]
+    [InlineData(false, "label", "t.csv:1: the first line has 3 fields but line 2 has 4, so it is not a row of the same table")]
+    public void A_first_line_of_counts_is_named_as_such_whatever_the_label_option(bool header, string label, string message)
+    {
+        // scikit-learn's bundled CSVs (wine_data.csv, iris.csv) open with "rows,features,class names…".
+        var e = Assert.Throws<DataFormatException>(() => Read("4,2,class_0\n1.5,2,3,0\n2.5,1,1,1\n", new TableReadOptions { HasHeader = header, Label = label }));
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+        Assert.Contains("delete it and read the file with --no-header", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_preprocessor_imputes_encodes_flags_unseen_categories_and_round_trips()
     {

@@ -252,7 +252,7 @@ public static class CsvTableReader
             }
         }
 
-        int label = ResolveLabel(header, index, options, source, line);
+        int label = ResolveLabel(header, index, options, source, line, csv);
         int id = -1;
         if (options.IdColumn is { } idName && !index.TryGetValue(idName, out id))
         {
@@ -304,7 +304,7 @@ public static class CsvTableReader
         return new Layout(header, options.HasHeader ? line : 0, features, label, id, kinds);
     }
 
-    private static int ResolveLabel(string[] header, Dictionary<string, int> index, TableReadOptions options, string source, long line)
+    private static int ResolveLabel(string[] header, Dictionary<string, int> index, TableReadOptions options, string source, long line, CsvReader csv)
     {
         if (options.Label is not { } name)
         {
@@ -331,8 +331,25 @@ public static class CsvTableReader
             return -1;
         }
 
+        // A first line shorter than the rows under it is not their header (scikit-learn's CSVs open with a line of
+        // counts): the hints below cannot help, so say what is wrong instead.
+        if (options.HasHeader && CsvDatasetReader.Read(csv, source) && csv.FieldCount > header.Length)
+        {
+            throw new DataFormatException(source, line, 0, NotAHeader(header, header.Length, csv.FieldCount, csv.LineNumber));
+        }
+
         throw new DataFormatException(source, line, 0, $"no label column named '{MessageText.Quote(name)}'; the header has: {MessageText.List(header, 20)}. Choose the column with --label NAME or --label INDEX (0-based){(options.HasHeader ? ", or --no-header if the file has no header row" : "")}.");
     }
+
+    /// <summary>The message for a first line with fewer fields than the rows after it.</summary>
+    /// <param name="header">The first line's fields when it was read as a header, else <see langword="null"/>.</param>
+    /// <param name="firstFields">The first line's field count.</param>
+    /// <param name="fields">The next line's field count.</param>
+    /// <param name="rowLine">The next line's number.</param>
+    private static string NotAHeader(string[]? header, int firstFields, int fields, long rowLine)
+        => $"the first line has {firstFields} fields{(header is null ? string.Empty : $" ({MessageText.List(header, 8)})")} but line {rowLine} has {fields}, so it is not "
+            + $"{(header is null ? "a row of the same table" : "a header row for these rows")} (scikit-learn's CSVs open with a line of counts such as '178,13,class_0,…'). "
+            + $"Replace it with a header row naming all {fields} columns, or delete it and read the file with --no-header (columns c0, c1, …; the label is the last unless --label says otherwise).";
 
     private static bool IsMissing(ReadOnlySpan<byte> cell, TableReadOptions options)
     {
@@ -474,6 +491,13 @@ public static class CsvTableReader
         long line = csv.LineNumber;
         if (csv.FieldCount != layout.Header.Length)
         {
+            // The second line longer than the first: the first is likely a line of counts, header or not.
+            long first = layout.HeaderLine > 0 ? layout.HeaderLine : 1;
+            if (line == first + 1 && csv.FieldCount > layout.Header.Length)
+            {
+                throw new DataFormatException(source, first, 0, NotAHeader(layout.HeaderLine > 0 ? layout.Header : null, layout.Header.Length, csv.FieldCount, line));
+            }
+
             throw new DataFormatException(source, line, Math.Min(csv.FieldCount, layout.Header.Length) + 1, $"ragged row: expected {layout.Header.Length} fields as in the {(layout.HeaderLine > 0 ? "header" : "first row")}, found {csv.FieldCount}.");
         }
 
