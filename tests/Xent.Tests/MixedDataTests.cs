@@ -151,6 +151,15 @@ public sealed class MixedDataTests : IDisposable
         Assert.Contains("--drop name", e.Message);
     }
 
+    [Fact]
+    public void Class_numbers_for_a_model_with_class_names_get_the_order_of_the_names()
+    {
+        var e = Assert.Throws<DataFormatException>(() => Read("x,label\n1,0\n2,2\n", new TableReadOptions { ClassNames = ["cat", "dog", "bird"] }));
+        Assert.Contains("label '0' (data row 1) is not one of the model's classes: cat, dog, bird. If the labels are class numbers, write them as names in this order: 0 = 'cat', 1 = 'dog', …, 2 = 'bird'.", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<DataFormatException>(() => Read("x,label\n1,cow\n", new TableReadOptions { ClassNames = ["cat", "dog"] }));
+        Assert.DoesNotContain("class numbers", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(true, "label", "t.csv:1: the first line has 3 fields (4, 2, class_0) but line 2 has 4, so it is not a header row for these rows (scikit-learn's CSVs open with a line of counts")]
     [InlineData(true, "class_0", "t.csv:1: the first line has 3 fields (4, 2, class_0) but line 2 has 4, so it is not a header row")]
