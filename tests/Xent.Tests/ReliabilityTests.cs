@@ -74,6 +74,28 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void A_history_line_is_written_without_allocating_with_the_text_of_round_trip_formatting()
+    {
+        static string Reference(BatchRecord b)
+        {
+            static string N(double v) => double.IsNaN(v) ? string.Empty : v.ToString("R", CultureInfo.InvariantCulture);
+            return string.Create(CultureInfo.InvariantCulture, $"{b.Epoch},{b.Step},{b.GlobalStep},{N(b.Loss)},{N(b.Accuracy)},{N(b.LearningRate)},{N(b.ValidationLoss)},{N(b.ValidationAccuracy)}");
+        }
+
+        var random = new XentRandom(8);
+        double[] special = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, 0, -0.0, 1e-310, -1.2345678901234567e-308, 1.0 / 3, 1e300, double.MaxValue, double.Epsilon];
+        for (int i = 0; i < 2000; i++)
+        {
+            double Pick() => i % 3 == 0 ? special[random.NextInt(special.Length)] : (random.NextDouble() - 0.5) * Math.Pow(10, random.NextInt(40) - 20);
+            var record = new BatchRecord(random.NextInt(int.MaxValue), random.NextInt(1 << 20), (long)random.NextUInt64() >> 1, Pick(), Pick(), Pick(), Pick(), Pick());
+            string line = TrainingHistory.FormatBatch(record);
+            Assert.Equal(Reference(record), line);
+            BatchRecord parsed = TrainingHistory.ParseBatch(line);
+            Assert.Equal(Reference(record), TrainingHistory.FormatBatch(parsed));
+        }
+    }
+
+    [Fact]
     public void The_training_state_round_trips_every_property_with_a_fixed_width()
     {
         var state = new TrainingState();

@@ -57,7 +57,13 @@ internal sealed class HistoryLog : IDisposable
     }
 
     /// <summary>Appends a per-step record.</summary>
-    public void Append(BatchRecord record) => _batches.WriteLine(TrainingHistory.FormatBatch(record));
+    public void Append(BatchRecord record)
+    {
+        Span<char> line = stackalloc char[TrainingHistory.BatchLineCapacity + 1];
+        int n = TrainingHistory.FormatBatch(record, line);
+        line[n++] = '\n';
+        _batches.Write(line[..n]); // no string per step
+    }
 
     /// <summary>Appends a per-epoch record.</summary>
     public void Append(EpochRecord record) => _epochs.WriteLine(TrainingHistory.FormatEpoch(record));

@@ -158,7 +158,40 @@ public sealed class TrainingHistory
     public static string FormatBatch(BatchRecord b)
     {
         ArgumentNullException.ThrowIfNull(b);
-        return string.Create(CultureInfo.InvariantCulture, $"{b.Epoch},{b.Step},{b.GlobalStep},{N(b.Loss)},{N(b.Accuracy)},{N(b.LearningRate)},{N(b.ValidationLoss)},{N(b.ValidationAccuracy)}");
+        Span<char> line = stackalloc char[BatchLineCapacity];
+        return new string(line[..FormatBatch(b, line)]);
+    }
+
+    /// <summary>The most characters <see cref="FormatBatch(BatchRecord, Span{char})"/> writes (three integers, five doubles of at most 24, seven commas).</summary>
+    internal const int BatchLineCapacity = (3 * 20) + (5 * 32) + 7;
+
+    /// <summary><see cref="FormatBatch(BatchRecord)"/>'s line written into <paramref name="destination"/>, without allocating.</summary>
+    /// <returns>The characters written.</returns>
+    internal static int FormatBatch(BatchRecord b, Span<char> destination)
+    {
+        int n = 0;
+        Put(b.Epoch, destination, ref n);
+        destination[n++] = ',';
+        Put(b.Step, destination, ref n);
+        destination[n++] = ',';
+        Put(b.GlobalStep, destination, ref n);
+        foreach (double v in (ReadOnlySpan<double>)[b.Loss, b.Accuracy, b.LearningRate, b.ValidationLoss, b.ValidationAccuracy])
+        {
+            destination[n++] = ',';
+            if (!double.IsNaN(v))
+            {
+                _ = v.TryFormat(destination[n..], out int written, "R", CultureInfo.InvariantCulture);
+                n += written;
+            }
+        }
+
+        return n;
+    }
+
+    private static void Put(long value, Span<char> destination, ref int n)
+    {
+        _ = value.TryFormat(destination[n..], out int written, default, CultureInfo.InvariantCulture);
+        n += written;
     }
 
     /// <summary>One per-epoch record as a CSV line (no line break).</summary>
@@ -170,7 +203,7 @@ public sealed class TrainingHistory
         return string.Create(CultureInfo.InvariantCulture, $"{e.Epoch},{N(e.Loss)},{N(e.Accuracy)},{N(e.ValidationLoss)},{N(e.ValidationAccuracy)},{N(e.LearningRate)}");
     }
 
-    /// <summary>Parses a line that <see cref="FormatBatch"/> wrote.</summary>
+    /// <summary>Parses a line that <see cref="FormatBatch(BatchRecord)"/> wrote.</summary>
     /// <param name="line">The line.</param>
     /// <returns>The record.</returns>
     /// <exception cref="FormatException">The line is not such a record.</exception>
