@@ -178,6 +178,24 @@ public sealed class PixelStorageTests
         Assert.Equal(b.Info.Preprocessor!.ToJson(), a.Info.Preprocessor!.ToJson().Replace(",\"pixels\":true", string.Empty, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Evaluating_a_table_of_images_through_the_preprocessor_scores_as_its_encoded_floats()
+    {
+        (byte[] pixels, int[] labels) = Images(1100, 16, 3, 15); // more than two blocks of 512 rows
+        var options = new PipelineOptions { Hidden = [8], Standardize = true, Trainer = new TrainerOptions { Epochs = 1, BatchSize = 64, Seed = 6 } };
+        PipelineResult trained = TrainingPipeline.Run(PixelTable(pixels, labels, 16, 3), options);
+        Preprocessor pre = trained.Info.Preprocessor!;
+        DataTable table = PixelTable(pixels, labels, 16, 3);
+        Dataset floats = pre.Transform(table).Data;
+        EvaluationResult lazy = Evaluation.Evaluate(trained.Model, pre, table, false);
+        EvaluationResult whole = Evaluation.Evaluate(trained.Model, floats, false);
+        Assert.Equal(whole.Probabilities, lazy.Probabilities);
+        Assert.Equal(whole.LogLoss, lazy.LogLoss);
+        Assert.Equal(whole.Probabilities, Evaluation.PredictProbabilities(trained.Model, pre, table, false));
+        // A CSV-style table (float columns) takes the encoded path and gives the same.
+        Assert.Equal(whole.Probabilities, Evaluation.PredictProbabilities(trained.Model, pre, FloatTable(pixels, labels, 16, 3), false));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -27,7 +27,9 @@ internal static class EvaluateCommand
             ModelInput input = ImageData.Names(parse.GetRequiredValue(data).FullName)
                 ? ReadImagesForModel(parse.GetRequiredValue(data).FullName, info)
                 : ReadForModel(parse.GetRequiredValue(data).FullName, info, parse.GetValue(label) ?? info.LabelColumn ?? "label", null, !parse.GetValue(noHeader));
-            EvaluationResult result = Evaluation.Evaluate(net, input.Data, info.Loss == "nll", bins, LogitOffset(info, parse.GetValue(logitAdjust)), info.LogitScale);
+            EvaluationResult result = input.Data is { } rows
+                ? Evaluation.Evaluate(net, rows, info.Loss == "nll", bins, LogitOffset(info, parse.GetValue(logitAdjust)), info.LogitScale)
+                : Evaluation.Evaluate(net, info.Preprocessor!, input.Table, info.Loss == "nll", bins, LogitOffset(info, parse.GetValue(logitAdjust)), info.LogitScale);
             int overlap = info.CountTrainingRows(input.Table);
             if (overlap > 0)
             {
@@ -42,7 +44,7 @@ internal static class EvaluateCommand
             }
 
             string adjusted = parse.GetValue(logitAdjust) is double tau ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", post-hoc logit adjustment τ = {tau}") : string.Empty;
-            MetricsView.Render(context.Console, result, info.ClassNames, $"{input.Data.Count} rows{adjusted}");
+            MetricsView.Render(context.Console, result, info.ClassNames, $"{input.Table.Count} rows{adjusted}");
             return ExitCodes.Success;
         });
         return command;
@@ -89,7 +91,8 @@ internal static class EvaluateCommand
     }
 
     /// <summary>What a model reads from a CSV: the table as read, the encoded rows, and the cells with unseen categories.</summary>
-    internal sealed record ModelInput(DataTable Table, Dataset Data, long UnseenCells)
+    /// <summary>Rows read for a model: the table, and its encoded rows (null for images, which are encoded as they are scored).</summary>
+    internal sealed record ModelInput(DataTable Table, Dataset? Data, long UnseenCells)
     {
         /// <summary>The first cell of an unseen category, with its data row in the file (1-based), or null.</summary>
         public (UnseenCategory Cell, long DataRow)? FirstUnseen { get; init; }
@@ -122,7 +125,8 @@ internal static class EvaluateCommand
             throw new InputException($"--data {Path.GetFileName(path)}: the images have {string.Join("x", shape)} = {table.Columns.Count} pixels, but the model reads rows of {info.FeatureNames.Count} features; it was not trained on images of this size.");
         }
 
-        return Encode(table, info, path);
+        // The pixels stay bytes: Evaluation encodes them a block of rows at a time as it scores them.
+        return info.Preprocessor is not null ? new ModelInput(table, null, 0) : Encode(table, info, path);
     }
 
     /// <summary>How a file must be read for a model: its input columns by name, their kinds, its missing-value spellings.</summary>

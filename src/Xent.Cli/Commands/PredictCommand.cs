@@ -91,13 +91,16 @@ internal static class PredictCommand
                 {
                     // The images are read whole (their pixels are the table); they are predicted a chunk at a time.
                     EvaluateCommand.ModelInput all = EvaluateCommand.ReadImagesForModel(dataPath, info, labelsOptional: true);
-                    for (int start = 0; start < all.Data.Count; start += ChunkRows)
+                    int classes = info.ClassNames.Count;
+                    float[] p = all.Data is { } encoded
+                        ? Evaluation.PredictProbabilities(net, encoded, info.Loss == "nll", offset, info.LogitScale)
+                        : Evaluation.PredictProbabilities(net, info.Preprocessor!, all.Table, info.Loss == "nll", offset, info.LogitScale);
+                    Header();
+                    for (int start = 0; start < all.Table.Count; start += ChunkRows)
                     {
-                        Dataset part = all.Data.Subset([.. Enumerable.Range(start, Math.Min(ChunkRows, all.Data.Count - start))]);
-                        float[] p = Evaluation.PredictProbabilities(net, part, info.Loss == "nll", offset, info.LogitScale);
-                        Header();
-                        writer.Write(Format(info.ClassNames, p, null, null, firstRow: rows + 1, header: false));
-                        rows += part.Count;
+                        int m = Math.Min(ChunkRows, all.Table.Count - start);
+                        writer.Write(Format(info.ClassNames, p[(start * classes)..((start + m) * classes)], null, null, firstRow: rows + 1, header: false));
+                        rows += m;
                     }
 
                     Header();
@@ -107,7 +110,7 @@ internal static class PredictCommand
                 foreach (DataTable chunk in CsvTableReader.ReadChunks(dataPath, read, ChunkRows))
                 {
                     EvaluateCommand.ModelInput input = EvaluateCommand.Encode(chunk, info, dataPath, firstRow: rows + 1);
-                    float[] probabilities = Evaluation.PredictProbabilities(net, input.Data, info.Loss == "nll", offset, info.LogitScale);
+                    float[] probabilities = Evaluation.PredictProbabilities(net, input.Data ?? throw new InvalidOperationException("CSV rows are encoded when read."), info.Loss == "nll", offset, info.LogitScale);
                     Header();
                     writer.Write(Format(info.ClassNames, probabilities, idColumn, chunk.Ids, firstRow: rows + 1, header: false));
                     rows += chunk.Count;

@@ -34,6 +34,46 @@ public static class Evaluation
         => PredictProbabilities(model, (ITrainingRows)data, outputsAreLogProbabilities, logitOffset, logitScale);
 
     /// <summary>
+    /// Class probabilities for every row of a table read with the model's schema, encoded by its preprocessor as they
+    /// are scored: an image table's pixels stay bytes and are encoded 512 rows at a time; other tables are encoded
+    /// whole first.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="preprocessor">The model's preprocessor.</param>
+    /// <param name="table">The rows.</param>
+    /// <param name="outputsAreLogProbabilities">Whether the model ends with log_softmax (NLL models).</param>
+    /// <param name="logitOffset">Post-hoc logit adjustment (subtracted from the outputs), or <see langword="null"/>.</param>
+    /// <param name="logitScale">Multiplies the outputs first (LDAM's s). Default: 1.</param>
+    /// <returns>Rows × classes probabilities.</returns>
+    /// <exception cref="ArgumentException">The table's columns are not the preprocessor's inputs, or a pixel column holds a value outside [0, 1].</exception>
+    public static float[] PredictProbabilities(Sequential model, Preprocessor preprocessor, DataTable table, bool outputsAreLogProbabilities, IReadOnlyList<double>? logitOffset = null, double logitScale = 1)
+        => PredictProbabilities(model, RowsOf(preprocessor, table), outputsAreLogProbabilities, logitOffset, logitScale);
+
+    /// <summary>
+    /// Predicts and scores the labelled rows of a table, encoded by the model's preprocessor as they are scored (an
+    /// image table's pixels stay bytes), as <see cref="PredictProbabilities(Sequential, Preprocessor, DataTable, bool, IReadOnlyList{double}?, double)"/> does.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="preprocessor">The model's preprocessor.</param>
+    /// <param name="table">Labelled rows.</param>
+    /// <param name="outputsAreLogProbabilities">Whether the model ends with log_softmax.</param>
+    /// <param name="eceBins">Bins of the ECE and the reliability diagram. Default: 15.</param>
+    /// <param name="logitOffset">Post-hoc logit adjustment (subtracted from the outputs), or <see langword="null"/>.</param>
+    /// <param name="logitScale">Multiplies the outputs first (LDAM's s). Default: 1.</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="ArgumentException">The table's columns are not the preprocessor's inputs, or a pixel column holds a value outside [0, 1].</exception>
+    public static EvaluationResult Evaluate(Sequential model, Preprocessor preprocessor, DataTable table, bool outputsAreLogProbabilities, int eceBins = Calibration.DefaultBins, IReadOnlyList<double>? logitOffset = null, double logitScale = 1)
+        => Evaluate(model, RowsOf(preprocessor, table), outputsAreLogProbabilities, eceBins, logitOffset, logitScale);
+
+    /// <summary>A table's rows as the model reads them: bytes encoded on reading for images, else encoded whole.</summary>
+    private static ITrainingRows RowsOf(Preprocessor preprocessor, DataTable table)
+    {
+        ArgumentNullException.ThrowIfNull(preprocessor);
+        ArgumentNullException.ThrowIfNull(table);
+        return (ITrainingRows?)EncodedRows.ForImages(preprocessor, table, [.. Enumerable.Range(0, table.Count)]) ?? preprocessor.Transform(table).Data;
+    }
+
+    /// <summary>
     /// <see cref="PredictProbabilities(Sequential, Dataset, bool, IReadOnlyList{double}?, double)"/> on rows held in
     /// any form (an image table's rows are encoded a block at a time).
     /// </summary>
