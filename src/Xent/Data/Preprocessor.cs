@@ -123,6 +123,24 @@ public sealed class Preprocessor
         return new EncodedTable(new Dataset(features, labels, OutputNames, table.ClassNames), unseen) { FirstUnseen = first };
     }
 
+    /// <summary>
+    /// Rows of a table as a model reads them: an image table's stay bytes, encoded as they are read
+    /// (<see cref="EncodedRows"/>); any other table's are encoded now (<see cref="Transform"/>).
+    /// </summary>
+    /// <param name="table">The table.</param>
+    /// <param name="rows">The rows, in order.</param>
+    /// <returns>The rows, and the cells of categories the training rows did not have (none for images).</returns>
+    internal (ITrainingRows Rows, long UnseenCells, UnseenCategory? FirstUnseen) Rows(DataTable table, int[] rows)
+    {
+        if (EncodedRows.ForImages(this, table, rows) is { } images)
+        {
+            return (images, 0, null);
+        }
+
+        EncodedTable encoded = Transform(table, rows);
+        return (encoded.Data, encoded.UnseenCells, encoded.FirstUnseen);
+    }
+
     /// <summary>The first cell of a row that <see cref="EncodeRow"/> counted as an unseen category.</summary>
     private UnseenCategory? FirstUnseenCell(DataTable table, int row)
     {

@@ -70,7 +70,7 @@ public static class Evaluation
     {
         ArgumentNullException.ThrowIfNull(preprocessor);
         ArgumentNullException.ThrowIfNull(table);
-        return (ITrainingRows?)EncodedRows.ForImages(preprocessor, table, [.. Enumerable.Range(0, table.Count)]) ?? preprocessor.Transform(table).Data;
+        return preprocessor.Rows(table, [.. Enumerable.Range(0, table.Count)]).Rows;
     }
 
     /// <summary>

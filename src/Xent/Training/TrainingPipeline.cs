@@ -174,13 +174,8 @@ public static class TrainingPipeline
                 return null;
             }
 
-            if (EncodedRows.ForImages(preprocessor, source, picked) is { } images)
-            {
-                return new HeldRows(images, 0, null);
-            }
-
-            EncodedTable encoded = given is not null ? preprocessor.Transform(given) : preprocessor.Transform(table, rows);
-            return new HeldRows(encoded.Data, encoded.UnseenCells, encoded.FirstUnseen);
+            (ITrainingRows held, long unseen, UnseenCategory? first) = preprocessor.Rows(source, picked);
+            return new HeldRows(held, unseen, first);
         }
 
         HeldRows? validationRows = Encode(validation, split.Validation);
