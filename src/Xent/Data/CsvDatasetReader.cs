@@ -233,7 +233,7 @@ public static class CsvDatasetReader
             if (!classIndex.TryGetValue(seen[id], out remap[id]))
             {
                 long firstRow = rawLabels.IndexOf(id) + 1;
-                throw new DataFormatException(source, 0, labelIndex + 1, $"label '{MessageText.Quote(seen[id])}' (data row {firstRow}) is not one of the model's classes: {MessageText.List(classes, 20)}.");
+                throw new DataFormatException(source, 0, labelIndex + 1, NotAClassMessage(seen[id], firstRow, classes));
             }
         }
 
@@ -464,5 +464,17 @@ public static class CsvDatasetReader
         return numeric
             ? [.. distinct.OrderBy(l => long.Parse(l, CultureInfo.InvariantCulture))]
             : [.. distinct.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The message for a label that is not one of the model's classes; labels written as class numbers (0, 1, …, the
+    /// usual MNIST CSV) for a model whose classes have names also get the names' order.
+    /// </summary>
+    internal static string NotAClassMessage(string label, long firstRow, IReadOnlyList<string> classes)
+    {
+        bool numbered = int.TryParse(label, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k < classes.Count
+            && !classes.Any(c => int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out _));
+        string hint = numbered ? $" If the labels are class numbers, write them as names in this order: 0 = '{MessageText.Quote(classes[0])}', 1 = '{MessageText.Quote(classes[1])}', …, {classes.Count - 1} = '{MessageText.Quote(classes[^1])}'." : string.Empty;
+        return $"label '{MessageText.Quote(label)}' (data row {firstRow}) is not one of the model's classes: {MessageText.List(classes, 20)}.{hint}";
     }
 }

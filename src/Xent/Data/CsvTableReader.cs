@@ -686,11 +686,7 @@ public static class CsvTableReader
             if (!classIndex.TryGetValue(seen[id], out remap[id]))
             {
                 long firstRow = raw.IndexOf(id) + 1;
-                // Labels written as class numbers (0, 1, …, the usual MNIST CSV) for a model whose classes have names.
-                bool numbered = int.TryParse(seen[id], NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k < classes.Count
-                    && !classes.Any(c => int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out _));
-                string hint = numbered ? $" If the labels are class numbers, write them as names in this order: 0 = '{MessageText.Quote(classes[0])}', 1 = '{MessageText.Quote(classes[1])}', …, {classes.Count - 1} = '{MessageText.Quote(classes[^1])}'." : string.Empty;
-                throw new DataFormatException(source, 0, layout.Label + 1, $"label '{MessageText.Quote(seen[id])}' (data row {firstRow}) is not one of the model's classes: {MessageText.List(classes, 20)}.{hint}");
+                throw new DataFormatException(source, 0, layout.Label + 1, CsvDatasetReader.NotAClassMessage(seen[id], firstRow, classes));
             }
         }
 
