@@ -6,15 +6,20 @@ namespace Xent.Benchmarks;
 /// <summary>The repository's <c>tools/</c> scripts that the harness runs as same-session peers.</summary>
 internal static class ToolScripts
 {
-    /// <summary>The path of <c>tools/NAME</c>, found upwards from the harness's folder, or empty when absent.</summary>
+    /// <summary>The path of <c>tools/NAME</c>, found upwards from the harness's folder or the working directory, or empty when absent.</summary>
     public static string Find(string name)
     {
-        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        // The harness's own folder first (dotnet run from the repository), then the working directory (a published
+        // copy of the harness run from a checkout).
+        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
-            string candidate = Path.Combine(d.FullName, "tools", name);
-            if (File.Exists(candidate))
+            for (DirectoryInfo? d = new(start); d is not null; d = d.Parent)
             {
-                return candidate;
+                string candidate = Path.Combine(d.FullName, "tools", name);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
             }
         }
 

@@ -29,3 +29,36 @@ public class Transpose16Tests
         }
     }
 }
+
+public class Transpose8Tests
+{
+    [Fact]
+    public unsafe void Block_transposes_8_by_8_with_any_strides()
+    {
+        if (!Transpose8.IsSupported)
+        {
+            return; // AVX only; the lane path keeps its scalar transpose elsewhere
+        }
+
+        const int SourceStride = 19, DestinationStride = 11;
+        float[] source = [.. Enumerable.Range(0, 8 * SourceStride).Select(i => (float)i)];
+        float[] destination = new float[8 * DestinationStride];
+        fixed (float* s = source, d = destination)
+        {
+            Transpose8.Block(s, SourceStride, d, DestinationStride);
+        }
+
+        for (int i = 0; i < 8; i++)
+        {
+            for (int j = 0; j < 8; j++)
+            {
+                Assert.Equal(source[(i * SourceStride) + j], destination[(j * DestinationStride) + i]);
+            }
+
+            for (int j = 8; j < DestinationStride; j++)
+            {
+                Assert.Equal(0f, destination[(i * DestinationStride) + j]); // nothing written between the rows
+            }
+        }
+    }
+}

@@ -447,6 +447,29 @@ internal static unsafe class CrossEntropyKernel
                 }
             }
 
+            if (c % 8 == 0 && v == 8 && Transpose8.IsSupported)
+            {
+                // AVX2: C a multiple of 8, 8 × 8 register transposes into the lanes and back.
+                for (; p + v <= end; p += v)
+                {
+                    float* x0 = job.Logits + (p * c);
+                    for (int k = 0; k < c; k += 8)
+                    {
+                        Transpose8.Block(x0 + k, c, xs + (k * 8), 8);
+                    }
+
+                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
+                    if (wantGradient)
+                    {
+                        float* g0 = job.Gradient + (p * c);
+                        for (int k = 0; k < c; k += 8)
+                        {
+                            Transpose8.Block(gs + (k * 8), 8, g0 + k, c);
+                        }
+                    }
+                }
+            }
+
             for (; p + v <= end; p += v)
             {
                 // Block transpose into L1: class k of row j goes to xs[k·v + j] (strided reads, contiguous writes).
