@@ -107,7 +107,9 @@ public sealed class ReportTests(ITestOutputHelper output) : IDisposable
             var o = Xent.Cli.Demos.ConflictingLabelsDemo.Train(seed, doubleSoftmax: false);
             Assert.InRange(o.P1, 0.59, 0.61);
             Assert.InRange(o.P2, 0.49, 0.51);
-            Assert.InRange(o.Loss, Xent.Cli.Demos.ConflictingLabelsDemo.Floor, Xent.Cli.Demos.ConflictingLabelsDemo.Floor + 0.005);
+            // The loss is a float mean: at the floor it may round a few 1e-8 below the exact entropy (seen with AVX2's
+            // 8-lane sums), so the lower bound allows 1e-6, far below what a softmax-before-the-loss bug would show.
+            Assert.InRange(o.Loss, Xent.Cli.Demos.ConflictingLabelsDemo.Floor - 1e-6, Xent.Cli.Demos.ConflictingLabelsDemo.Floor + 0.005);
             Assert.Empty(o.Diagnostics);
         }
 

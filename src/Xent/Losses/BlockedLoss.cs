@@ -206,7 +206,7 @@ internal static unsafe class BlockedLoss
         T[]? perPosition = null;
         try
         {
-            bool offsetInKernel = job.OffsetValues != null && s == 1 && c <= CrossEntropyKernel.RowChunk && (c > CrossEntropyKernel.LaneClasses || typeof(T) != typeof(float));
+            bool offsetInKernel = job.OffsetValues != null && s == 1 && c <= CrossEntropyKernel.RowChunk && (c > CrossEntropyKernel.LaneLimit || typeof(T) != typeof(float));
             if (offsetInKernel)
             {
                 // Rows of one chunk: the kernel adds the offsets in its exp pass (no shifted copy of the block).
@@ -231,7 +231,7 @@ internal static unsafe class BlockedLoss
                 x = shifted.AsSpan(0, elements);
             }
 
-            if (!job.Loss.HasSoftmaxForm || (s == 1 && (c > CrossEntropyKernel.LaneClasses || typeof(T) != typeof(float))))
+            if (!job.Loss.HasSoftmaxForm || (s == 1 && (c > CrossEntropyKernel.LaneLimit || typeof(T) != typeof(float))))
             {
                 // Cross-entropy on (shifted) logits, or long rows: the kernel's row path asks the loss for ℓ and g per
                 // row and scales its own last pass by them (no extra pass over the gradient).
@@ -274,7 +274,7 @@ internal static unsafe class BlockedLoss
         ReadOnlySpan<float> w = job.Weight == null ? default : new ReadOnlySpan<float>(job.Weight, c);
         ReadOnlySpan<float> margin = job.ScaledMargin == null ? default : new ReadOnlySpan<float>(job.ScaledMargin, c);
         Span<float> losses = job.Losses == null ? default : new Span<float>(job.Losses + p0, rows);
-        bool lanes = c <= CrossEntropyKernel.LaneClasses && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated);
+        bool lanes = c <= CrossEntropyKernel.LaneLimit && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated);
         int laneRows = lanes ? rows - (rows % 16) : 0;
         double sum = 0;
         if (laneRows > 0)
@@ -289,7 +289,7 @@ internal static unsafe class BlockedLoss
             return sum;
         }
 
-        if (c > CrossEntropyKernel.LaneClasses && c <= CrossEntropyKernel.RowChunk)
+        if (c > CrossEntropyKernel.LaneLimit && c <= CrossEntropyKernel.RowChunk)
         {
             // Rows of one chunk: the kernel's row path scales and margins them itself (no scratch).
             return sum + CrossEntropyKernel.RunBlock(x, rows, c, 1, y, w, job.WeightSum, job.IgnoreIndex, losses, g, kappa, scale, margin);
