@@ -27,6 +27,31 @@ public class FastExpTests
     }
 
     [Fact]
+    public void The_normal_range_exp_has_the_full_exps_bits_over_minus_87_to_87_and_keeps_NaN()
+    {
+        int differing = 0, count = 0;
+        string? first = null;
+        for (float x = -FastExp.NormalRange; x <= FastExp.NormalRange; x += 0.000913f)
+        {
+            var v = Vector256.Create(x, -x, x * 0.5f, -FastExp.NormalRange, FastExp.NormalRange, 0f, -0f, x * 0.25f);
+            Vector256<float> full = FastExp.Exp(v), normal = FastExp.NormalExp(v);
+            count++;
+            for (int i = 0; i < 8; i++)
+            {
+                if (BitConverter.SingleToInt32Bits(full[i]) != BitConverter.SingleToInt32Bits(normal[i]))
+                {
+                    differing++;
+                    first ??= $"exp({v[i]:R}): {normal[i]:R} against {full[i]:R}";
+                }
+            }
+        }
+
+        Assert.True(count > 190_000, $"{count} values");
+        Assert.True(differing == 0, $"{differing} of {8 * count} values differ; first {first}");
+        Assert.True(float.IsNaN(FastExp.NormalExp(Vector256.Create(float.NaN))[0]));
+    }
+
+    [Fact]
     public void Special_values_follow_IEEE()
     {
         var v = Vector256.Create(float.NegativeInfinity, float.PositiveInfinity, float.NaN, -200f, 100f, -103f, 88.7f, -1e4f);

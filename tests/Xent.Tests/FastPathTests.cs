@@ -162,6 +162,46 @@ public class FastPathTests
         }
     }
 
+    [Theory]
+    [InlineData(100)]
+    [InlineData(9000)]
+    public void Rows_on_either_side_of_the_normal_exp_range_give_what_the_float64_path_gives(int c)
+    {
+        // The row path takes the shorter exp when max − min ≤ 87 (every exp normal) and the full one otherwise: spreads
+        // of 86.9 and 87.1, 100 (subnormal exps), 200 (exps that are 0), and +inf; for C = 9000 in one chunk of the
+        // online path only.
+        float[] spreads = [86.9f, 87.1f, 100f, 200f, 30f, float.PositiveInfinity];
+        int n = spreads.Length;
+        var random = new XentRandom(11);
+        float[] x = [.. Enumerable.Range(0, n * c).Select(_ => random.NextSingle(-3, 3))];
+        int[] y = [.. Enumerable.Range(0, n).Select(i => (i * 37) % c)];
+        for (int b = 0; b < n; b++)
+        {
+            int at = c > 1024 ? 2000 + b : 5 + b;
+            x[(b * c) + at] = float.IsInfinity(spreads[b]) ? float.NegativeInfinity : -spreads[b] + 3f;
+            x[(b * c) + at + 1] = 3f;
+        }
+
+        var options = new CrossEntropyOptions { Reduction = Reduction.None };
+        var gf = new float[x.Length];
+        var lf = new float[n];
+        CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, c]), new ReadOnlyTensorSpan<int>(y, [n]), options, lf, gf);
+        double[] xd = [.. x.Select(v => (double)v)];
+        var gd = new double[x.Length];
+        var ld = new double[n];
+        CrossEntropy.Compute(new ReadOnlyTensorSpan<double>(xd, [n, c]), new ReadOnlyTensorSpan<int>(y, [n]), options, ld, gd);
+        for (int i = 0; i < n; i++)
+        {
+            Same(ld[i], lf[i], $"loss[{i}] (spread {spreads[i]})");
+        }
+
+        for (int i = 0; i < gf.Length; i++)
+        {
+            Same(gd[i], gf[i], $"grad[{i}] (row {i / c}, spread {spreads[i / c]})");
+            Assert.True(gf[i] >= -1 && gf[i] <= 1, $"grad[{i}] = {gf[i]}");
+        }
+    }
+
     private static void Same(double expected, float actual, string what)
     {
         if (double.IsNaN(expected) || double.IsInfinity(expected))

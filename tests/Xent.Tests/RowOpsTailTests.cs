@@ -21,6 +21,31 @@ public class RowOpsTailTests
     }
 
     [Fact]
+    public void MaxMin_gives_both_ends_and_NaN_wherever_a_NaN_is_for_every_length()
+    {
+        for (int n = 1; n <= 70; n++)
+        {
+            float[] x = Row(n, 100 + n);
+            Assert.Equal(x.Max(), RowOps.MaxMin<float>(x, out float min));
+            Assert.Equal(x.Min(), min);
+            double[] xd = [.. x.Select(v => (double)v)];
+            Assert.Equal(xd.Max(), RowOps.MaxMin<double>(xd, out double dmin));
+            Assert.Equal(xd.Min(), dmin);
+            for (int at = 0; at < n; at += 5)
+            {
+                float[] y = (float[])x.Clone();
+                y[at] = float.NaN;
+                Assert.True(float.IsNaN(RowOps.MaxMin<float>(y, out float nanMin)), $"n = {n}, NaN at {at}: the maximum");
+                Assert.True(float.IsNaN(nanMin), $"n = {n}, NaN at {at}: the minimum");
+                Assert.True(float.IsNaN(RowOps.Max<float>(y)), $"n = {n}, NaN at {at}: Max");
+                y[at] = float.NegativeInfinity;
+                Assert.Equal(y.Max(), RowOps.MaxMin<float>(y, out float infMin));
+                Assert.Equal(float.NegativeInfinity, infMin);
+            }
+        }
+    }
+
+    [Fact]
     public void Max_is_the_maximum_for_every_length()
     {
         for (int n = 1; n <= 70; n++)

@@ -639,7 +639,7 @@ internal static unsafe class CrossEntropyKernel
         {
             // One chunk, no smoothing (the common case): max, Σexp storing the exps, one scaling pass; the same
             // arithmetic as the general loop below, without its chunk bookkeeping.
-            T rowMax = RowOps.Max(x);
+            T rowMax = RowOps.MaxMin(x, out T rowMin);
             if (job.Scale is not (0f or 1f) || job.Margin != null)
             {
                 return ScaledRow(job, x, y, xY, rowMax, weight, g);
@@ -660,7 +660,7 @@ internal static unsafe class CrossEntropyKernel
                 T m1 = shifted ? rowMax + job.OffsetMax : rowMax;
                 T total = shifted
                     ? RowOps.SumExpOffset(x, new ReadOnlySpan<T>(job.Offset, c), m1, g)
-                    : RowOps.SumExp(x, rowMax, default, false, out _, g);
+                    : RowOps.SumExp(x, rowMax, default, false, out _, g, normal: rowMin - rowMax >= NormalLow<T>());
                 double zy = shifted ? double.CreateTruncating(T.CreateTruncating(xY) + job.Offset[y]) : xY;
                 double wy1 = weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[y]);
                 double logp = (zy - double.CreateTruncating(m1)) - Math.Log(double.CreateTruncating(total));
@@ -693,7 +693,7 @@ internal static unsafe class CrossEntropyKernel
         {
             int start = k * Chunk, length = Math.Min(Chunk, c - start);
             ReadOnlySpan<T> xc = x.Slice(start, length);
-            T cm = RowOps.Max(xc);
+            T cm = RowOps.MaxMin(xc, out T cmin);
             if (T.IsNegativeInfinity(cm) && T.IsNegativeInfinity(m) && k < chunks - 1)
             {
                 pending++;
@@ -713,11 +713,11 @@ internal static unsafe class CrossEntropyKernel
 
             for (int q = pending; q > 0; q--)
             {
-                sumExp += Accumulate(job, x, weight, g, smooth, k - q, m, chunkMax, ref shiftSum, ref weightSeen);
+                sumExp += Accumulate(job, x, weight, g, smooth, k - q, m, chunkMax, ref shiftSum, ref weightSeen, false);
             }
 
             pending = 0;
-            sumExp += Accumulate(job, x, weight, g, smooth, k, m, chunkMax, ref shiftSum, ref weightSeen);
+            sumExp += Accumulate(job, x, weight, g, smooth, k, m, chunkMax, ref shiftSum, ref weightSeen, cmin - m >= NormalLow<T>());
         }
 
         double lse = Math.Log(double.CreateTruncating(sumExp));
@@ -792,13 +792,22 @@ internal static unsafe class CrossEntropyKernel
         return -wy * logp;
     }
 
+    /// <summary>
+    /// −<see cref="FastExp.NormalRange"/> in T: a row (or chunk) whose minimum minus the maximum is at least this has
+    /// every exp(x − m) in the normal range, where <see cref="RowOps.SumExp{T}"/> may take the shorter exp.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T NormalLow<T>()
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => T.CreateTruncating(-FastExp.NormalRange);
+
     /// <summary>Σexp of chunk k against the maximum m (storing the exps into the gradient), and its smoothing sums.</summary>
-    private static T Accumulate<T>(in Job<T> job, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, Span<T> g, bool smooth, int k, T m, Span<T> chunkMax, ref T shiftSum, ref T weightSeen)
+    private static T Accumulate<T>(in Job<T> job, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, Span<T> g, bool smooth, int k, T m, Span<T> chunkMax, ref T shiftSum, ref T weightSeen, bool normal)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int start = k * Chunk, length = Math.Min(Chunk, job.C - start);
         ReadOnlySpan<T> w = weight.IsEmpty ? default : weight.Slice(start, length);
-        T s = RowOps.SumExp(x.Slice(start, length), m, w, smooth, out T t, g.IsEmpty ? default : g.Slice(start, length));
+        T s = RowOps.SumExp(x.Slice(start, length), m, w, smooth, out T t, g.IsEmpty ? default : g.Slice(start, length), normal);
         chunkMax[k] = m;
         if (smooth)
         {

@@ -13,64 +13,97 @@ namespace Xent.Kernels;
 internal static class RowOps
 {
     /// <summary>Maximum of the row (NaN if any element is NaN; -inf for an empty row).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Max<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => MaxMin(x, out _);
+
+    /// <summary>
+    /// Maximum of the row, and its minimum in <paramref name="min"/> (both NaN if any element is NaN; −inf and +inf for
+    /// an empty row). The minimum costs one more instruction per vector of a pass that is bound by its loads; the
+    /// cross-entropy rows use it to know that every exp(x − max) is a normal float (<see cref="FastExp.NormalExp(Vector256{float})"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static T MaxMin<T>(ReadOnlySpan<T> x, out T min)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T r = ref MemoryMarshal.GetReference(x);
         int n = x.Length;
         int i = 0;
-        T m = T.NegativeInfinity;
+        T m = T.NegativeInfinity, lo = T.PositiveInfinity;
         if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
         {
-            Vector512<T> acc = Vector512.Create(T.NegativeInfinity);
+            Vector512<T> acc = Vector512.Create(T.NegativeInfinity), low = Vector512.Create(T.PositiveInfinity);
             for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
             {
-                acc = Vector512.Max(acc, Vector512.LoadUnsafe(ref r, (nuint)i));
+                Vector512<T> v = Vector512.LoadUnsafe(ref r, (nuint)i);
+                acc = Vector512.Max(acc, v);
+                low = Vector512.Min(low, v);
             }
 
             if (i < n)
             {
-                // The last vector again, overlapping the ones read: the maximum does not mind.
-                acc = Vector512.Max(acc, Vector512.LoadUnsafe(ref r, (nuint)(n - Vector512<T>.Count)));
+                // The last vector again, overlapping the ones read: the maximum and minimum do not mind.
+                Vector512<T> v = Vector512.LoadUnsafe(ref r, (nuint)(n - Vector512<T>.Count));
+                acc = Vector512.Max(acc, v);
+                low = Vector512.Min(low, v);
                 i = n;
             }
 
             m = SimdMath.MaxAcross(acc);
+            lo = -SimdMath.MaxAcross(-low);
         }
         else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
         {
-            Vector256<T> acc = Vector256.Create(T.NegativeInfinity);
+            // The native max and min (one instruction each, which drop a NaN operand) in two chains of latency 1, and
+            // the NaNs tracked on the side: the IEEE Vector256.Max is a chain of several instructions per vector.
+            Vector256<T> acc = Vector256.Create(T.NegativeInfinity), low = Vector256.Create(T.PositiveInfinity), nan = Vector256<T>.Zero;
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
             {
-                acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref r, (nuint)i));
+                Vector256<T> v = Vector256.LoadUnsafe(ref r, (nuint)i);
+                acc = Vector256.MaxNative(acc, v);
+                low = Vector256.MinNative(low, v);
+                nan |= Vector256.IsNaN(v);
             }
 
             if (i < n)
             {
-                // The last vector again, overlapping the ones read: the maximum does not mind.
-                acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref r, (nuint)(n - Vector256<T>.Count)));
+                Vector256<T> v = Vector256.LoadUnsafe(ref r, (nuint)(n - Vector256<T>.Count));
+                acc = Vector256.MaxNative(acc, v);
+                low = Vector256.MinNative(low, v);
+                nan |= Vector256.IsNaN(v);
                 i = n;
             }
 
+            if (nan.AsByte() != Vector256<byte>.Zero)
+            {
+                min = T.NaN;
+                return T.NaN;
+            }
+
             m = SimdMath.MaxAcross(acc);
+            lo = -SimdMath.MaxAcross(-low);
         }
 
         for (; i < n; i++)
         {
             m = T.Max(m, Unsafe.Add(ref r, i));
+            lo = T.Min(lo, Unsafe.Add(ref r, i));
         }
 
+        min = lo;
         return m;
     }
 
     /// <summary>
     /// Returns Σ exp(x_c − m) and, in <paramref name="shiftSum"/>, Σ w_c·(x_c − m) (w ≡ 1 when <paramref name="weight"/>
     /// is empty; computed only when <paramref name="wantShiftSum"/> is set), storing each exp(x_c − m) into
-    /// <paramref name="store"/> when it is not empty.
+    /// <paramref name="store"/> when it is not empty. <paramref name="normal"/> says that every x_c − m lies in
+    /// [−<see cref="FastExp.NormalRange"/>, 0], so that the 256-bit loop may use <see cref="SimdMath.NormalExp{T}(Vector256{T})"/>
+    /// (the same bits, fewer instructions).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static T SumExp<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> weight, bool wantShiftSum, out T shiftSum, Span<T> store)
+    public static T SumExp<T>(ReadOnlySpan<T> x, T m, ReadOnlySpan<T> weight, bool wantShiftSum, out T shiftSum, Span<T> store, bool normal = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T r = ref MemoryMarshal.GetReference(x);
@@ -139,7 +172,7 @@ internal static class RowOps
             for (; i <= last; i += Vector256<T>.Count)
             {
                 Vector256<T> d = Vector256.LoadUnsafe(ref r, (nuint)i) - vm;
-                Vector256<T> e = SimdMath.Exp(d);
+                Vector256<T> e = normal ? SimdMath.NormalExp(d) : SimdMath.Exp(d);
                 vs += e;
                 if (storing)
                 {

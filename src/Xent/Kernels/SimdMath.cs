@@ -32,6 +32,18 @@ internal static class SimdMath
         return Vector256.Exp(x.AsDouble()).As<double, T>();
     }
 
+    /// <summary>exp of lanes known to lie in [−<see cref="FastExp.NormalRange"/>, <see cref="FastExp.NormalRange"/>] (float: <see cref="FastExp.NormalExp(Vector256{float})"/>; double: the runtime's exp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> NormalExp<T>(Vector256<T> x)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return FastExp.NormalExp(x.AsSingle()).As<float, T>();
+        }
+
+        return Vector256.Exp(x.AsDouble()).As<double, T>();
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Exp<T>(T x)
         where T : IFloatingPointIeee754<T>
