@@ -163,21 +163,24 @@ public class FastPathTests
     }
 
     [Theory]
+    [InlineData(10)]
+    [InlineData(32)]
     [InlineData(100)]
     [InlineData(9000)]
     public void Rows_on_either_side_of_the_normal_exp_range_give_what_the_float64_path_gives(int c)
     {
-        // The row path takes the shorter exp when max − min ≤ 87 (every exp normal) and the full one otherwise: spreads
-        // of 86.9 and 87.1, 100 (subnormal exps), 200 (exps that are 0), and +inf; for C = 9000 in one chunk of the
-        // online path only.
-        float[] spreads = [86.9f, 87.1f, 100f, 200f, 30f, float.PositiveInfinity];
+        // Rows (and vectors of lanes) take the shorter exp when max − min ≤ 87 (every exp normal) and the full one
+        // otherwise. The first 16 rows spread 30 (whole lane blocks on the short path), then spreads of 86.9 and 87.1,
+        // 100 (subnormal exps), 200 (exps that are 0), and +inf; for C = 9000 in one chunk of the online path only.
+        float[] mixed = [86.9f, 87.1f, 100f, 200f, 30f, float.PositiveInfinity];
+        float[] spreads = [.. Enumerable.Repeat(30f, 16), .. mixed, .. mixed, .. mixed.Take(4)];
         int n = spreads.Length;
         var random = new XentRandom(11);
         float[] x = [.. Enumerable.Range(0, n * c).Select(_ => random.NextSingle(-3, 3))];
         int[] y = [.. Enumerable.Range(0, n).Select(i => (i * 37) % c)];
         for (int b = 0; b < n; b++)
         {
-            int at = c > 1024 ? 2000 + b : 5 + b;
+            int at = c > 1024 ? 2000 + b : (b % (c - 1));
             x[(b * c) + at] = float.IsInfinity(spreads[b]) ? float.NegativeInfinity : -spreads[b] + 3f;
             x[(b * c) + at + 1] = 3f;
         }

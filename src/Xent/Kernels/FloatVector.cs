@@ -38,6 +38,21 @@ internal interface IFloatVector<TSelf>
 
     static abstract TSelf Exp(TSelf x);
 
+    /// <summary>
+    /// Whether <see cref="NormalExp"/> is cheaper than <see cref="Exp"/> at this width (without AVX-512); where it is
+    /// not, kernels skip the range check it needs.
+    /// </summary>
+    static abstract bool HasNormalExp { get; }
+
+    /// <summary>exp of lanes known to lie in [−<see cref="FastExp.NormalRange"/>, <see cref="FastExp.NormalRange"/>], with <see cref="Exp"/>'s bits.</summary>
+    static abstract TSelf NormalExp(TSelf x);
+
+    /// <summary>The native minimum (one instruction; a NaN operand gives the second operand).</summary>
+    static abstract TSelf MinNative(TSelf a, TSelf b);
+
+    /// <summary>Whether every lane of a is at least b (false where either is NaN).</summary>
+    static abstract bool AllAtLeast(TSelf a, TSelf b);
+
     static abstract TSelf Log(TSelf x);
 
     static abstract TSelf Equal(TSelf a, TSelf b);
@@ -91,6 +106,17 @@ internal readonly struct V512 : IFloatVector<V512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Exp(V512 x) => new(FastExp.Exp(x.V));
+
+    public static bool HasNormalExp => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 NormalExp(V512 x) => new(FastExp.Exp(x.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 MinNative(V512 a, V512 b) => new(Vector512.MinNative(a.V, b.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AllAtLeast(V512 a, V512 b) => Vector512.GreaterThanOrEqualAll(a.V, b.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Log(V512 x) => new(FastLog.Log(x.V));
@@ -152,6 +178,17 @@ internal readonly struct V256 : IFloatVector<V256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Exp(V256 x) => new(FastExp.Exp(x.V));
+
+    public static bool HasNormalExp => !System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 NormalExp(V256 x) => new(FastExp.NormalExp(x.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 MinNative(V256 a, V256 b) => new(Vector256.MinNative(a.V, b.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AllAtLeast(V256 a, V256 b) => Vector256.GreaterThanOrEqualAll(a.V, b.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Log(V256 x) => new(FastLog.Log(x.V));
