@@ -60,8 +60,8 @@ internal static class CrossEntropySuite
             }
         }
 
-        // P4: (8, 21, 512, 512) with weights and ignore_index, vectorised along the 512·512 positions.
-        if (only is null)
+        // P4: (8, 21, 512, 512) with weights and ignore_index, vectorised along the 512·512 positions (--classes 21).
+        if (only is null || only.Contains(21))
         {
             const int n = 8, c = 21, s = 512 * 512;
             var b = new Buffers((long)n * c * s, c, n * s, 3);

@@ -50,7 +50,7 @@ for (int i = 0; i < args.Length; i++)
             suite = args[i];
             break;
         default:
-            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|scaling|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--part overhead (scaling: only the epoch against its kernels)] [--classes 64,1000 (ce: only these C)] [--markdown FILE]");
+            Console.Error.WriteLine($"xent-bench: unknown or incomplete argument '{args[i]}'. Usage: [ce|exp|gemm|step|run|losses|predict|peers|dist|fmnist|scaling|all] [--threads N] [--elements M (>= 128256)] [--small-elements M] [--big (run: also 1M x 50)] [--part overhead (scaling: only the epoch against its kernels)] [--classes 64,1000 (ce: only these C; 21 is the K-dimensional case)] [--markdown FILE]");
             return 2;
     }
 }
