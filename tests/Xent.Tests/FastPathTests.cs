@@ -219,6 +219,7 @@ public class FastPathTests
 
     [Theory]
     [InlineData(64, 10, 1)]
+    [InlineData(37, 2, 1)]
     [InlineData(40, 32, 1)]
     [InlineData(8, 3000, 1)]
     [InlineData(4, 6, 33)]

@@ -431,6 +431,28 @@ internal static unsafe class CrossEntropyKernel
                 }
             }
 
+            if (c == 2 && v == 8 && Avx2.IsSupported)
+            {
+                // Two classes without AVX-512: de-interleave 8 rows with in-lane shuffles and a 64-bit permute, and
+                // interleave the gradient back with unpacks and 128-bit lane permutes (the AVX2 twin of the permutes above).
+                for (; p + v <= end; p += v)
+                {
+                    float* x0 = job.Logits + (p * 2);
+                    Vector256<float> a = Avx.LoadVector256(x0), b = Avx.LoadVector256(x0 + 8);
+                    Avx.Store(xs, Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle());
+                    Avx.Store(xs + 8, Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle());
+                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
+                    if (wantGradient)
+                    {
+                        float* g0 = job.Gradient + (p * 2);
+                        Vector256<float> c0 = Avx.LoadVector256(gs), c1 = Avx.LoadVector256(gs + 8);
+                        Vector256<float> low = Avx.UnpackLow(c0, c1), high = Avx.UnpackHigh(c0, c1);
+                        Avx.Store(g0, Avx.Permute2x128(low, high, 0x20));
+                        Avx.Store(g0 + 8, Avx.Permute2x128(low, high, 0x31));
+                    }
+                }
+            }
+
             if (c % 16 == 0 && v == 16 && Transpose16.IsSupported)
             {
                 // C a multiple of 16: 16 × 16 register transposes into the lanes and back.
