@@ -51,20 +51,48 @@ internal static class LaneKernel
     /// <param name="losses">The lanes' losses (contiguous), when <paramref name="wantLosses"/>.</param>
     /// <param name="wantLosses">Whether to write per-position losses.</param>
     /// <param name="margin">Per-class values subtracted from the target's scaled logit (LDAM's s·Δ), or empty.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Run<TV>(ref float x, int stride, ref int targets, ReadOnlySpan<float> weight, in Settings settings, ref float gradient, bool wantGradient, ref float losses, bool wantLosses, ReadOnlySpan<float> margin = default)
         where TV : struct, IFloatVector<TV>
+        => weight.IsEmpty && settings.Smoothing == 0 && settings.Scale == 1f && margin.IsEmpty
+            ? Run<TV, PlainLanes>(ref x, stride, ref targets, weight, settings, ref gradient, wantGradient, ref losses, wantLosses, margin)
+            : Run<TV, AnyLanes>(ref x, stride, ref targets, weight, settings, ref gradient, wantGradient, ref losses, wantLosses, margin);
+
+    /// <summary>
+    /// Whether the options (weights, smoothing, LDAM's scale and margins) may be in use: <see cref="PlainLanes"/> compiles
+    /// them out, so that the plain kernel keeps its few vectors in registers (AVX2 has 16), where the general one spills.
+    /// </summary>
+    internal interface ILaneOptions
+    {
+        static abstract bool Any { get; }
+    }
+
+    /// <summary>No weights, smoothing, scale or margins.</summary>
+    internal readonly struct PlainLanes : ILaneOptions
+    {
+        public static bool Any => false;
+    }
+
+    /// <summary>Any of the options.</summary>
+    internal readonly struct AnyLanes : ILaneOptions
+    {
+        public static bool Any => true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Run<TV, TOptions>(ref float x, int stride, ref int targets, ReadOnlySpan<float> weight, in Settings settings, ref float gradient, bool wantGradient, ref float losses, bool wantLosses, ReadOnlySpan<float> margin)
+        where TV : struct, IFloatVector<TV>
+        where TOptions : struct, ILaneOptions
     {
         int c = settings.Classes;
-        bool weighted = !weight.IsEmpty;
-        float eps = settings.Smoothing;
+        bool weighted = TOptions.Any && !weight.IsEmpty;
+        float eps = TOptions.Any ? settings.Smoothing : 0f;
         bool smooth = eps > 0;
         TV y = TV.LoadInts(ref targets);
         TV ignored = TV.Equal(y, TV.Create(settings.IgnoreIndex));
         TV zero = TV.Create(0f);
 
         TV m = TV.Load(ref x);
-        bool scaled = settings.Scale != 1f, margined = !margin.IsEmpty;
+        bool scaled = TOptions.Any && settings.Scale != 1f, margined = TOptions.Any && !margin.IsEmpty;
         bool normal = false;
         if (TV.HasNormalExp && !scaled)
         {
