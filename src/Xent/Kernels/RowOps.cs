@@ -207,7 +207,7 @@ internal static class RowOps
             }
 
             s = Vector256.Sum(vs);
-            t = Vector256.Sum(vt);
+            t = wantShiftSum ? Vector256.Sum(vt) : T.Zero;
         }
 
         for (; i < n; i++)
