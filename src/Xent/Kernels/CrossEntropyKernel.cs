@@ -435,17 +435,35 @@ internal static unsafe class CrossEntropyKernel
             {
                 // Two classes without AVX-512: de-interleave 8 rows with in-lane shuffles and a 64-bit permute, and
                 // interleave the gradient back with unpacks and 128-bit lane permutes (the AVX2 twin of the permutes above).
+                // The plain loss stays in registers (TwoClassLanes: one exp and one log per row) where its lanes allow.
+                bool plain = weight.IsEmpty && job.Smoothing == 0 && settings.Scale == 1f && margin.IsEmpty;
                 for (; p + v <= end; p += v)
                 {
                     float* x0 = job.Logits + (p * 2);
                     Vector256<float> a = Avx.LoadVector256(x0), b = Avx.LoadVector256(x0 + 8);
-                    Avx.Store(xs, Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle());
-                    Avx.Store(xs + 8, Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle());
-                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
+                    Vector256<float> class0 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle();
+                    Vector256<float> class1 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle();
+                    Vector256<float> c0, c1;
+                    if (plain && TwoClassLanes.TryRun(class0, class1, ref job.Targets[p], job.IgnoreIndex, settings.Kappa, out Vector256<float> loss, out c0, out c1))
+                    {
+                        sum += V256.SumToDouble(new V256(loss));
+                        if (wantLosses)
+                        {
+                            loss.Store(job.Losses + p);
+                        }
+                    }
+                    else
+                    {
+                        Avx.Store(xs, class0);
+                        Avx.Store(xs + 8, class1);
+                        sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
+                        c0 = Avx.LoadVector256(gs);
+                        c1 = Avx.LoadVector256(gs + 8);
+                    }
+
                     if (wantGradient)
                     {
                         float* g0 = job.Gradient + (p * 2);
-                        Vector256<float> c0 = Avx.LoadVector256(gs), c1 = Avx.LoadVector256(gs + 8);
                         Vector256<float> low = Avx.UnpackLow(c0, c1), high = Avx.UnpackHigh(c0, c1);
                         Avx.Store(g0, Avx.Permute2x128(low, high, 0x20));
                         Avx.Store(g0 + 8, Avx.Permute2x128(low, high, 0x31));
