@@ -207,6 +207,72 @@ public class FastPathTests
         }
     }
 
+    [Fact]
+    public void Two_classes_in_blocks_of_16_rows_match_the_float64_path_with_ignored_rows_and_a_wide_row_in_either_half()
+    {
+        // TwoClassLanes takes 16 rows at once or declines for all 16: rows 0-15 are ordinary (with ignored rows and both
+        // targets), row 29 (the second half of rows 16-31) spreads 100 and row 33 (the first half of 32-47) 87.5, so
+        // both blocks take the general kernel; rows 48-63 again the short one, and 64-68 the tail.
+        const int n = 69, ignore = -100;
+        var random = new XentRandom(23);
+        float[] x = [.. Enumerable.Range(0, n * 2).Select(_ => random.NextSingle(-6, 6))];
+        int[] y = [.. Enumerable.Range(0, n).Select(i => i % 5 == 3 ? ignore : (i * 7) % 2)];
+        x[(29 * 2) + 1] = x[29 * 2] + 100f;
+        x[33 * 2] = x[(33 * 2) + 1] + 87.5f;
+        x[50 * 2] = x[(50 * 2) + 1] = 0.25f;
+        var options = new CrossEntropyOptions { Reduction = Reduction.None, IgnoreIndex = ignore };
+        var gf = new float[x.Length];
+        var lf = new float[n];
+        CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, 2]), new ReadOnlyTensorSpan<int>(y, [n]), options, lf, gf);
+        double[] xd = [.. x.Select(v => (double)v)];
+        var gd = new double[x.Length];
+        var ld = new double[n];
+        CrossEntropy.Compute(new ReadOnlyTensorSpan<double>(xd, [n, 2]), new ReadOnlyTensorSpan<int>(y, [n]), options, ld, gd);
+        for (int i = 0; i < n; i++)
+        {
+            Same(ld[i], lf[i], $"loss[{i}]");
+            if (y[i] == ignore)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(lf[i]) == 0 && BitConverter.SingleToInt32Bits(gf[2 * i]) == 0 && BitConverter.SingleToInt32Bits(gf[(2 * i) + 1]) == 0, $"ignored row {i}: loss {lf[i]}, gradient {gf[2 * i]}, {gf[(2 * i) + 1]} (want +0)");
+            }
+        }
+
+        for (int i = 0; i < gf.Length; i++)
+        {
+            Same(gd[i], gf[i], $"grad[{i}] (row {i / 2})");
+        }
+
+        var mean = new CrossEntropyOptions { IgnoreIndex = ignore };
+        double want = ld.Where((_, i) => y[i] != ignore).Average();
+        Assert.Equal(want, CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, 2]), new ReadOnlyTensorSpan<int>(y, [n]), mean).Value, 1e-6);
+    }
+
+    [Fact]
+    public void The_log_on_one_to_two_has_the_general_logs_bits_for_every_float_there()
+    {
+        int differing = 0;
+        string? first = null;
+        Span<float> v = stackalloc float[8];
+        for (int bits = BitConverter.SingleToInt32Bits(1f); bits <= BitConverter.SingleToInt32Bits(2f); bits += 8)
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                v[i] = Math.Min(BitConverter.Int32BitsToSingle(bits + i), 2f);
+            }
+
+            var x = System.Runtime.Intrinsics.Vector256.Create<float>(v);
+            var general = FastLog.Log(x);
+            var special = FastLog.LogOneToTwo(x);
+            if (general.AsInt32() != special.AsInt32())
+            {
+                differing++;
+                first ??= $"log({x}): {special} against {general}";
+            }
+        }
+
+        Assert.True(differing == 0, $"{differing} vectors differ; first {first}");
+    }
+
     private static void Same(double expected, float actual, string what)
     {
         if (double.IsNaN(expected) || double.IsInfinity(expected))

@@ -433,42 +433,36 @@ internal static unsafe class CrossEntropyKernel
 
             if (c == 2 && v == 8 && Avx2.IsSupported)
             {
-                // Two classes without AVX-512: de-interleave 8 rows with in-lane shuffles and a 64-bit permute, and
-                // interleave the gradient back with unpacks and 128-bit lane permutes (the AVX2 twin of the permutes above).
-                // The plain loss stays in registers (TwoClassLanes: one exp and one log per row) where its lanes allow.
-                bool plain = weight.IsEmpty && job.Smoothing == 0 && settings.Scale == 1f && margin.IsEmpty;
+                // Two classes without AVX-512: the plain loss stays in registers, 16 rows at a time (TwoClassLanes)
+                // where its lanes allow. Otherwise rows are de-interleaved with in-lane shuffles and a 64-bit permute,
+                // and the gradient interleaved back with unpacks and 128-bit lane permutes (the AVX2 twin of the
+                // permutes above).
+                bool plain = weight.IsEmpty && job.Smoothing == 0 && settings.Scale == 1f && margin.IsEmpty && TwoClassLanes.IsSupported;
+                Vector256<double> twoClassSum = Vector256<double>.Zero;
                 for (; p + v <= end; p += v)
                 {
                     float* x0 = job.Logits + (p * 2);
-                    Vector256<float> a = Avx.LoadVector256(x0), b = Avx.LoadVector256(x0 + 8);
-                    Vector256<float> class0 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle();
-                    Vector256<float> class1 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle();
-                    Vector256<float> c0, c1;
-                    if (plain && TwoClassLanes.TryRun(class0, class1, ref job.Targets[p], job.IgnoreIndex, settings.Kappa, out Vector256<float> loss, out c0, out c1))
+                    if (plain && p + TwoClassLanes.Rows <= end && TwoClassLanes.TryRun(x0, job.Targets + p, job.IgnoreIndex, settings.Kappa, wantGradient ? job.Gradient + (p * 2) : null, wantLosses ? job.Losses + p : null, ref twoClassSum))
                     {
-                        sum += V256.SumToDouble(new V256(loss));
-                        if (wantLosses)
-                        {
-                            loss.Store(job.Losses + p);
-                        }
-                    }
-                    else
-                    {
-                        Avx.Store(xs, class0);
-                        Avx.Store(xs + 8, class1);
-                        sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
-                        c0 = Avx.LoadVector256(gs);
-                        c1 = Avx.LoadVector256(gs + 8);
+                        p += TwoClassLanes.Rows - v;
+                        continue;
                     }
 
+                    Vector256<float> a = Avx.LoadVector256(x0), b = Avx.LoadVector256(x0 + 8);
+                    Avx.Store(xs, Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle());
+                    Avx.Store(xs + 8, Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle());
+                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
                     if (wantGradient)
                     {
                         float* g0 = job.Gradient + (p * 2);
+                        Vector256<float> c0 = Avx.LoadVector256(gs), c1 = Avx.LoadVector256(gs + 8);
                         Vector256<float> low = Avx.UnpackLow(c0, c1), high = Avx.UnpackHigh(c0, c1);
                         Avx.Store(g0, Avx.Permute2x128(low, high, 0x20));
                         Avx.Store(g0 + 8, Avx.Permute2x128(low, high, 0x31));
                     }
                 }
+
+                sum += Vector256.Sum(twoClassSum);
             }
 
             if (c % 16 == 0 && v == 16 && Transpose16.IsSupported)

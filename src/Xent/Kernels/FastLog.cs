@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Xent.Kernels;
 
@@ -11,6 +12,7 @@ namespace Xent.Kernels;
 internal static class FastLog
 {
     private const float Sqrt1_2 = 0.707106781186547524f;
+    private const float Sqrt2 = 1.41421356237309505f;
     private const float Ln2Hi = 0.693359375f;
     private const float Ln2Lo = -2.12194440e-4f;
 
@@ -53,6 +55,29 @@ internal static class FastLog
         Vector256<float> small = Vector256.LessThan(m, Vector256.Create(Sqrt1_2));
         e -= Vector256.ConditionalSelect(small, Vector256<float>.One, Vector256<float>.Zero);
         m = Vector256.ConditionalSelect(small, m + m, m) - Vector256<float>.One;
+        Vector256<float> result = Reduced(m, e);
+        Vector256<float> special = Vector256.GreaterThanOrEqual(bits & Vector256.Create(0x7F800000), Vector256.Create(0x7F800000)).AsSingle();
+        return Vector256.ConditionalSelect(special, x, result);
+    }
+
+    /// <summary>
+    /// log x for x in [1, 2] (the log(1 + e) of two-class softplus, e in (0, 1]), with the bits of
+    /// <see cref="Log(Vector256{float})"/> there: x = 2^e·(1 + m) with e = 0 below √2 and 1 from it, the same m and e
+    /// as the general normalisation, found with one compare instead of the exponent's bits. Outside [1, 2] the result is
+    /// wrong, not merely inexact.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LogOneToTwo(Vector256<float> x)
+    {
+        Vector256<float> high = Vector256.GreaterThanOrEqual(x, Vector256.Create(Sqrt2));
+        Vector256<float> m = (Avx.IsSupported ? Avx.BlendVariable(x, x * Vector256.Create(0.5f), high) : Vector256.ConditionalSelect(high, x * Vector256.Create(0.5f), x)) - Vector256<float>.One;
+        return Reduced(m, high & Vector256<float>.One);
+    }
+
+    /// <summary>The Cephes polynomial: log(2^e·(1 + m)) for m in [√½ − 1, √2 − 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Reduced(Vector256<float> m, Vector256<float> e)
+    {
         Vector256<float> z = m * m;
         Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(7.0376836292e-2f), m, Vector256.Create(-1.1514610310e-1f));
         p = Vector256.FusedMultiplyAdd(p, m, Vector256.Create(1.1676998740e-1f));
@@ -66,8 +91,6 @@ internal static class FastLog
         y = Vector256.FusedMultiplyAdd(e, Vector256.Create(Ln2Lo), y);
         y = Vector256.FusedMultiplyAdd(z, Vector256.Create(-0.5f), y);
         Vector256<float> result = m + y;
-        result = Vector256.FusedMultiplyAdd(e, Vector256.Create(Ln2Hi), result);
-        Vector256<float> special = Vector256.GreaterThanOrEqual(bits & Vector256.Create(0x7F800000), Vector256.Create(0x7F800000)).AsSingle();
-        return Vector256.ConditionalSelect(special, x, result);
+        return Vector256.FusedMultiplyAdd(e, Vector256.Create(Ln2Hi), result);
     }
 }
