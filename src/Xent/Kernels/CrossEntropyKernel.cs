@@ -511,6 +511,55 @@ internal static unsafe class CrossEntropyKernel
                 }
             }
 
+            if (c % 8 != 0 && c > 2 && v == 8 && Transpose8.IsSupported)
+            {
+                // AVX2, C not a multiple of 8 (C = 10): 8 × 8 register transposes for the whole columns, and one more
+                // for the last c mod 8 columns, whose loads run on into the next row (the surplus lanes land in xs past
+                // the C vectors and are never read). So the block's last load ends 8 − c mod 8 floats past it, and the
+                // array's last block takes the scalar transpose below.
+                int whole = c / 8 * 8, rest = c - whole;
+                long total = (long)job.N * c;
+                float* tail = stackalloc float[64];
+                for (; p + v <= end && ((p + v) * c) + (8 - rest) <= total; p += v)
+                {
+                    float* x0 = job.Logits + (p * c);
+                    for (int k = 0; k <= whole; k += 8)
+                    {
+                        Transpose8.Block(x0 + k, c, xs + (k * 8), 8);
+                    }
+
+                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
+                    if (wantGradient)
+                    {
+                        // The last columns first, row by row: a whole 8-float store where it ends inside the block
+                        // (its surplus lands on the next row's first columns, which a later store in this loop or the
+                        // whole-column transposes after it overwrite), the rest float by float; then the whole columns.
+                        float* g0 = job.Gradient + (p * c);
+                        Transpose8.Block(gs + (whole * 8), 8, tail, 8);
+                        for (int j = 0; j < 8; j++)
+                        {
+                            float* to = g0 + (j * c) + whole;
+                            if ((j * c) + whole + 8 <= 8 * c)
+                            {
+                                Avx.Store(to, Avx.LoadVector256(tail + (j * 8)));
+                            }
+                            else
+                            {
+                                for (int k = 0; k < rest; k++)
+                                {
+                                    to[k] = tail[(j * 8) + k];
+                                }
+                            }
+                        }
+
+                        for (int k = 0; k < whole; k += 8)
+                        {
+                            Transpose8.Block(gs + (k * 8), 8, g0 + k, c);
+                        }
+                    }
+                }
+            }
+
             for (; p + v <= end; p += v)
             {
                 // Block transpose into L1: class k of row j goes to xs[k·v + j] (strided reads, contiguous writes).
