@@ -107,6 +107,8 @@ public class FastPathTests
     [Theory]
     [InlineData(4, 3, 40)]
     [InlineData(40, 3, 1)]
+    [InlineData(40, 10, 1)]
+    [InlineData(16, 16, 1)]
     [InlineData(40, 2, 1)]
     [InlineData(4, 2500, 1)]
     [InlineData(4, 9000, 1)]

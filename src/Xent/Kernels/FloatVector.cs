@@ -50,6 +50,9 @@ internal interface IFloatVector<TSelf>
     /// <summary>The native minimum (one instruction; a NaN operand gives the second operand).</summary>
     static abstract TSelf MinNative(TSelf a, TSelf b);
 
+    /// <summary>The native maximum (one instruction; a NaN operand gives the second operand, so NaNs are not kept).</summary>
+    static abstract TSelf MaxNative(TSelf a, TSelf b);
+
     /// <summary>Whether every lane of a is at least b (false where either is NaN).</summary>
     static abstract bool AllAtLeast(TSelf a, TSelf b);
 
@@ -57,6 +60,7 @@ internal interface IFloatVector<TSelf>
 
     static abstract TSelf Equal(TSelf a, TSelf b);
 
+    /// <summary>ifTrue where the mask's lane is set: each lane of the mask is all ones or all zeros (a comparison's result).</summary>
     static abstract TSelf Select(TSelf mask, TSelf ifTrue, TSelf ifFalse);
 
     /// <summary>The sum of the lanes, in double precision and a fixed order.</summary>
@@ -114,6 +118,9 @@ internal readonly struct V512 : IFloatVector<V512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 MinNative(V512 a, V512 b) => new(Vector512.MinNative(a.V, b.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 MaxNative(V512 a, V512 b) => new(Vector512.MaxNative(a.V, b.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllAtLeast(V512 a, V512 b) => Vector512.GreaterThanOrEqualAll(a.V, b.V);
@@ -188,6 +195,9 @@ internal readonly struct V256 : IFloatVector<V256>
     public static V256 MinNative(V256 a, V256 b) => new(Vector256.MinNative(a.V, b.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 MaxNative(V256 a, V256 b) => new(Vector256.MaxNative(a.V, b.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllAtLeast(V256 a, V256 b) => Vector256.GreaterThanOrEqualAll(a.V, b.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -197,7 +207,9 @@ internal readonly struct V256 : IFloatVector<V256>
     public static V256 Equal(V256 a, V256 b) => new(Vector256.Equals(a.V, b.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 Select(V256 mask, V256 ifTrue, V256 ifFalse) => new(Vector256.ConditionalSelect(mask.V, ifTrue.V, ifFalse.V));
+    public static V256 Select(V256 mask, V256 ifTrue, V256 ifFalse) => new(System.Runtime.Intrinsics.X86.Avx.IsSupported
+        ? System.Runtime.Intrinsics.X86.Avx.BlendVariable(ifFalse.V, ifTrue.V, mask.V) // one instruction, not and/and-not/or
+        : Vector256.ConditionalSelect(mask.V, ifTrue.V, ifFalse.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double SumToDouble(V256 value)

@@ -96,13 +96,15 @@ internal static class LaneKernel
         bool normal = false;
         if (TV.HasNormalExp && !scaled)
         {
-            // The lanes' minimum too, so that the exps take the shorter path when every x − m is within its range (a NaN
-            // maximum fails the check).
+            // The lanes' minimum too, so that the exps take the shorter path when every x − m is within its range. Both
+            // are native (one instruction each, where the IEEE maximum is several): a lane with a NaN may get any m, but
+            // its exps then include exp(NaN), so its Σexp, loss and gradient are NaN all the same (the finite test below
+            // reads Σexp for that reason).
             TV lo = m;
             for (int k = 1; k < c; k++)
             {
                 TV v = TV.Load(ref Unsafe.Add(ref x, k * stride));
-                m = TV.Max(m, v);
+                m = TV.MaxNative(m, v);
                 lo = TV.MinNative(lo, v);
             }
 
@@ -190,7 +192,9 @@ internal static class LaneKernel
             TV scale = TV.Divide(a, s);
             TV hit = TV.Multiply(TV.Create(kappa * (1 - eps)), wy);
             // Ignored lanes get 0, or NaN where PyTorch's log_softmax backward gives NaN (a NaN or infinite row maximum).
-            TV finite = TV.Equal(TV.Subtract(m, m), zero);
+            // Σexp is NaN exactly there: a NaN logit gives exp(NaN), an infinite maximum exp(inf − inf); otherwise it lies
+            // in [1, C].
+            TV finite = TV.Equal(s, s);
             TV ignoredValue = TV.Select(finite, zero, TV.Create(float.NaN));
             float offset = smooth ? kappa * eps / c : 0f;
             for (int k = 0; k < c; k++)
