@@ -57,7 +57,7 @@ internal static class FastExp
         Vector512<float> fa = Vector512.Floor(Vector512.FusedMultiplyAdd(xa, Vector512.Create(Log2E), Vector512.Create(0.5f)));
         Vector512<float> ra = Vector512.FusedMultiplyAdd(fa, Vector512.Create(-Ln2Hi), xa);
         ra = Vector512.FusedMultiplyAdd(fa, Vector512.Create(-Ln2Lo), ra);
-        Vector512<float> pa = Polynomial(ra);
+        Vector512<float> pa = ExpMinusOne(ra) + Vector512<float>.One;
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), Avx512F.Scale(pa, fa), x);
     }
 
@@ -69,13 +69,13 @@ internal static class FastExp
         Vector512<float> fx = Vector512.Floor(Vector512.FusedMultiplyAdd(xc, Vector512.Create(Log2E), Vector512.Create(0.5f)));
         Vector512<float> r = Vector512.FusedMultiplyAdd(fx, Vector512.Create(-Ln2Hi), xc);
         r = Vector512.FusedMultiplyAdd(fx, Vector512.Create(-Ln2Lo), r);
-        Vector512<float> p = Polynomial(r);
+        Vector512<float> p = ExpMinusOne(r);
         Vector512<int> n = Vector512.ConvertToInt32(fx);
         Vector512<int> n1 = Vector512.ShiftRightArithmetic(n, 1);
         Vector512<int> n2 = n - n1;
         Vector512<float> s1 = Vector512.ShiftLeft(n1 + Vector512.Create(127), 23).AsSingle();
         Vector512<float> s2 = Vector512.ShiftLeft(n2 + Vector512.Create(127), 23).AsSingle();
-        Vector512<float> result = p * s1 * s2;
+        Vector512<float> result = Vector512.FusedMultiplyAdd(p, s1, s1) * s2;
         result = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Lowest)), Vector512<float>.Zero, result);
         result = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(Highest)), Vector512.Create(float.PositiveInfinity), result);
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), result, x);
@@ -94,7 +94,7 @@ internal static class FastExp
         Vector256<float> fa = Vector256.Floor(Vector256.FusedMultiplyAdd(xa, Vector256.Create(Log2E), Vector256.Create(0.5f)));
         Vector256<float> ra = Vector256.FusedMultiplyAdd(fa, Vector256.Create(-Ln2Hi), xa);
         ra = Vector256.FusedMultiplyAdd(fa, Vector256.Create(-Ln2Lo), ra);
-        Vector256<float> pa = Polynomial(ra);
+        Vector256<float> pa = ExpMinusOne(ra) + Vector256<float>.One;
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), Avx512F.VL.Scale(pa, fa), x);
     }
 
@@ -106,13 +106,13 @@ internal static class FastExp
         Vector256<float> fx = Vector256.Floor(Vector256.FusedMultiplyAdd(xc, Vector256.Create(Log2E), Vector256.Create(0.5f)));
         Vector256<float> r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Hi), xc);
         r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Lo), r);
-        Vector256<float> p = Polynomial(r);
+        Vector256<float> p = ExpMinusOne(r);
         Vector256<int> n = Vector256.ConvertToInt32(fx);
         Vector256<int> n1 = Vector256.ShiftRightArithmetic(n, 1);
         Vector256<int> n2 = n - n1;
         Vector256<float> s1 = Vector256.ShiftLeft(n1 + Vector256.Create(127), 23).AsSingle();
         Vector256<float> s2 = Vector256.ShiftLeft(n2 + Vector256.Create(127), 23).AsSingle();
-        Vector256<float> result = p * s1 * s2;
+        Vector256<float> result = Vector256.FusedMultiplyAdd(p, s1, s1) * s2;
         result = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Lowest)), Vector256<float>.Zero, result);
         result = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(Highest)), Vector256.Create(float.PositiveInfinity), result);
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
@@ -135,33 +135,34 @@ internal static class FastExp
         Vector256<float> fx = Vector256.Floor(Vector256.FusedMultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(0.5f)));
         Vector256<float> r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Hi), x);
         r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Lo), r);
-        return Polynomial(r) * Vector256.ShiftLeft(Vector256.ConvertToInt32Native(fx) + Vector256.Create(127), 23).AsSingle();
+        Vector256<float> scale = Vector256.ShiftLeft(Vector256.ConvertToInt32Native(fx) + Vector256.Create(127), 23).AsSingle();
+        return Vector256.FusedMultiplyAdd(ExpMinusOne(r), scale, scale);
     }
 
     /// <summary>
-    /// 1 + r + r²·Q(r), Q = (Q0 + Q1·r) + r²·((Q2 + Q3·r) + r²·Q4): 4 multiply-adds deep where Horner's scheme on the
-    /// classic degree-7 polynomial was 6, because on cores whose scheduler fills with one exp's dependent chain (Zen 3:
-    /// 10 cycles a vector against 4–5 for its arithmetic) the depth, not the count, sets the speed.
+    /// r + r²·Q(r) (exp(r) − 1), as (r + r²·(Q0 + Q1·r)) + r⁴·((Q2 + Q3·r) + r²·Q4): three multiply-adds deep after
+    /// r², where Horner's scheme on the classic degree-7 polynomial was six, because on cores whose scheduler fills with
+    /// one exp's dependent chain (Zen 3: 10 cycles a vector against 4–5 for its arithmetic) the depth, not the count, sets
+    /// the speed. The callers add the 1 in the multiply-add that applies 2^n: s + s·p rounds once to s·(1 + p) rounded,
+    /// the bits of (1 + p)·s wherever that is normal.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Polynomial(Vector512<float> r)
+    private static Vector512<float> ExpMinusOne(Vector512<float> r)
     {
-        Vector512<float> r2 = r * r;
+        Vector512<float> r2 = r * r, r4 = r2 * r2;
         Vector512<float> low = Vector512.FusedMultiplyAdd(Vector512.Create(Q1), r, Vector512.Create(Q0));
         Vector512<float> high = Vector512.FusedMultiplyAdd(Vector512.Create(Q3), r, Vector512.Create(Q2));
-        Vector512<float> q = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.Create(Q4), r2, high), r2, low);
-        return Vector512.FusedMultiplyAdd(q, r2, r) + Vector512<float>.One;
+        return Vector512.FusedMultiplyAdd(r4, Vector512.FusedMultiplyAdd(r2, Vector512.Create(Q4), high), Vector512.FusedMultiplyAdd(r2, low, r));
     }
 
-    /// <summary>The 256-bit twin of <see cref="Polynomial(Vector512{float})"/>, with the same bits.</summary>
+    /// <summary>The 256-bit twin of <see cref="ExpMinusOne(Vector512{float})"/>, with the same bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Polynomial(Vector256<float> r)
+    private static Vector256<float> ExpMinusOne(Vector256<float> r)
     {
-        Vector256<float> r2 = r * r;
+        Vector256<float> r2 = r * r, r4 = r2 * r2;
         Vector256<float> low = Vector256.FusedMultiplyAdd(Vector256.Create(Q1), r, Vector256.Create(Q0));
         Vector256<float> high = Vector256.FusedMultiplyAdd(Vector256.Create(Q3), r, Vector256.Create(Q2));
-        Vector256<float> q = Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.Create(Q4), r2, high), r2, low);
-        return Vector256.FusedMultiplyAdd(q, r2, r) + Vector256<float>.One;
+        return Vector256.FusedMultiplyAdd(r4, Vector256.FusedMultiplyAdd(r2, Vector256.Create(Q4), high), Vector256.FusedMultiplyAdd(r2, low, r));
     }
 
     /// <summary>The same algorithm on one value, so that tails agree with the vector lanes.</summary>
