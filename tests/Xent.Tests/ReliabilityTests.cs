@@ -173,6 +173,42 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void A_run_stopped_mid_epoch_still_writes_every_step_it_took_to_the_history_log_and_resumes_from_its_checkpoint()
+    {
+        // The log's lines are formatted and written by the checkpoint writer's thread at each checkpoint; the steps after
+        // the last one are written when the run ends, however it ends.
+        var random = new XentRandom(4);
+        int n = 100, d = 3;
+        float[] features = [.. Enumerable.Range(0, n * d).Select(_ => (float)random.NextGaussian())];
+        int[] labels = [.. Enumerable.Range(0, n).Select(i => i % 2)];
+        var data = new Dataset(features, labels, ["a", "b", "c"], ["x", "y"]);
+        string dir = Path.Combine(_dir, "stopped");
+        Directory.CreateDirectory(dir);
+        var options = new TrainerOptions { Epochs = 4, BatchSize = 10, Seed = 2, CheckpointPath = Path.Combine(dir, "checkpoint.safetensors"), HistoryDirectory = dir, EarlyStopping = null };
+        using var stop = new CancellationTokenSource();
+        var progress = new OnStep(p =>
+        {
+            if ((p.Epoch * p.StepsPerEpoch) + p.Step == 26)
+            {
+                stop.Cancel(); // 6 steps into the third epoch (10 steps each), after the checkpoint of step 20
+            }
+        });
+        Sequential Model() => Mlp.Create(d, [4], 2, new XentRandom(1));
+        Sequential model = Model();
+        Assert.ThrowsAny<OperationCanceledException>(() => Trainer.Fit(model, new Adam(model.Parameters), new TrainingLoss(LossKind.CrossEntropy), data, null, options, progress, cancellationToken: stop.Token));
+        Assert.Equal(1 + 26, File.ReadAllLines(Path.Combine(dir, "history.csv")).Length);
+        Assert.Equal(1 + 2, File.ReadAllLines(Path.Combine(dir, "epochs.csv")).Length);
+
+        Sequential again = Model();
+        TrainingResult resumed = Trainer.Fit(again, new Adam(again.Parameters), new TrainingLoss(LossKind.CrossEntropy), data, null, options, resume: true);
+        Assert.Equal(40, resumed.History.BatchCount);
+        string[] lines = File.ReadAllLines(Path.Combine(dir, "history.csv"));
+        Assert.Equal(1 + 40, lines.Length);
+        Assert.Equal([.. Enumerable.Range(1, 40).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))], lines.Skip(1).Select(l => l.Split(',')[2]));
+        Assert.Equal(1 + 4, File.ReadAllLines(Path.Combine(dir, "epochs.csv")).Length);
+    }
+
+    [Fact]
     public void A_model_with_a_non_finite_weight_is_never_written()
     {
         Sequential model = Mlp.Create(2, [], 2, new XentRandom(1));

@@ -15,32 +15,67 @@ internal sealed class CheckpointWriter
     private readonly List<float[]> _copies = [];
     private Task? _pending;
 
-    /// <summary>Copies the checkpoint's tensors and metadata now, and writes them to <paramref name="path"/> in the background.</summary>
+    /// <summary>Copies the checkpoint's tensors and a snapshot of the state now; writes the history log's queued lines, then the checkpoint (whose metadata records the log's lengths) to <paramref name="path"/>, in the background.</summary>
     /// <exception cref="InvalidOperationException">A tensor holds a non-finite value (nothing is written).</exception>
     /// <exception cref="IOException">The previous checkpoint could not be written.</exception>
-    public void Save(string path, Sequential model, Optimizer optimizer, float[][]? best, TrainingState state, RunSettings settings)
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">The optimizer.</param>
+    /// <param name="best">The best weights so far, or null.</param>
+    /// <param name="state">The loop's state: a snapshot is taken now.</param>
+    /// <param name="settings">The run's settings.</param>
+    /// <param name="writeLog">Writes the history log's queued records and returns its files' lengths, which the checkpoint records (run first, in the background), or null.</param>
+    public void Save(string path, Sequential model, Optimizer optimizer, float[][]? best, TrainingState state, RunSettings settings, Func<(long BatchBytes, long EpochBytes)>? writeLog = null)
     {
-        Wait();
-        List<KeyValuePair<string, NamedTensor>> tensors = Checkpoint.Tensors(model, optimizer, best);
-        Checkpoint.CheckFinite(tensors);
-        for (int i = 0; i < tensors.Count; i++)
+        List<KeyValuePair<string, NamedTensor>> tensors;
+        try
         {
-            NamedTensor t = tensors[i].Value;
-            if (i == _copies.Count)
+            Wait();
+            tensors = Checkpoint.Tensors(model, optimizer, best);
+            Checkpoint.CheckFinite(tensors);
+            for (int i = 0; i < tensors.Count; i++)
             {
-                _copies.Add(new float[t.Values.Length]);
+                NamedTensor t = tensors[i].Value;
+                if (i == _copies.Count)
+                {
+                    _copies.Add(new float[t.Values.Length]);
+                }
+                else if (_copies[i].Length != t.Values.Length)
+                {
+                    _copies[i] = new float[t.Values.Length];
+                }
+
+                t.Values.CopyTo(_copies[i], 0);
+                tensors[i] = KeyValuePair.Create(tensors[i].Key, new NamedTensor(t.Shape, _copies[i]) { DType = t.DType });
             }
-            else if (_copies[i].Length != t.Values.Length)
+        }
+        catch when (writeLog is not null)
+        {
+            // No checkpoint this time (a failed write before, or weights that are not finite): the log's queued lines
+            // still reach the file, for the user who looks at why the run stopped.
+            try
             {
-                _copies[i] = new float[t.Values.Length];
+                _ = writeLog();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The first failure is the one to report.
             }
 
-            t.Values.CopyTo(_copies[i], 0);
-            tensors[i] = KeyValuePair.Create(tensors[i].Key, new NamedTensor(t.Shape, _copies[i]) { DType = t.DType });
+            throw;
         }
 
-        Dictionary<string, string> metadata = Checkpoint.Metadata(state, settings);
-        _pending = Task.Run(() => Safetensors.Write(path, tensors, metadata));
+        TrainingState snapshot = state.Snapshot();
+        _pending = Task.Run(() =>
+        {
+            // The log first: the checkpoint records its lengths, so a resume never reads past what reached the file.
+            if (writeLog is not null)
+            {
+                (snapshot.BatchLogBytes, snapshot.EpochLogBytes) = writeLog();
+            }
+
+            Safetensors.Write(path, tensors, Checkpoint.Metadata(snapshot, settings));
+        });
     }
 
     /// <summary>Waits for the write in flight, if any, and rethrows its failure.</summary>

@@ -21,6 +21,8 @@ internal sealed class HistoryLog : IDisposable
     private readonly FileStream _epochStream;
     private readonly StreamWriter _batches;
     private readonly StreamWriter _epochs;
+    private readonly List<BatchRecord> _pendingBatches = [];
+    private readonly List<EpochRecord> _pendingEpochs = [];
 
     private HistoryLog(FileStream batchStream, FileStream epochStream)
     {
@@ -56,20 +58,51 @@ internal sealed class HistoryLog : IDisposable
         }
     }
 
-    /// <summary>Appends a per-step record.</summary>
-    public void Append(BatchRecord record)
+    /// <summary>Queues a per-step record; it is formatted and written by <see cref="TakePending"/>'s writer or <see cref="Flush"/>.</summary>
+    public void Append(BatchRecord record) => _pendingBatches.Add(record);
+
+    /// <summary>Queues a per-epoch record, as <see cref="Append(BatchRecord)"/>.</summary>
+    public void Append(EpochRecord record) => _pendingEpochs.Add(record);
+
+    /// <summary>
+    /// Takes the queued records and returns what writes them: formats them, hands both files to the operating system and
+    /// returns their lengths. The checkpoint writer runs it on its own thread before it writes the checkpoint that records
+    /// those lengths, so that formatting the per-step lines (0.8 µs each) overlaps the next epoch. At most one writer may
+    /// run at a time, and none while <see cref="Flush"/> or <see cref="Dispose"/> runs.
+    /// </summary>
+    public Func<(long BatchBytes, long EpochBytes)> TakePending()
     {
-        Span<char> line = stackalloc char[TrainingHistory.BatchLineCapacity + 1];
-        int n = TrainingHistory.FormatBatch(record, line);
-        line[n++] = '\n';
-        _batches.Write(line[..n]); // no string per step
+        BatchRecord[] batches = [.. _pendingBatches];
+        EpochRecord[] epochs = [.. _pendingEpochs];
+        _pendingBatches.Clear();
+        _pendingEpochs.Clear();
+        return () =>
+        {
+            Write(batches, epochs);
+            return FlushStreams();
+        };
     }
 
-    /// <summary>Appends a per-epoch record.</summary>
-    public void Append(EpochRecord record) => _epochs.WriteLine(TrainingHistory.FormatEpoch(record));
+    /// <summary>Writes what is queued, hands everything written to the operating system and returns both files' lengths.</summary>
+    public (long BatchBytes, long EpochBytes) Flush() => TakePending()();
 
-    /// <summary>Hands everything written to the operating system and returns both files' lengths.</summary>
-    public (long BatchBytes, long EpochBytes) Flush()
+    private void Write(BatchRecord[] batches, EpochRecord[] epochs)
+    {
+        Span<char> line = stackalloc char[TrainingHistory.BatchLineCapacity + 1];
+        foreach (BatchRecord record in batches)
+        {
+            int n = TrainingHistory.FormatBatch(record, line);
+            line[n++] = '\n';
+            _batches.Write(line[..n]); // no string per step
+        }
+
+        foreach (EpochRecord record in epochs)
+        {
+            _epochs.WriteLine(TrainingHistory.FormatEpoch(record));
+        }
+    }
+
+    private (long BatchBytes, long EpochBytes) FlushStreams()
     {
         _batches.Flush();
         _epochs.Flush();
@@ -79,6 +112,18 @@ internal sealed class HistoryLog : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        try
+        {
+            // Records queued since the last write (a run that failed mid-epoch) still reach the file.
+            Write([.. _pendingBatches], [.. _pendingEpochs]);
+            _pendingBatches.Clear();
+            _pendingEpochs.Clear();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            // The run's own failure is the one to report; a resume truncates the files to the checkpoint's lengths.
+        }
+
         _batches.Dispose();
         _epochs.Dispose();
     }

@@ -179,6 +179,10 @@ internal sealed class TrainingRun : IDisposable
         {
             SaveCheckpoint(settings);
         }
+        else if (_log is not null && _options.CheckpointPath is null)
+        {
+            _log.Flush(); // no checkpoint to write it with: each epoch's lines reach the file as the epoch ends
+        }
     }
 
     private void TrainStep(int[] order, int epoch, double rate)
@@ -303,10 +307,6 @@ internal sealed class TrainingRun : IDisposable
     private void SaveCheckpoint(RunSettings settings)
     {
         EnsureFiniteWeights();
-        if (_log is not null)
-        {
-            (_state.BatchLogBytes, _state.EpochLogBytes) = _log.Flush();
-        }
 
         _state.OptimizerSteps = _optimizer.Steps;
         XentRandom[] generators = DropoutGenerators();
@@ -315,7 +315,7 @@ internal sealed class TrainingRun : IDisposable
         // With early stopping the best weights are always written (the current ones until there is a best), so the
         // checkpoint's size does not change as training goes.
         float[][]? best = _best ?? (_options.EarlyStopping is not null ? [.. _model.StateTensors.Select(p => p.Value)] : null);
-        _checkpoints.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings);
+        _checkpoints.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings, _log?.TakePending());
     }
 
     private void EnsureFiniteWeights()

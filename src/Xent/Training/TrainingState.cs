@@ -71,6 +71,9 @@ internal sealed class TrainingState
     /// <returns>The text.</returns>
     public string Serialize() => JsonSerializer.Serialize(this, Options);
 
+    /// <summary>A copy to serialise on another thread while the loop goes on changing this one (arrays are replaced, never changed in place).</summary>
+    public TrainingState Snapshot() => (TrainingState)MemberwiseClone();
+
     /// <summary>Reads <see cref="Serialize"/>'s text.</summary>
     /// <param name="json">The text.</param>
     /// <returns>The state.</returns>
