@@ -209,6 +209,32 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void The_history_logs_queue_is_written_out_every_4096_steps_between_distant_checkpoints()
+    {
+        var random = new XentRandom(6);
+        int n = 5000;
+        float[] features = [.. Enumerable.Range(0, n).Select(_ => (float)random.NextGaussian())];
+        int[] labels = [.. Enumerable.Range(0, n).Select(i => i % 2)];
+        var data = new Dataset(features, labels, ["a"], ["x", "y"]);
+        string dir = Path.Combine(_dir, "queue");
+        Directory.CreateDirectory(dir);
+        var options = new TrainerOptions { Epochs = 1, BatchSize = 1, Seed = 2, CheckpointPath = Path.Combine(dir, "checkpoint.safetensors"), CheckpointEverySteps = 1_000_000, HistoryDirectory = dir, EarlyStopping = null };
+        long lengthAt4500 = -1;
+        var progress = new OnStep(p =>
+        {
+            if (p.Step == 4500)
+            {
+                using var read = new FileStream(Path.Combine(dir, "history.csv"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                lengthAt4500 = read.Length;
+            }
+        });
+        Sequential model = Mlp.Create(1, [], 2, new XentRandom(1));
+        Trainer.Fit(model, new Sgd(model.Parameters), new TrainingLoss(LossKind.CrossEntropy), data, null, options, progress);
+        Assert.True(lengthAt4500 > 4096 * 20, $"history.csv held {lengthAt4500} bytes at step 4500");
+        Assert.Equal(1 + n, File.ReadAllLines(Path.Combine(dir, "history.csv")).Length);
+    }
+
+    [Fact]
     public void A_model_with_a_non_finite_weight_is_never_written()
     {
         Sequential model = Mlp.Create(2, [], 2, new XentRandom(1));

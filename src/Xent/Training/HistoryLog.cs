@@ -58,6 +58,12 @@ internal sealed class HistoryLog : IDisposable
         }
     }
 
+    /// <summary>The most records queued before the trainer writes them itself (bounding the queue between distant checkpoints).</summary>
+    public const int MaxPending = 4096;
+
+    /// <summary>Records queued and not yet written.</summary>
+    public int PendingCount => _pendingBatches.Count + _pendingEpochs.Count;
+
     /// <summary>Queues a per-step record; it is formatted and written by <see cref="TakePending"/>'s writer or <see cref="Flush"/>.</summary>
     public void Append(BatchRecord record) => _pendingBatches.Add(record);
 

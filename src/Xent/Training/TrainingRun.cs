@@ -179,9 +179,9 @@ internal sealed class TrainingRun : IDisposable
         {
             SaveCheckpoint(settings);
         }
-        else if (_log is not null && _options.CheckpointPath is null)
+        else if (_log is not null)
         {
-            _log.Flush(); // no checkpoint to write it with: each epoch's lines reach the file as the epoch ends
+            WriteLogNow(); // no checkpoint to write it with: each epoch's lines reach the file as the epoch ends
         }
     }
 
@@ -255,6 +255,11 @@ internal sealed class TrainingRun : IDisposable
         var record = new BatchRecord(epoch, _state.Step, _state.GlobalStep, loss, (double)correct / m, rate, valLoss, valAccuracy);
         _history.Add(record);
         _log?.Append(record);
+        if (_log is { PendingCount: >= HistoryLog.MaxPending })
+        {
+            WriteLogNow();
+        }
+
         _state.BatchRecords++;
         _progress?.Report(new TrainingProgress(epoch, _options.Epochs, _state.Step, _stepsPerEpoch, loss, (double)correct / m, rate));
     }
@@ -316,6 +321,13 @@ internal sealed class TrainingRun : IDisposable
         // checkpoint's size does not change as training goes.
         float[][]? best = _best ?? (_options.EarlyStopping is not null ? [.. _model.StateTensors.Select(p => p.Value)] : null);
         _checkpoints.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings, _log?.TakePending());
+    }
+
+    /// <summary>Writes the history log's queued lines on this thread, once the checkpoint write in flight (which may be writing the log) is done.</summary>
+    private void WriteLogNow()
+    {
+        _checkpoints.Wait();
+        _log!.Flush();
     }
 
     private void EnsureFiniteWeights()
