@@ -77,6 +77,12 @@ public class FastPathTests
         {
             yield return [shape[0], shape[1], shape[2], false, 0.0];
             yield return [shape[0], shape[1], shape[2], true, 0.2];
+            if (shape[1] == 2)
+            {
+                // Two classes keep weights and smoothing in registers, each on its own too.
+                yield return [shape[0], shape[1], shape[2], true, 0.0];
+                yield return [shape[0], shape[1], shape[2], false, 0.2];
+            }
         }
     }
 

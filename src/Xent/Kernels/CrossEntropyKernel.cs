@@ -433,16 +433,19 @@ internal static unsafe class CrossEntropyKernel
 
             if (c == 2 && v == 8 && Avx2.IsSupported)
             {
-                // Two classes without AVX-512: the plain loss stays in registers, 16 rows at a time (TwoClassLanes)
+                // Two classes without AVX-512: the loss stays in registers, 16 rows at a time (TwoClassLanes)
                 // where its lanes allow. Otherwise rows are de-interleaved with in-lane shuffles and a 64-bit permute,
                 // and the gradient interleaved back with unpacks and 128-bit lane permutes (the AVX2 twin of the
                 // permutes above).
-                bool plain = weight.IsEmpty && job.Smoothing == 0 && settings.Scale == 1f && margin.IsEmpty && TwoClassLanes.IsSupported;
+                bool inRegisters = settings.Scale == 1f && margin.IsEmpty && TwoClassLanes.IsSupported;
+                var twoClass = new TwoClassLanes.Options(weight.IsEmpty ? 1f : weight[0], weight.IsEmpty ? 1f : weight[1], (float)job.Smoothing, settings.WeightSum, settings.Kappa);
                 Vector256<double> twoClassSum = Vector256<double>.Zero;
                 for (; p + v <= end; p += v)
                 {
                     float* x0 = job.Logits + (p * 2);
-                    if (plain && p + TwoClassLanes.Rows <= end && TwoClassLanes.TryRun(x0, job.Targets + p, job.IgnoreIndex, settings.Kappa, wantGradient ? job.Gradient + (p * 2) : null, wantLosses ? job.Losses + p : null, ref twoClassSum))
+                    if (inRegisters && p + TwoClassLanes.Rows <= end && (twoClass.Plain
+                        ? TwoClassLanes.TryRun<LaneKernel.PlainLanes>(x0, job.Targets + p, job.IgnoreIndex, twoClass, wantGradient ? job.Gradient + (p * 2) : null, wantLosses ? job.Losses + p : null, ref twoClassSum)
+                        : TwoClassLanes.TryRun<LaneKernel.AnyLanes>(x0, job.Targets + p, job.IgnoreIndex, twoClass, wantGradient ? job.Gradient + (p * 2) : null, wantLosses ? job.Losses + p : null, ref twoClassSum)))
                     {
                         p += TwoClassLanes.Rows - v;
                         continue;
