@@ -98,6 +98,8 @@ public sealed class TrainCliTests : IDisposable
         Assert.Contains("--class-weights", Run("train", "--data", data, "--out", Path.Combine(_dir, "b"), "--class-weights", "2,oops").Err.Replace("Class weights '2,oops'", "--class-weights"));
         Assert.Contains("--label-smoothing", Run("train", "--data", data, "--out", Path.Combine(_dir, "c"), "--label-smoothing", "1.5").Err);
         Assert.Contains("no label column named 'species'", Run("train", "--data", data, "--out", Path.Combine(_dir, "d"), "--label", "species").Err);
+        File.WriteAllText(Path.Combine(_dir, "frame.csv"), "alcohol,ash,target\n1,2,a\n3,4,b\n5,6,a\n7,8,b\n");
+        Assert.Contains("'target' looks like the label: --label target.", Run("train", "--data", Path.Combine(_dir, "frame.csv"), "--out", Path.Combine(_dir, "f")).Err);
         Assert.Equal(2, Run("train", "--data", data, "--out", Path.Combine(_dir, "e"), "--epochs", "0").Code);
         Assert.Equal(2, Run("train", "--out", Path.Combine(_dir, "f")).Code);
     }

@@ -338,7 +338,24 @@ public static class CsvTableReader
             throw new DataFormatException(source, line, 0, NotAHeader(header, header.Length, csv.FieldCount, csv.LineNumber));
         }
 
-        throw new DataFormatException(source, line, 0, $"no label column named '{MessageText.Quote(name)}'; the header has: {MessageText.List(header, 20)}. Choose the column with --label NAME or --label INDEX (0-based){(options.HasHeader ? ", or --no-header if the file has no header row" : "")}.");
+        throw new DataFormatException(source, line, 0, $"no label column named '{MessageText.Quote(name)}'; the header has: {MessageText.List(header, 20)}.{LabelHint(header)} Choose the column with --label NAME or --label INDEX (0-based){(options.HasHeader ? ", or --no-header if the file has no header row" : "")}.");
+    }
+
+    /// <summary>The names that label columns usually have (scikit-learn's frames call theirs "target").</summary>
+    private static readonly string[] LabelNames = ["target", "class", "label", "labels", "y", "species", "outcome", "category", "diagnosis"];
+
+    /// <summary>" 'target' looks like the label: --label target." for the first header column with a usual label name, else empty.</summary>
+    internal static string LabelHint(IReadOnlyList<string> header)
+    {
+        foreach (string column in header)
+        {
+            if (Array.Exists(LabelNames, n => string.Equals(n, column.Trim(), StringComparison.OrdinalIgnoreCase)))
+            {
+                return $" '{MessageText.Quote(column)}' looks like the label: --label {MessageText.Quote(column)}.";
+            }
+        }
+
+        return "";
     }
 
     /// <summary>The message for a first line with fewer fields than the rows after it.</summary>
