@@ -338,6 +338,49 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void A_lock_whose_owner_is_a_zombie_not_yet_reaped_is_taken_over()
+    {
+        // A run killed with SIGKILL stays a zombie until its parent reaps it (after `timeout -s KILL` in a container,
+        // init may take a while); its /proc entry, with the same start time, is still there. The lock is stale all the same.
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // sh starts a child that exits at once, prints its pid and becomes `sleep`, which never reaps it.
+        using Process parent = Process.Start(new ProcessStartInfo("sh", ["-c", "true & echo $!; exec sleep 20"]) { RedirectStandardOutput = true })!;
+        try
+        {
+            int zombie = int.Parse(parent.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+            string stat = "";
+            var stopwatch = Stopwatch.StartNew();
+            while (stopwatch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                stat = File.ReadAllText($"/proc/{zombie}/stat");
+                if (stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z'))
+                {
+                    break;
+                }
+
+                Thread.Sleep(10);
+            }
+
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            Assert.Equal("Z", fields[0]);
+            string dir = Path.Combine(_dir, "zombie-owner");
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, RunDirectory.LockFileName), $"{zombie} {fields[22 - 3]}");
+            var (code, _, error) = Cli.Run("train", "--data", Iris, "--out", dir, "--epochs", "1", "--force");
+            Assert.True(code == 0, error);
+        }
+        finally
+        {
+            parent.Kill();
+            parent.WaitForExit();
+        }
+    }
+
+    [Fact]
     public void A_refused_run_leaves_no_empty_folder_it_created_and_keeps_one_it_found()
     {
         string csv = Path.Combine(_dir, "one-class.csv");

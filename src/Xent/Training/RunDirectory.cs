@@ -242,7 +242,7 @@ public sealed class RunDirectory : IDisposable
     /// <summary>
     /// A process's start, as an exact number: on Linux the start time in clock ticks since boot from /proc/PID/stat
     /// (Process.StartTime is derived from it with rounding that differs between readers); elsewhere the start time in
-    /// whole seconds. -1 when the process does not exist.
+    /// whole seconds. -1 when the process does not exist or has exited (a zombie).
     /// </summary>
     private static long StartStamp(int pid)
     {
@@ -253,8 +253,10 @@ public sealed class RunDirectory : IDisposable
             {
                 string text = File.ReadAllText(stat);
                 // Fields after the command name (which may hold spaces and parentheses) start at field 3; starttime is field 22.
+                // Field 3 is the state: a killed run that its parent has not reaped yet (Z, a zombie, as after
+                // `timeout -s KILL` in a container whose init reaps late) or one being torn down (X) owns nothing.
                 string[] fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-                return long.Parse(fields[22 - 3], CultureInfo.InvariantCulture);
+                return fields[0] is "Z" or "X" or "x" ? -1 : long.Parse(fields[22 - 3], CultureInfo.InvariantCulture);
             }
 
             using Process p = Process.GetProcessById(pid);
