@@ -256,6 +256,29 @@ public class FastPathTests
         Assert.Equal(want, CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, 2]), new ReadOnlyTensorSpan<int>(y, [n]), mean).Value, 1e-6);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Two_class_rows_ignored_by_a_class_index_get_a_positive_zero_gradient(int ignore)
+    {
+        const int n = 40;
+        var random = new XentRandom(31);
+        float[] x = [.. Enumerable.Range(0, n * 2).Select(_ => random.NextSingle(-4, 4))];
+        int[] y = [.. Enumerable.Range(0, n).Select(i => i % 2)];
+        foreach (CrossEntropyOptions options in new[] { new CrossEntropyOptions { IgnoreIndex = ignore }, new CrossEntropyOptions { IgnoreIndex = ignore, Weight = [0.5, 3], LabelSmoothing = 0.1 } })
+        {
+            var g = new float[x.Length];
+            CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, 2]), new ReadOnlyTensorSpan<int>(y, [n]), options, gradient: g);
+            for (int i = 0; i < n; i++)
+            {
+                if (y[i] == ignore)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(g[2 * i]) == 0 && BitConverter.SingleToInt32Bits(g[(2 * i) + 1]) == 0, $"row {i}: {g[2 * i]}, {g[(2 * i) + 1]} (want +0)");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void The_log_on_one_to_two_has_the_general_logs_bits_for_every_float_there()
     {

@@ -112,8 +112,9 @@ internal static unsafe class TwoClassLanes
             // The target's class gets −κσ(z), the other κσ(z), ignored rows +0.
             Vector256<float> other = Avx.AndNot(ignored, Vector256.Create(options.Kappa) * sigma);
             Vector256<float> sign = Vector256.Create(-0f);
-            g0 = Avx.Xor(other, Avx.And(Avx2.CompareEqual(y, Vector256<int>.Zero).AsSingle(), sign));
-            g1 = Avx.Xor(other, Avx.And(isOne, sign));
+            // The signs only where the row counts: with ignore_index 0 or 1 an ignored row's target is a class.
+            g0 = Avx.Xor(other, Avx.And(Avx.AndNot(ignored, Avx2.CompareEqual(y, Vector256<int>.Zero).AsSingle()), sign));
+            g1 = Avx.Xor(other, Avx.And(Avx.AndNot(ignored, isOne), sign));
             return Avx.AndNot(ignored, nll);
         }
 

@@ -118,20 +118,29 @@ internal sealed class HistoryLog : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        try
+        // Dispose never throws: a run that succeeded has already flushed (and so reported a failure to write), and a
+        // run that failed reports its own failure; a resume truncates the files to the checkpoint's lengths.
+        Quietly(() =>
         {
             // Records queued since the last write (a run that failed mid-epoch) still reach the file.
             Write([.. _pendingBatches], [.. _pendingEpochs]);
             _pendingBatches.Clear();
             _pendingEpochs.Clear();
+        });
+        Quietly(_batches.Dispose);
+        Quietly(_epochs.Dispose);
+    }
+
+    private static void Quietly(Action action)
+    {
+        try
+        {
+            action();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
-            // The run's own failure is the one to report; a resume truncates the files to the checkpoint's lengths.
+            // See Dispose.
         }
-
-        _batches.Dispose();
-        _epochs.Dispose();
     }
 
     private static FileStream Open(string directory, string name, FileMode mode)
