@@ -76,7 +76,8 @@ internal sealed class HistoryLog : IDisposable
     /// those lengths, so that formatting the per-step lines (0.8 µs each) overlaps the next epoch. At most one writer may
     /// run at a time, and none while <see cref="Flush"/> or <see cref="Dispose"/> runs.
     /// </summary>
-    public Func<(long BatchBytes, long EpochBytes)> TakePending()
+    /// <param name="durable">Whether the writer also flushes both files to disk (fsync), as a checkpoint that records their lengths needs: else a power loss could leave them shorter than it says, and the resume would refuse them.</param>
+    public Func<(long BatchBytes, long EpochBytes)> TakePending(bool durable)
     {
         BatchRecord[] batches = [.. _pendingBatches];
         EpochRecord[] epochs = [.. _pendingEpochs];
@@ -85,12 +86,12 @@ internal sealed class HistoryLog : IDisposable
         return () =>
         {
             Write(batches, epochs);
-            return FlushStreams();
+            return FlushStreams(durable);
         };
     }
 
     /// <summary>Writes what is queued, hands everything written to the operating system and returns both files' lengths.</summary>
-    public (long BatchBytes, long EpochBytes) Flush() => TakePending()();
+    public (long BatchBytes, long EpochBytes) Flush() => TakePending(durable: false)();
 
     private void Write(BatchRecord[] batches, EpochRecord[] epochs)
     {
@@ -108,10 +109,16 @@ internal sealed class HistoryLog : IDisposable
         }
     }
 
-    private (long BatchBytes, long EpochBytes) FlushStreams()
+    private (long BatchBytes, long EpochBytes) FlushStreams(bool durable)
     {
         _batches.Flush();
         _epochs.Flush();
+        if (durable)
+        {
+            _batchStream.Flush(flushToDisk: true);
+            _epochStream.Flush(flushToDisk: true);
+        }
+
         return (_batchStream.Length, _epochStream.Length);
     }
 

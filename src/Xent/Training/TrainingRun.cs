@@ -320,7 +320,7 @@ internal sealed class TrainingRun : IDisposable
         // With early stopping the best weights are always written (the current ones until there is a best), so the
         // checkpoint's size does not change as training goes.
         float[][]? best = _best ?? (_options.EarlyStopping is not null ? [.. _model.StateTensors.Select(p => p.Value)] : null);
-        _checkpoints.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings, _log?.TakePending());
+        _checkpoints.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings, _log?.TakePending(durable: true));
     }
 
     /// <summary>Writes the history log's queued lines on this thread, once the checkpoint write in flight (which may be writing the log) is done.</summary>
