@@ -50,12 +50,8 @@ internal static unsafe class TwoClassLanes
     public static bool TryRun<TOptions>(float* logits, int* targets, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
         where TOptions : struct, LaneKernel.ILaneOptions
     {
-        Vector256<float> a = Avx.LoadVector256(logits), b = Avx.LoadVector256(logits + 8);
-        Vector256<float> c = Avx.LoadVector256(logits + 16), d = Avx.LoadVector256(logits + 24);
-        Vector256<float> x0 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle();
-        Vector256<float> x1 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle();
-        Vector256<float> x2 = Avx2.Permute4x64(Avx.Shuffle(c, d, 0x88).AsDouble(), 0xD8).AsSingle();
-        Vector256<float> x3 = Avx2.Permute4x64(Avx.Shuffle(c, d, 0xDD).AsDouble(), 0xD8).AsSingle();
+        Deinterleave(logits, out Vector256<float> x0, out Vector256<float> x1);
+        Deinterleave(logits + 16, out Vector256<float> x2, out Vector256<float> x3);
         Vector256<float> firstD = x1 - x0, secondD = x3 - x2;
 
         // x − x is 0 exactly for finite x and NaN otherwise; a NaN or infinite difference fails the range test.
@@ -78,16 +74,29 @@ internal static unsafe class TwoClassLanes
 
         if (gradient != null)
         {
-            Vector256<float> low = Avx.UnpackLow(g0, g1), high = Avx.UnpackHigh(g0, g1);
-            Avx.Store(gradient, Avx.Permute2x128(low, high, 0x20));
-            Avx.Store(gradient + 8, Avx.Permute2x128(low, high, 0x31));
-            low = Avx.UnpackLow(g2, g3);
-            high = Avx.UnpackHigh(g2, g3);
-            Avx.Store(gradient + 16, Avx.Permute2x128(low, high, 0x20));
-            Avx.Store(gradient + 24, Avx.Permute2x128(low, high, 0x31));
+            Interleave(g0, g1, gradient);
+            Interleave(g2, g3, gradient + 16);
         }
 
         return true;
+    }
+
+    /// <summary>8 two-class rows as stored (16 floats) into one vector per class: in-lane shuffles and a 64-bit permute.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Deinterleave(float* rows, out Vector256<float> class0, out Vector256<float> class1)
+    {
+        Vector256<float> a = Avx.LoadVector256(rows), b = Avx.LoadVector256(rows + 8);
+        class0 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle();
+        class1 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle();
+    }
+
+    /// <summary><see cref="Deinterleave"/> undone: two class vectors stored as 8 rows (unpacks and 128-bit lane permutes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Interleave(Vector256<float> class0, Vector256<float> class1, float* rows)
+    {
+        Vector256<float> low = Avx.UnpackLow(class0, class1), high = Avx.UnpackHigh(class0, class1);
+        Avx.Store(rows, Avx.Permute2x128(low, high, 0x20));
+        Avx.Store(rows + 8, Avx.Permute2x128(low, high, 0x31));
     }
 
     /// <summary>8 rows: the losses (0 where ignored) and both classes' gradient, from d = x₁ − x₀.</summary>
