@@ -442,9 +442,7 @@ internal static unsafe class CrossEntropyKernel
                 for (; p + v <= end; p += v)
                 {
                     float* x0 = job.Logits + (p * 2);
-                    if (inRegisters && p + TwoClassLanes.Rows <= end && (twoClass.Plain
-                        ? TwoClassLanes.TryRun<LaneKernel.PlainLanes>(x0, job.Targets + p, job.IgnoreIndex, twoClass, wantGradient ? job.Gradient + (p * 2) : null, wantLosses ? job.Losses + p : null, ref twoClassSum)
-                        : TwoClassLanes.TryRun<LaneKernel.AnyLanes>(x0, job.Targets + p, job.IgnoreIndex, twoClass, wantGradient ? job.Gradient + (p * 2) : null, wantLosses ? job.Losses + p : null, ref twoClassSum)))
+                    if (inRegisters && p + TwoClassLanes.Rows <= end && TwoClassLanes.TryRun(x0, job.Targets + p, job.IgnoreIndex, twoClass, wantGradient ? job.Gradient + (p * 2) : null, wantLosses ? job.Losses + p : null, ref twoClassSum))
                     {
                         p += TwoClassLanes.Rows - v;
                         continue;

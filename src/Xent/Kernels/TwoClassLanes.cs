@@ -43,11 +43,21 @@ internal static unsafe class TwoClassLanes
     /// <param name="gradient">Where the 16 rows' gradient goes (interleaved like the logits), or null.</param>
     /// <param name="losses">Where the 16 rows' losses go (0 where ignored), or null.</param>
     /// <param name="sum">The running sum of the losses, in double precision (4 lanes; the caller adds them at the end).</param>
-    /// <typeparam name="TOptions"><see cref="LaneKernel.PlainLanes"/> where <see cref="Options.Plain"/> (the weights and smoothing compiled out: with them in, the plain rows took 20% longer), else <see cref="LaneKernel.AnyLanes"/>.</typeparam>
     // Not inlined: inside RunLanes's loop the JIT spills more of its registers (73 against 78–80 cycles per 8 rows
     // through the public API, one thread, rows in L2).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryRun(float* logits, int* targets, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
+        => options.Plain
+            ? Run<LaneKernel.PlainLanes>(logits, targets, ignoreIndex, options, gradient, losses, ref sum)
+            : Run<LaneKernel.AnyLanes>(logits, targets, ignoreIndex, options, gradient, losses, ref sum);
+
+    /// <summary>
+    /// <see cref="TryRun"/> for one kind of options: <see cref="LaneKernel.PlainLanes"/> where <see cref="Options.Plain"/>
+    /// (the weights and smoothing compiled out: with them in, the plain rows took 20% longer), else
+    /// <see cref="LaneKernel.AnyLanes"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static bool TryRun<TOptions>(float* logits, int* targets, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
+    private static bool Run<TOptions>(float* logits, int* targets, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
         where TOptions : struct, LaneKernel.ILaneOptions
     {
         Deinterleave(logits, out Vector256<float> x0, out Vector256<float> x1);

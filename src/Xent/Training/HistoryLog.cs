@@ -127,13 +127,7 @@ internal sealed class HistoryLog : IDisposable
     {
         // Dispose never throws: a run that succeeded has already flushed (and so reported a failure to write), and a
         // run that failed reports its own failure; a resume truncates the files to the checkpoint's lengths.
-        Quietly(() =>
-        {
-            // Records queued since the last write (a run that failed mid-epoch) still reach the file.
-            Write([.. _pendingBatches], [.. _pendingEpochs]);
-            _pendingBatches.Clear();
-            _pendingEpochs.Clear();
-        });
+        Quietly(() => Flush()); // records queued since the last write (a run that failed mid-epoch) still reach the file
         Quietly(_batches.Dispose);
         Quietly(_epochs.Dispose);
     }
