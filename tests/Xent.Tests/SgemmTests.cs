@@ -100,6 +100,43 @@ public class SgemmTests
         }
     }
 
+    /// <summary>
+    /// The direct paths (a product at most 16 wide; k or m at most 16) sum each element as the packed path does, so a
+    /// small product equals the same rows or columns of a product big enough for the packed path, bit for bit.
+    /// Rows = the small product's m×n×k; the big one widens n (narrow), widens m past the direct paths' flop limit
+    /// (short k), or widens m (few rows).
+    /// </summary>
+    [Theory]
+    [InlineData(64, 10, 128, 1, 40, Transpose.No, Transpose.Yes)]
+    [InlineData(33, 9, 70, 1, 40, Transpose.No, Transpose.Yes)]
+    [InlineData(200, 3, 9, 3000, 40, Transpose.Yes, Transpose.No)]
+    [InlineData(19, 16, 300, 1, 48, Transpose.No, Transpose.No)]
+    [InlineData(64, 128, 10, 1024, 128, Transpose.No, Transpose.No)]
+    [InlineData(10, 128, 64, 40, 128, Transpose.Yes, Transpose.No)]
+    [InlineData(7, 77, 200, 40, 77, Transpose.No, Transpose.No)]
+    public void The_direct_paths_give_the_packed_paths_bits(int m, int n, int k, int bigM, int bigN, Transpose ta, Transpose tb)
+    {
+        bigM = Math.Max(bigM, m);
+        var random = new XentRandom((ulong)((m * 131) + (n * 17) + k));
+        // The big operands; the small product reads their leading rows and columns (same strides).
+        int lda = ta == Transpose.No ? k : bigM, ldb = tb == Transpose.No ? bigN : k;
+        float[] a = Fill(random, (ta == Transpose.No ? bigM : k) * lda);
+        float[] b = Fill(random, (tb == Transpose.No ? k : bigN) * ldb);
+        float[] c0 = Fill(random, bigM * bigN);
+        float[] big = (float[])c0.Clone(), small = (float[])c0.Clone();
+        Sgemm.Multiply(ta, tb, bigM, bigN, k, 0.75f, a, lda, b, ldb, -0.3f, big, bigN);
+        Sgemm.Multiply(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, -0.3f, small, bigN);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                Assert.True(
+                    BitConverter.SingleToInt32Bits(big[(i * bigN) + j]) == BitConverter.SingleToInt32Bits(small[(i * bigN) + j]),
+                    $"C[{i},{j}]: packed {big[(i * bigN) + j]:R}, direct {small[(i * bigN) + j]:R}");
+            }
+        }
+    }
+
     [Fact]
     public void Short_spans_and_bad_strides_are_rejected_with_the_operand_named()
     {

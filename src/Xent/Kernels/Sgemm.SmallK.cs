@@ -5,9 +5,9 @@ namespace Xent.Kernels;
 
 /// <summary>
 /// Small products with op(B) as stored and a short inner dimension or few rows, such as a 10-class layer's dX
-/// (64×128×10) and dW (10×128×64): C is computed straight from A and B, four rows by 32 columns at a time, with no
-/// packing. Packing and merging a 6×32 tile for every 10 multiply-adds, or packing B for ten rows of C, costs more
-/// than the multiply-adds themselves.
+/// (64×128×10) and dW (10×128×64): C is computed straight from A and B, four rows by two vectors (32 columns with
+/// AVX-512, 16 with AVX2) at a time, with no packing. Packing and merging a whole tile for every 10 multiply-adds,
+/// or packing B for ten rows of C, costs more than the multiply-adds themselves.
 /// </summary>
 /// <remarks>
 /// Each element is summed as the packed path sums it: k in the same blocks (<see cref="KBlock"/>), each block from
@@ -19,9 +19,9 @@ public static partial class Sgemm
     /// <summary>The longest k, or the most rows of C, that take the direct path.</summary>
     private const int SmallK = 16;
 
-    /// <summary>Whether <paramref name="job"/> takes the direct path: k or m at most <see cref="SmallK"/>, B as stored, few enough flops for one thread, and 512-bit vectors.</summary>
+    /// <summary>Whether <paramref name="job"/> takes the direct path: k or m at most <see cref="SmallK"/>, B as stored, few enough flops for one thread, and 256- or 512-bit vectors.</summary>
     private static bool IsSmallK(in Job job) =>
-        Vector512.IsHardwareAccelerated && (job.K <= SmallK || job.M <= SmallK) && job.TransB == Transpose.No
+        Vector256.IsHardwareAccelerated && (job.K <= SmallK || job.M <= SmallK) && job.TransB == Transpose.No
         && 2L * job.M * job.N * job.K < ParallelFlops;
 
     /// <summary>C = α·op(A)·B + β·C for <see cref="IsSmallK"/> products: one pass over C per k block.</summary>
@@ -29,83 +29,116 @@ public static partial class Sgemm
     {
         for (int pc = 0, kb = KBlock(job.K); pc < job.K; pc += kb)
         {
-            RunSmallKBlock(job, pc, Math.Min(kb, job.K - pc));
+            int kc = Math.Min(kb, job.K - pc);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                RunSmallKBlock<V512>(job, pc, kc);
+            }
+            else
+            {
+                RunSmallKBlock<V256>(job, pc, kc);
+            }
         }
     }
 
     /// <summary>Merges op(A)[:, pc..pc+kc]·B[pc..pc+kc, :] into C by rows of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void RunSmallKBlock(in Job job, int pc, int kc)
+    private static unsafe void RunSmallKBlock<TV>(in Job job, int pc, int kc)
+        where TV : struct, IFloatVector<TV>
     {
         long aRow = job.TransA == Transpose.No ? job.Lda : 1, aCol = job.TransA == Transpose.No ? 1 : job.Lda;
-        float beta = pc == 0 ? job.Beta : 1f;
+        float alpha = job.Alpha, beta = pc == 0 ? job.Beta : 1f;
         bool overwrite = pc == 0 && job.Beta == 0;
+        int v = TV.Count;
         int i = 0;
         for (; i + 4 <= job.M; i += 4)
         {
             float* a = job.A + (i * aRow) + (pc * aCol);
             int j = 0;
-            for (; j + 32 <= job.N; j += 32)
+            for (; j + (2 * v) <= job.N; j += 2 * v)
             {
-                Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-                Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+                TV c00 = default, c01 = default, c10 = default, c11 = default;
+                TV c20 = default, c21 = default, c30 = default, c31 = default;
                 float* b = job.B + ((long)pc * job.Ldb) + j;
                 for (int p = 0; p < kc; p++, b += job.Ldb)
                 {
-                    Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+                    TV b0 = TV.Load(ref *b), b1 = TV.Load(ref b[v]);
                     float* ap = a + (p * aCol);
-                    Vector512<float> x = Vector512.Create(*ap);
-                    c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
-                    c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-                    x = Vector512.Create(ap[aRow]);
-                    c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
-                    c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-                    x = Vector512.Create(ap[2 * aRow]);
-                    c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
-                    c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-                    x = Vector512.Create(ap[3 * aRow]);
-                    c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
-                    c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                    TV x = TV.Create(*ap);
+                    c00 = TV.FusedMultiplyAdd(x, b0, c00);
+                    c01 = TV.FusedMultiplyAdd(x, b1, c01);
+                    x = TV.Create(ap[aRow]);
+                    c10 = TV.FusedMultiplyAdd(x, b0, c10);
+                    c11 = TV.FusedMultiplyAdd(x, b1, c11);
+                    x = TV.Create(ap[2 * aRow]);
+                    c20 = TV.FusedMultiplyAdd(x, b0, c20);
+                    c21 = TV.FusedMultiplyAdd(x, b1, c21);
+                    x = TV.Create(ap[3 * aRow]);
+                    c30 = TV.FusedMultiplyAdd(x, b0, c30);
+                    c31 = TV.FusedMultiplyAdd(x, b1, c31);
                 }
 
                 float* c = job.C + ((long)i * job.Ldc) + j;
-                MergeSixteen(c, c00, job.Alpha, beta, overwrite);
-                MergeSixteen(c + 16, c01, job.Alpha, beta, overwrite);
-                MergeSixteen(c + job.Ldc, c10, job.Alpha, beta, overwrite);
-                MergeSixteen(c + job.Ldc + 16, c11, job.Alpha, beta, overwrite);
-                MergeSixteen(c + (2L * job.Ldc), c20, job.Alpha, beta, overwrite);
-                MergeSixteen(c + (2L * job.Ldc) + 16, c21, job.Alpha, beta, overwrite);
-                MergeSixteen(c + (3L * job.Ldc), c30, job.Alpha, beta, overwrite);
-                MergeSixteen(c + (3L * job.Ldc) + 16, c31, job.Alpha, beta, overwrite);
+                MergeVector(c, c00, alpha, beta, overwrite);
+                MergeVector(c + v, c01, alpha, beta, overwrite);
+                MergeVector(c + job.Ldc, c10, alpha, beta, overwrite);
+                MergeVector(c + job.Ldc + v, c11, alpha, beta, overwrite);
+                MergeVector(c + (2L * job.Ldc), c20, alpha, beta, overwrite);
+                MergeVector(c + (2L * job.Ldc) + v, c21, alpha, beta, overwrite);
+                MergeVector(c + (3L * job.Ldc), c30, alpha, beta, overwrite);
+                MergeVector(c + (3L * job.Ldc) + v, c31, alpha, beta, overwrite);
             }
 
             for (int r = 0; r < 4; r++)
             {
-                SmallKRowTail(job, i + r, j, pc, kc, aRow, aCol, beta, overwrite);
+                SmallKRowTail<TV>(job, i + r, j, pc, kc, aRow, aCol, beta, overwrite);
             }
         }
 
         for (; i < job.M; i++)
         {
-            SmallKRowTail(job, i, 0, pc, kc, aRow, aCol, beta, overwrite);
+            SmallKRowTail<TV>(job, i, 0, pc, kc, aRow, aCol, beta, overwrite);
         }
     }
 
-    /// <summary>Row <paramref name="i"/> of C from column <paramref name="j"/> on: 16 columns at a time, then one.</summary>
-    private static unsafe void SmallKRowTail(in Job job, int i, int j, int pc, int kc, long aRow, long aCol, float beta, bool overwrite)
+    /// <summary>Row <paramref name="i"/> of C from column <paramref name="j"/> on: four vectors of columns at a time, then one, then single columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void SmallKRowTail<TV>(in Job job, int i, int j, int pc, int kc, long aRow, long aCol, float beta, bool overwrite)
+        where TV : struct, IFloatVector<TV>
     {
         float* a = job.A + (i * aRow) + (pc * aCol);
         float* b = job.B + ((long)pc * job.Ldb);
         float* c = job.C + ((long)i * job.Ldc);
-        for (; j + 16 <= job.N; j += 16)
+        int v = TV.Count;
+        for (; j + (4 * v) <= job.N; j += 4 * v)
         {
-            Vector512<float> acc = default;
-            for (int p = 0; p < kc; p++)
+            // Four vectors of the row at once: four independent sums (one alone waits on each multiply-add's latency).
+            TV acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+            float* bp = b + j;
+            for (int p = 0; p < kc; p++, bp += job.Ldb)
             {
-                acc = Vector512.FusedMultiplyAdd(Vector512.Create(a[p * aCol]), Vector512.Load(b + ((long)p * job.Ldb) + j), acc);
+                TV x = TV.Create(a[p * aCol]);
+                acc0 = TV.FusedMultiplyAdd(x, TV.Load(ref *bp), acc0);
+                acc1 = TV.FusedMultiplyAdd(x, TV.Load(ref bp[v]), acc1);
+                acc2 = TV.FusedMultiplyAdd(x, TV.Load(ref bp[2 * v]), acc2);
+                acc3 = TV.FusedMultiplyAdd(x, TV.Load(ref bp[3 * v]), acc3);
             }
 
-            MergeSixteen(c + j, acc, job.Alpha, beta, overwrite);
+            MergeVector(c + j, acc0, job.Alpha, beta, overwrite);
+            MergeVector(c + j + v, acc1, job.Alpha, beta, overwrite);
+            MergeVector(c + j + (2 * v), acc2, job.Alpha, beta, overwrite);
+            MergeVector(c + j + (3 * v), acc3, job.Alpha, beta, overwrite);
+        }
+
+        for (; j + v <= job.N; j += v)
+        {
+            TV acc = default;
+            for (int p = 0; p < kc; p++)
+            {
+                acc = TV.FusedMultiplyAdd(TV.Create(a[p * aCol]), TV.Load(ref b[((long)p * job.Ldb) + j]), acc);
+            }
+
+            MergeVector(c + j, acc, job.Alpha, beta, overwrite);
         }
 
         for (; j < job.N; j++)
@@ -118,18 +151,5 @@ public static partial class Sgemm
 
             c[j] = overwrite ? job.Alpha * acc : (job.Alpha * acc) + (beta * c[j]);
         }
-    }
-
-    /// <summary>c[0..16] = α·acc, plus β·c unless <paramref name="overwrite"/>: the packed path's merge.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MergeSixteen(float* c, Vector512<float> acc, float alpha, float beta, bool overwrite)
-    {
-        Vector512<float> v = acc * alpha;
-        if (!overwrite)
-        {
-            v += beta * Vector512.Load(c);
-        }
-
-        v.Store(c);
     }
 }
