@@ -115,6 +115,8 @@ public class FastPathTests
     [InlineData(40, 3, 1)]
     [InlineData(40, 10, 1)]
     [InlineData(16, 16, 1)]
+    [InlineData(40, 32, 1)]
+    [InlineData(24, 64, 1)]
     [InlineData(40, 2, 1)]
     [InlineData(4, 2500, 1)]
     [InlineData(4, 9000, 1)]

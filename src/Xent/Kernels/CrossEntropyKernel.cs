@@ -486,13 +486,21 @@ internal static unsafe class CrossEntropyKernel
 
             if (c % 8 == 0 && v == 8 && Transpose8.IsSupported)
             {
-                // AVX2: C a multiple of 8, 8 × 8 register transposes into the lanes and back.
+                // AVX2: C a multiple of 8, 8 × 8 register transposes into the lanes and back; without options, from 24
+                // classes, the rows read along C where they lie (RowBlockLanes) instead (at C = 16 that measured 4-13% slower).
+                bool alongRows = RowBlockLanes.IsSupported && RowBlockLanes.Fits(c) && weight.IsEmpty && settings.Smoothing == 0 && settings.Scale == 1f && margin.IsEmpty;
                 for (; p + v <= end; p += v)
                 {
                     float* x0 = job.Logits + (p * c);
                     if (p + (2 * v) <= end)
                     {
                         PrefetchNextBlock(x0, wantGradient ? job.Gradient + (p * c) : null, v * c);
+                    }
+
+                    if (alongRows)
+                    {
+                        sum += RowBlockLanes.Run(x0, c, job.Targets + p, job.IgnoreIndex, settings.Kappa, wantGradient ? job.Gradient + (p * c) : null, wantLosses ? job.Losses + p : null);
+                        continue;
                     }
 
                     for (int k = 0; k < c; k += 8)
