@@ -307,7 +307,9 @@ public sealed class ReliabilityTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("data.train", error);
 
-        Assert.Equal(0, Cli.Run([.. Options(), "--resume"]).Code);
+        var (finishedCode, finishedOut, _) = Cli.Run([.. Options(), "--resume"]);
+        Assert.Equal(0, finishedCode);
+        Assert.Contains("--resume: the run in this folder had already finished (epoch 3 of 3)", finishedOut);
     }
 
     [Fact]
@@ -347,8 +349,9 @@ public sealed class ReliabilityTests : IDisposable
             return;
         }
 
-        // sh starts a child that exits at once, prints its pid and becomes `sleep`, which never reaps it.
-        using Process parent = Process.Start(new ProcessStartInfo("sh", ["-c", "true & echo $!; exec sleep 20"]) { RedirectStandardOutput = true })!;
+        // sh starts a child that exits 0.3 s later, prints its pid and becomes `sleep`, which never reaps it. (A child
+        // that exited at once could be reaped by sh itself before its exec: the test failed so once in a full run.)
+        using Process parent = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 0.3 & echo $!; exec sleep 20"]) { RedirectStandardOutput = true })!;
         try
         {
             int zombie = int.Parse(parent.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);

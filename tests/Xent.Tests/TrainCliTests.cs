@@ -122,6 +122,31 @@ public sealed class TrainCliTests : IDisposable
     }
 
     [Fact]
+    public void Outputs_under_a_file_or_a_missing_folder_are_refused_before_the_work_with_the_path_named()
+    {
+        string data = DataTests.RepoFile("data", "iris.csv");
+        string file = Path.Combine(_dir, "plain.txt");
+        File.WriteAllText(file, "not a folder");
+        var (trainCode, _, trainError) = Run("train", "--data", data, "--out", Path.Combine(file, "run"), "--epochs", "2");
+        Assert.Equal(2, trainCode);
+        Assert.Contains($"--out {Path.Combine(file, "run")}: {file} is a file, not a folder.", trainError);
+        var (demoCode, _, demoError) = Run("demo", "conflicting-labels", "--out", Path.Combine(file, "a", "b"));
+        Assert.Equal(2, demoCode);
+        Assert.Contains($"{file} is a file, not a folder.", demoError);
+
+        string run = Path.Combine(_dir, "run");
+        Assert.Equal(0, Run("train", "--data", data, "--out", run, "--epochs", "2").Code);
+        string missing = Path.Combine(_dir, "no-such-folder", "m.onnx");
+        var (exportCode, _, exportError) = Run("export", "--model", Path.Combine(run, "model.safetensors"), "--onnx", missing);
+        Assert.Equal(2, exportCode);
+        Assert.Contains($"--onnx {missing}: the folder {Path.GetDirectoryName(missing)} does not exist.", exportError);
+        Assert.DoesNotContain(".tmp-", exportError);
+        var (predictCode, _, predictError) = Run("predict", "--model", Path.Combine(run, "model.safetensors"), "--data", data, "--out", Path.Combine(file, "p.csv"));
+        Assert.Equal(2, predictCode);
+        Assert.Contains($"{file} is a file, not a folder.", predictError);
+    }
+
+    [Fact]
     public void A_corrupt_model_file_gives_a_clear_error()
     {
         string bad = Path.Combine(_dir, "bad.safetensors");

@@ -145,6 +145,9 @@ public sealed class TrainingTests : IDisposable
 
         (Sequential resumed, TrainingResult result) = TrainIris(2, options, resume: true);
         Assert.True(result.Resumed);
+        // 120 training rows in batches of 16 make 8 steps an epoch; cancelled in step 17, the last checkpoint is step 15.
+        Assert.Equal((1, 7), result.ResumedAt);
+        Assert.False(result.ResumedFinished);
         for (int i = 0; i < reference.Parameters.Count; i++)
         {
             Assert.True(reference.Parameters[i].Value.AsSpan().SequenceEqual(resumed.Parameters[i].Value), $"parameter {i} differs after resume");

@@ -25,6 +25,11 @@ internal static class ExportCommand
                 throw new InputException($"--onnx {path}: a folder of that name exists; --onnx names the file to write.");
             }
 
+            if (Xent.Data.OutputPath.WhyNotFile(path) is { } why)
+            {
+                throw new InputException($"--onnx {path}: {why}");
+            }
+
             if (File.Exists(path) && !parse.GetValue(force))
             {
                 throw new InputException($"--onnx {path}: the file exists; pass --force to overwrite it.");

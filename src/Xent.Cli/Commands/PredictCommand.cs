@@ -42,9 +42,9 @@ internal static class PredictCommand
                 throw new InputException($"--out {outPath}: a folder of that name exists; --out names the predictions file.");
             }
 
-            if (outPath is not null && Path.GetDirectoryName(Path.GetFullPath(outPath)) is { } folder && !Directory.Exists(folder))
+            if (outPath is not null && Xent.Data.OutputPath.WhyNotFile(outPath) is { } why)
             {
-                throw new InputException($"--out {outPath}: the folder {folder} does not exist.");
+                throw new InputException($"--out {outPath}: {why}");
             }
 
             string? idColumn = parse.GetValue(id);

@@ -353,6 +353,17 @@ internal static class TrainCommand
         }
 
         TrainingResult training = result.Training;
+        if (training.ResumedFinished)
+        {
+            console.WriteLine($"--resume: the run in this folder had already finished (epoch {training.History.Epochs.Count} of {pipeline.Trainer.Epochs}); nothing was left to train, so the scores below are the saved model's.");
+        }
+        else if (training.Resumed)
+        {
+            console.WriteLine(training.ResumedAt.Step == 0
+                ? $"Resumed from the checkpoint at the start of epoch {training.ResumedAt.Epoch + 1}."
+                : $"Resumed from the checkpoint after step {training.ResumedAt.Step} of epoch {training.ResumedAt.Epoch + 1}.");
+        }
+
         if (training.StoppedEarly)
         {
             console.WriteLine($"Early stopping after epoch {training.History.Epochs.Count}; keeping the weights of epoch {training.BestEpoch + 1} (the best validation loss).");

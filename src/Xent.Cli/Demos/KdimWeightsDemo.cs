@@ -108,7 +108,8 @@ internal static class KdimWeightsDemo
         rows.Add(["total", y.Length.ToString(CultureInfo.InvariantCulture), string.Empty, DemoContext.F(weighted.TotalWeight), DemoContext.F(weighted.WeightedSum)]);
         context.Table("One batch, reduction 'mean' with weights: Σ w[y]·ℓ ÷ Σ w[y]", ["class", "positions", "w[y]", "Σ w[y] (denominator)", "Σ w[y]·ℓ (numerator)"], rows);
         context.Say($"Weighted mean = {DemoContext.F(weighted.WeightedSum)} / {DemoContext.F(weighted.TotalWeight)} = {DemoContext.F(weighted.WeightedSum / weighted.TotalWeight)}. " +
-            $"It divides by Σ w[y], not by the {y.Length} positions. The unweighted mean of the same batch is {DemoContext.F(plain.Value)}. Check it with `xent explain`, or read LossResult.WeightedSum and TotalWeight.");
+            $"It divides by Σ w[y], not by the {y.Length} positions. The unweighted mean of the same batch is {DemoContext.F(plain.Value)}. Check it with `xent explain`, or read LossResult.WeightedSum and TotalWeight. " +
+            $"(The weights are held in float, as PyTorch holds them: 137/3 is {(float)weight[1]:R}, so {y.Count(t => t == 1)} positive positions weigh {DemoContext.F(y.Count(t => t == 1) * (double)(float)weight[1])}, not exactly {y.Count(t => t == 1) * 137 / 3}.)");
 
         Outcome none = Train(null), balanced = Train(weight);
         context.Table("Per-class recall on 16 fresh sequences (2240 positions, 48 positive)", ["weights", "negative recall", "positive recall", "balanced accuracy", "accuracy"],

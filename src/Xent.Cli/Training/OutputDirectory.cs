@@ -18,6 +18,11 @@ internal static class OutputDirectory
             throw new InputException($"--out {path}: the folder is not empty; choose another, or pass --force to overwrite the files Xent writes there.");
         }
 
+        if (Xent.Data.OutputPath.WhyNotFolder(full) is { } why)
+        {
+            throw new InputException($"--out {path}: {why}");
+        }
+
         Directory.CreateDirectory(full);
         return full;
     }

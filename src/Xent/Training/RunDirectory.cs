@@ -105,6 +105,11 @@ public sealed class RunDirectory : IDisposable
             throw new RunFolderException($"--resume: {path} does not exist, so there is nothing to resume; leave out --resume to start a new run there.");
         }
 
+        if (Xent.Data.OutputPath.WhyNotFolder(full) is { } why)
+        {
+            throw new RunFolderException($"{option} {path}: {why}");
+        }
+
         Directory.CreateDirectory(full);
         string lockPath = System.IO.Path.Combine(full, LockFileName);
         string owner = OwnerText();

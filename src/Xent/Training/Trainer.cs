@@ -15,7 +15,14 @@ namespace Xent.Training;
 /// <param name="BestEpoch">The epoch whose weights the model holds when early stopping is on (else the last).</param>
 /// <param name="Resumed">Whether training continued from a checkpoint.</param>
 /// <remarks>The history holds every epoch and a bounded selection of steps (see <see cref="TrainingHistory"/>); the complete per-step log is history.csv in <see cref="TrainerOptions.HistoryDirectory"/>.</remarks>
-public sealed record TrainingResult(TrainingHistory History, bool StoppedEarly, int BestEpoch, bool Resumed);
+public sealed record TrainingResult(TrainingHistory History, bool StoppedEarly, int BestEpoch, bool Resumed)
+{
+    /// <summary>Where a resumed run took up: the epoch (0-based) and the step within it that its checkpoint had reached; 0 when not resumed.</summary>
+    public (int Epoch, int Step) ResumedAt { get; init; }
+
+    /// <summary>Whether the checkpoint a resumed run started from was of a run that had already finished (nothing was left to train).</summary>
+    public bool ResumedFinished { get; init; }
+}
 
 /// <summary>
 /// Trains a model with mini-batch gradient descent: seeded batch order, any Xent loss, a validation split, history

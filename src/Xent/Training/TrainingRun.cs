@@ -75,10 +75,13 @@ internal sealed class TrainingRun : IDisposable
     public TrainingResult Execute(bool resume)
     {
         RunSettings settings = Trainer.Settings(_model, _optimizer, _loss, _train, _validation, _options);
-        bool resumed = false;
+        bool resumed = false, resumedFinished = false;
+        (int Epoch, int Step) resumedAt = default;
         if (resume && _options.CheckpointPath is { } cp && File.Exists(cp))
         {
             _state = Checkpoint.Load(cp, _model, _optimizer, settings, out _best);
+            resumedAt = (_state.Epoch, _state.Step);
+            resumedFinished = _state.Finished || _state.Epoch >= _options.Epochs;
             if (_state.DropoutState is { } ds)
             {
                 // One state of 4 words per distinct generator, in layer order; layers that shared one share it again.
@@ -137,7 +140,7 @@ internal sealed class TrainingRun : IDisposable
             }
         }
 
-        return new TrainingResult(_history, _state.StoppedEarly, _state.BestEpoch, resumed);
+        return new TrainingResult(_history, _state.StoppedEarly, _state.BestEpoch, resumed) { ResumedAt = resumedAt, ResumedFinished = resumedFinished };
     }
 
     public void Dispose()
