@@ -260,14 +260,26 @@ public static partial class Sgemm
                     }
                 }
 
-                if (nr == 16 && Vector256.IsHardwareAccelerated && nrows == MR && ncols == 16)
+                if (nr == 16 && Vector256.IsHardwareAccelerated)
                 {
-                    // A whole AVX2 tile: merged into C from the registers (the same operations as Merge).
-                    MicroKernel256(kc, ref aPanel, ref bPanel, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
-                    continue;
+                    if (nrows == MR && ncols == 16)
+                    {
+                        // A whole AVX2 tile: merged into C from the registers (the same operations as Merge).
+                        MicroKernel256(kc, ref aPanel, ref bPanel, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
+                        continue;
+                    }
+
+                    // A partial tile: the sums (times 1, exactly) into the stack tile, merged below.
+                    fixed (float* t = tile)
+                    {
+                        MicroKernel256(kc, ref aPanel, ref bPanel, t, nr, 1f, 0f, overwrite: true);
+                    }
+                }
+                else
+                {
+                    MicroKernel(kc, ref aPanel, ref bPanel, tile, nr);
                 }
 
-                MicroKernel(kc, ref aPanel, ref bPanel, tile, nr);
                 for (int r = 0; r < nrows; r++)
                 {
                     float* cRow = cTile + ((long)r * job.Ldc);
@@ -617,7 +629,7 @@ public static partial class Sgemm
         Vector256.Store(v1, c + 8);
     }
 
-    /// <summary>tile[MR×nr] = Σ_p aPanel[p, 0..MR] ⊗ bPanel[p, 0..nr].</summary>
+    /// <summary>tile[MR×nr] = Σ_p aPanel[p, 0..MR] ⊗ bPanel[p, 0..nr], with Vector512 or scalars (Vector256 takes <see cref="MicroKernel256"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MicroKernel(int kc, ref float a, ref float b, Span<float> tile, int nr)
     {
@@ -707,44 +719,6 @@ public static partial class Sgemm
             c30.StoreUnsafe(ref t, 96); c31.StoreUnsafe(ref t, 112);
             c40.StoreUnsafe(ref t, 128); c41.StoreUnsafe(ref t, 144);
             c50.StoreUnsafe(ref t, 160); c51.StoreUnsafe(ref t, 176);
-            return;
-        }
-
-        if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-            Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-            for (int p = 0; p < kc; p++)
-            {
-                Vector256<float> b0 = Vector256.LoadUnsafe(ref b, (nuint)(p * 16));
-                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, (nuint)((p * 16) + 8));
-                ref float ap = ref Unsafe.Add(ref a, p * MR);
-                Vector256<float> x = Vector256.Create(ap);
-                c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
-                c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-                x = Vector256.Create(Unsafe.Add(ref ap, 1));
-                c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
-                c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-                x = Vector256.Create(Unsafe.Add(ref ap, 2));
-                c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
-                c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-                x = Vector256.Create(Unsafe.Add(ref ap, 3));
-                c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
-                c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-                x = Vector256.Create(Unsafe.Add(ref ap, 4));
-                c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
-                c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-                x = Vector256.Create(Unsafe.Add(ref ap, 5));
-                c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
-                c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            }
-
-            c00.StoreUnsafe(ref t, 0); c01.StoreUnsafe(ref t, 8);
-            c10.StoreUnsafe(ref t, 16); c11.StoreUnsafe(ref t, 24);
-            c20.StoreUnsafe(ref t, 32); c21.StoreUnsafe(ref t, 40);
-            c30.StoreUnsafe(ref t, 48); c31.StoreUnsafe(ref t, 56);
-            c40.StoreUnsafe(ref t, 64); c41.StoreUnsafe(ref t, 72);
-            c50.StoreUnsafe(ref t, 80); c51.StoreUnsafe(ref t, 88);
             return;
         }
 
