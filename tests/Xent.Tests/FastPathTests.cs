@@ -69,7 +69,7 @@ public class FastPathTests
     public static IEnumerable<object[]> Shapes()
     {
         // (n, c, s): lane blocks with tails for small C (C = 2 by permutes, multiples of 16 (AVX-512) or of 8 (AVX2) by
-        // register transposes, other C by register transposes whose last loads run into the next row on AVX2 (the
+        // register transposes, or on AVX2 from 24 to 64 by rows read along C (RowBlockLanes), other C by register transposes whose last loads run into the next row on AVX2 (the
         // array's last block by the scalar transpose) and by the scalar transpose with AVX-512), the row path above LaneLimit (64; one chunk up to 8192, then the
         // online path over chunks of 1024), K-dim.
         int[][] shapes = [[37, 2, 1], [40, 3, 1], [33, 10, 1], [32, 10, 1], [64, 7, 1], [48, 20, 1], [35, 50, 1], [21, 8, 1], [13, 24, 1], [27, 64, 1], [17, 31, 1], [41, 13, 1], [24, 5, 1], [19, 32, 1], [9, 33, 1], [7, 65, 1], [5, 1000, 1], [3, 2500, 1], [2, 9000, 1], [3, 5, 37], [2, 21, 48], [4, 2, 17], [2, 4, 600]];
