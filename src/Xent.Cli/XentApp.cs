@@ -30,12 +30,14 @@ internal static class XentApp
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
+            Command command = parse.CommandResult.Command;
             foreach (var e in parse.Errors)
             {
-                error.WriteLine($"xent: error: {OneLine(e.Message)}");
+                string suggestion = Suggestion(e.Message, command);
+                error.WriteLine($"xent: error: {(suggestion.Length > 0 ? OneLine(e.Message).TrimEnd('.') + suggestion : OneLine(e.Message))}");
             }
 
-            error.WriteLine("Run 'xent --help' for usage.");
+            error.WriteLine(command == root ? "Run 'xent --help' for usage." : $"Run 'xent {command.Name} --help' for its options.");
             return ExitCodes.BadInput;
         }
 
@@ -79,6 +81,31 @@ internal static class XentApp
             error.WriteLine("xent: failed: out of memory; the data or the model is too large for this machine.");
             return ExitCodes.Failed;
         }
+    }
+
+    /// <summary>
+    /// For an unrecognised token, the nearest name that <paramref name="command"/> knows (its options for "--…", its
+    /// subcommands otherwise): a prefix of one ("--epoch" for "--epochs"), or within two edits; empty when none is near.
+    /// </summary>
+    internal static string Suggestion(string message, Command command)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "^Unrecognized command or argument '(.+)'");
+        if (!match.Success)
+        {
+            return string.Empty;
+        }
+
+        string token = match.Groups[1].Value;
+        IEnumerable<string> names = token.StartsWith('-')
+            ? command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
+            : command.Subcommands.Select(c => c.Name);
+        string? near = names
+            .Select(n => (Name: n, Distance: n.StartsWith(token, StringComparison.Ordinal) && token.Length > 2 ? 0 : Xent.Nn.LayerArguments.Distance(token, n)))
+            .Where(p => p.Distance <= 2)
+            .OrderBy(p => p.Distance)
+            .Select(p => p.Name)
+            .FirstOrDefault();
+        return near is null ? string.Empty : $"; did you mean '{near}'?";
     }
 
     /// <summary>Whether an exception means bad usage or input (exit code 2) rather than a failed run (1).</summary>

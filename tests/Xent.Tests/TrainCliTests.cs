@@ -102,6 +102,15 @@ public sealed class TrainCliTests : IDisposable
         Assert.Contains("'target' looks like the label: --label target.", Run("train", "--data", Path.Combine(_dir, "frame.csv"), "--out", Path.Combine(_dir, "f")).Err);
         Assert.Equal(2, Run("train", "--data", data, "--out", Path.Combine(_dir, "e"), "--epochs", "0").Code);
         Assert.Equal(2, Run("train", "--out", Path.Combine(_dir, "f")).Code);
+
+        // Misspelt options and commands get the nearest name, and the hint names the command's own help.
+        var (typo, _, typoError) = Run("train", "--data", data, "--out", Path.Combine(_dir, "g"), "--epoch", "3");
+        Assert.Equal(2, typo);
+        Assert.Contains("Unrecognized command or argument '--epoch'; did you mean '--epochs'?", typoError);
+        Assert.Contains("Run 'xent train --help' for its options.", typoError);
+        Assert.Contains("did you mean '--optimizer'?", Run("train", "--data", data, "--out", Path.Combine(_dir, "h"), "--optimiser", "sgd").Err);
+        Assert.Contains("'trian'; did you mean 'train'?", Run("trian", "--data", data).Err);
+        Assert.DoesNotContain("did you mean", Run("train", "--data", data, "--out", Path.Combine(_dir, "i"), "--zzzzzz").Err);
     }
 
     [Fact]
