@@ -69,7 +69,7 @@ public static partial class Sgemm
                     {
                         for (; i + 4 <= job.M; i += 4)
                         {
-                            NarrowRows4x2<TV>(job.A + (i * aRow) + (pc * aCol), aRow, aCol, panel, kc, job.C + ((long)i * job.Ldc), job.Ldc, merge);
+                            NarrowRows4x2<TV>(job.A + (i * aRow) + (pc * aCol), aRow, aCol, panel, w, kc, job.C + ((long)i * job.Ldc), job.Ldc, merge, job.N - v);
                         }
                     }
 
@@ -146,14 +146,18 @@ public static partial class Sgemm
         merge.Put(c + (7 * ldc), c7, n);
     }
 
-    /// <summary>Four rows of C, two vectors wide (the panel is two vectors wide); not inlined, as <see cref="NarrowRows8"/>.</summary>
+    /// <summary>
+    /// Four rows of C, two vectors wide, from B's rows <paramref name="ldb"/> apart (the narrow panel, or B itself for
+    /// <see cref="RunSmallKBlock"/>); the second vector's first <paramref name="secondColumns"/> columns are merged.
+    /// Not inlined, as <see cref="NarrowRows8"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void NarrowRows4x2<TV>(float* a, long aRow, long aCol, float* b, int kc, float* c, long ldc, in NarrowMerge merge)
+    private static unsafe void NarrowRows4x2<TV>(float* a, long aRow, long aCol, float* b, long ldb, int kc, float* c, long ldc, in NarrowMerge merge, int secondColumns)
         where TV : struct, IFloatVector<TV>
     {
         TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         int v = TV.Count;
-        for (int p = 0; p < kc; p++, a += aCol, b += 2 * v)
+        for (int p = 0; p < kc; p++, a += aCol, b += ldb)
         {
             TV b0 = TV.Load(ref *b), b1 = TV.Load(ref b[v]);
             TV x = TV.Create(a[0]);
@@ -170,7 +174,7 @@ public static partial class Sgemm
             c31 = TV.FusedMultiplyAdd(x, b1, c31);
         }
 
-        int n = merge.N - v;
+        int n = secondColumns;
         merge.Put(c, c00, v);
         merge.Put(c + v, c01, n);
         merge.Put(c + ldc, c10, v);

@@ -47,9 +47,10 @@ public static partial class Sgemm
         where TV : struct, IFloatVector<TV>
     {
         long aRow = job.TransA == Transpose.No ? job.Lda : 1, aCol = job.TransA == Transpose.No ? 1 : job.Lda;
-        float alpha = job.Alpha, beta = pc == 0 ? job.Beta : 1f;
+        float beta = pc == 0 ? job.Beta : 1f;
         bool overwrite = pc == 0 && job.Beta == 0;
         int v = TV.Count;
+        var merge = new NarrowMerge(job, pc == 0, null);
         int i = 0;
         for (; i + 4 <= job.M; i += 4)
         {
@@ -57,36 +58,7 @@ public static partial class Sgemm
             int j = 0;
             for (; j + (2 * v) <= job.N; j += 2 * v)
             {
-                TV c00 = default, c01 = default, c10 = default, c11 = default;
-                TV c20 = default, c21 = default, c30 = default, c31 = default;
-                float* b = job.B + ((long)pc * job.Ldb) + j;
-                for (int p = 0; p < kc; p++, b += job.Ldb)
-                {
-                    TV b0 = TV.Load(ref *b), b1 = TV.Load(ref b[v]);
-                    float* ap = a + (p * aCol);
-                    TV x = TV.Create(*ap);
-                    c00 = TV.FusedMultiplyAdd(x, b0, c00);
-                    c01 = TV.FusedMultiplyAdd(x, b1, c01);
-                    x = TV.Create(ap[aRow]);
-                    c10 = TV.FusedMultiplyAdd(x, b0, c10);
-                    c11 = TV.FusedMultiplyAdd(x, b1, c11);
-                    x = TV.Create(ap[2 * aRow]);
-                    c20 = TV.FusedMultiplyAdd(x, b0, c20);
-                    c21 = TV.FusedMultiplyAdd(x, b1, c21);
-                    x = TV.Create(ap[3 * aRow]);
-                    c30 = TV.FusedMultiplyAdd(x, b0, c30);
-                    c31 = TV.FusedMultiplyAdd(x, b1, c31);
-                }
-
-                float* c = job.C + ((long)i * job.Ldc) + j;
-                MergeVector(c, c00, alpha, beta, overwrite);
-                MergeVector(c + v, c01, alpha, beta, overwrite);
-                MergeVector(c + job.Ldc, c10, alpha, beta, overwrite);
-                MergeVector(c + job.Ldc + v, c11, alpha, beta, overwrite);
-                MergeVector(c + (2L * job.Ldc), c20, alpha, beta, overwrite);
-                MergeVector(c + (2L * job.Ldc) + v, c21, alpha, beta, overwrite);
-                MergeVector(c + (3L * job.Ldc), c30, alpha, beta, overwrite);
-                MergeVector(c + (3L * job.Ldc) + v, c31, alpha, beta, overwrite);
+                NarrowRows4x2<TV>(a, aRow, aCol, job.B + ((long)pc * job.Ldb) + j, job.Ldb, kc, job.C + ((long)i * job.Ldc) + j, job.Ldc, merge, v);
             }
 
             for (int r = 0; r < 4; r++)
