@@ -6,30 +6,36 @@ namespace Xent.Kernels;
 
 /// <summary>
 /// A vectorised single-precision <c>exp</c>, accurate to 1 ulp over [-88, 0] and exact at 0 (the runtime's
-/// <c>Vector256.Exp</c> returns 1.0000001 there), at the runtime's speed. Cody–Waite range reduction,
-/// a degree-6 polynomial fitted for float (evaluated by Estrin's scheme), and a two-step scaling
-/// by 2^n so that results in the subnormal range are rounded once, not flushed.
+/// <c>Vector256.Exp</c> returns 1.0000001 there), faster than the runtime's. exp(x) = 2^(m/8)·exp(r) with
+/// m = round(8x·log2 e): 2^(j/8) for j = m mod 8 from an eight-entry table (one lane permute), 2^⌊m/8⌋ from m's bits,
+/// and exp(r) on |r| ≤ ln 2 / 16 by a cubic (Cody–Waite reduction, <c>tools/exp_polynomial.py</c>). The scaling by 2^n
+/// takes two steps, so that results in the subnormal range are rounded once, not flushed.
 /// </summary>
 /// <remarks>
 /// Special values: <c>exp(-inf) = 0</c>, <c>exp(+inf) = +inf</c>, <c>exp(NaN) = NaN</c>; inputs below
 /// about -103.97 give 0 and above about 88.72 give +inf. The maximum error is measured by the tests
-/// over [-88, 0], the range the cross-entropy kernels use.
+/// over [-88, 0], the range the cross-entropy kernels use. The table replaced a degree-6 polynomial on |r| ≤ ln 2 / 2:
+/// eleven multiplies and multiply-adds a vector against eight (docs/benchmarks.md, "a table-driven exp").
 /// </remarks>
 internal static class FastExp
 {
     /// <summary>ln of the smallest normal float: exp below it is subnormal, whose arithmetic is microcoded (slow) on many CPUs.</summary>
     internal const float SmallestNormalExponent = -87.33654f;
 
-    private const float Log2E = 1.44269504088896341f;
-    private const float Ln2Hi = 0.693359375f;
-    private const float Ln2Lo = -2.12194440e-4f;
-    // exp(r) = 1 + r + r²·Q(r) on |r| ≤ ln 2 / 2, Q of degree 4 (a weighted minimax fit of the relative error, 2^−26.9
-    // before rounding; tools/exp_polynomial.py), evaluated by Estrin's scheme.
-    private const float Q0 = 0.49999967217445374f;
-    private const float Q1 = 0.16666479408740997f;
-    private const float Q2 = 0.04167357087135315f;
-    private const float Q3 = 0.008372710086405277f;
-    private const float Q4 = 0.0013571121962741017f;
+    /// <summary>8·log2 e: m = round(x · this).</summary>
+    private const float Log2E8 = 11.541560173034668f;
+
+    /// <summary>ln 2 / 8 in two parts: the first has 9 significant bits, so m times it is exact for |m| &lt; 2^15.</summary>
+    private const float Ln2Hi8 = 0.086669921875f;
+    private const float Ln2Lo8 = -2.6524305212660693e-05f;
+
+    /// <summary>1.5·2^23: t = x·8·log2 e + this rounds to an integer m, and t's low bits are m in two's complement.</summary>
+    private const float Magic = 12582912f;
+
+    // exp(r) = 1 + r + r²·(D0 + D1·r) on |r| ≤ ln 2 / 16 (a weighted minimax fit of the relative error, 2^−24.8 before
+    // rounding; tools/exp_polynomial.py).
+    private const float D0 = 0.5000744462013245f;
+    private const float D1 = 0.16667987406253815f;
     private const float Lowest = -103.972084f;
     private const float Highest = 88.7228394f;
 
@@ -37,8 +43,8 @@ internal static class FastExp
     private const float ClampLow = -104f, ClampHigh = 89f;
 
     /// <summary>
-    /// The |x| up to which <see cref="NormalExp(Vector256{float})"/> holds: 2^n (n = ⌊x·log2 e + ½⌋, at most 126 in
-    /// magnitude) is a normal float there, so one multiply applies it.
+    /// The |x| up to which <see cref="NormalExp(Vector256{float})"/> holds: 2^⌊m/8⌋ (at most 126 in magnitude) is a
+    /// normal float there, so one multiply-add applies it.
     /// </summary>
     internal const float NormalRange = 87f;
 
@@ -51,14 +57,14 @@ internal static class FastExp
     internal static Vector512<float> ScaledExp(Vector512<float> x)
     {
         // VSCALEFPS applies 2^n with one rounding, to a subnormal result or to 0 and +inf beyond the range, so the
-        // clamp is wider (exp(−104) rounds to 0, exp(89) overflows) and only NaN needs a select: 16 operations,
-        // against 28 for the portable path below, and the same bits (both scale p exactly, rounding once).
+        // clamp is wider (exp(−104) rounds to 0, exp(89) overflows) and only NaN needs a select; the same bits as the
+        // portable path (both round 2^(j/8)·exp(r) once, then scale it exactly or with one rounding).
         Vector512<float> xa = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(ClampLow)), Vector512.Create(ClampHigh));
-        Vector512<float> fa = Vector512.Floor(Vector512.FusedMultiplyAdd(xa, Vector512.Create(Log2E), Vector512.Create(0.5f)));
-        Vector512<float> ra = Vector512.FusedMultiplyAdd(fa, Vector512.Create(-Ln2Hi), xa);
-        ra = Vector512.FusedMultiplyAdd(fa, Vector512.Create(-Ln2Lo), ra);
-        Vector512<float> pa = ExpMinusOne(ra) + Vector512<float>.One;
-        return Vector512.ConditionalSelect(Vector512.Equals(x, x), Avx512F.Scale(pa, fa), x);
+        Vector512<float> t = Vector512.FusedMultiplyAdd(xa, Vector512.Create(Log2E8), Vector512.Create(Magic));
+        Vector512<float> fm = t - Vector512.Create(Magic);
+        Vector512<float> tj = Lookup(t.AsInt32());
+        Vector512<float> pa = Vector512.FusedMultiplyAdd(ExpMinusOne(Reduce(xa, fm)), tj, tj);
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), Avx512F.Scale(pa, Vector512.Floor(fm * Vector512.Create(0.125f))), x);
     }
 
     /// <summary>exp without AVX-512: 2^n built from its exponent bits, applied in two steps.</summary>
@@ -66,15 +72,13 @@ internal static class FastExp
     internal static Vector512<float> PortableExp(Vector512<float> x)
     {
         Vector512<float> xc = Vector512.Min(Vector512.Max(x, Vector512.Create(-103.5f)), Vector512.Create(88.7f));
-        Vector512<float> fx = Vector512.Floor(Vector512.FusedMultiplyAdd(xc, Vector512.Create(Log2E), Vector512.Create(0.5f)));
-        Vector512<float> r = Vector512.FusedMultiplyAdd(fx, Vector512.Create(-Ln2Hi), xc);
-        r = Vector512.FusedMultiplyAdd(fx, Vector512.Create(-Ln2Lo), r);
-        Vector512<float> p = ExpMinusOne(r);
-        Vector512<int> n = Vector512.ConvertToInt32(fx);
+        Vector512<float> t = Vector512.FusedMultiplyAdd(xc, Vector512.Create(Log2E8), Vector512.Create(Magic));
+        Vector512<float> p = ExpMinusOne(Reduce(xc, t - Vector512.Create(Magic)));
+        Vector512<int> bits = t.AsInt32();
+        Vector512<int> n = Vector512.ShiftRightArithmetic(Vector512.ShiftLeft(bits, 20), 23); // ⌊m/8⌋, in [−150, 128]
         Vector512<int> n1 = Vector512.ShiftRightArithmetic(n, 1);
-        Vector512<int> n2 = n - n1;
-        Vector512<float> s1 = Vector512.ShiftLeft(n1 + Vector512.Create(127), 23).AsSingle();
-        Vector512<float> s2 = Vector512.ShiftLeft(n2 + Vector512.Create(127), 23).AsSingle();
+        Vector512<float> s1 = (Lookup(bits).AsInt32() + Vector512.ShiftLeft(n1, 23)).AsSingle();
+        Vector512<float> s2 = Vector512.ShiftLeft(n - n1 + Vector512.Create(127), 23).AsSingle();
         Vector512<float> result = Vector512.FusedMultiplyAdd(p, s1, s1) * s2;
         result = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Lowest)), Vector512<float>.Zero, result);
         result = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(Highest)), Vector512.Create(float.PositiveInfinity), result);
@@ -91,11 +95,11 @@ internal static class FastExp
     {
         // As the 512-bit path: VSCALEFPS (AVX-512VL) for 2^n, a NaN select only.
         Vector256<float> xa = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(ClampLow)), Vector256.Create(ClampHigh));
-        Vector256<float> fa = Vector256.Floor(Vector256.FusedMultiplyAdd(xa, Vector256.Create(Log2E), Vector256.Create(0.5f)));
-        Vector256<float> ra = Vector256.FusedMultiplyAdd(fa, Vector256.Create(-Ln2Hi), xa);
-        ra = Vector256.FusedMultiplyAdd(fa, Vector256.Create(-Ln2Lo), ra);
-        Vector256<float> pa = ExpMinusOne(ra) + Vector256<float>.One;
-        return Vector256.ConditionalSelect(Vector256.Equals(x, x), Avx512F.VL.Scale(pa, fa), x);
+        Vector256<float> t = Vector256.FusedMultiplyAdd(xa, Vector256.Create(Log2E8), Vector256.Create(Magic));
+        Vector256<float> fm = t - Vector256.Create(Magic);
+        Vector256<float> tj = Lookup(t.AsInt32());
+        Vector256<float> pa = Vector256.FusedMultiplyAdd(ExpMinusOne(Reduce(xa, fm)), tj, tj);
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), Avx512F.VL.Scale(pa, Vector256.Floor(fm * Vector256.Create(0.125f))), x);
     }
 
     /// <summary>exp without AVX-512: 2^n built from its exponent bits, applied in two steps.</summary>
@@ -103,15 +107,13 @@ internal static class FastExp
     internal static Vector256<float> PortableExp(Vector256<float> x)
     {
         Vector256<float> xc = Vector256.Min(Vector256.Max(x, Vector256.Create(-103.5f)), Vector256.Create(88.7f));
-        Vector256<float> fx = Vector256.Floor(Vector256.FusedMultiplyAdd(xc, Vector256.Create(Log2E), Vector256.Create(0.5f)));
-        Vector256<float> r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Hi), xc);
-        r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Lo), r);
-        Vector256<float> p = ExpMinusOne(r);
-        Vector256<int> n = Vector256.ConvertToInt32(fx);
+        Vector256<float> t = Vector256.FusedMultiplyAdd(xc, Vector256.Create(Log2E8), Vector256.Create(Magic));
+        Vector256<float> p = ExpMinusOne(Reduce(xc, t - Vector256.Create(Magic)));
+        Vector256<int> bits = t.AsInt32();
+        Vector256<int> n = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(bits, 20), 23); // ⌊m/8⌋, in [−150, 128]
         Vector256<int> n1 = Vector256.ShiftRightArithmetic(n, 1);
-        Vector256<int> n2 = n - n1;
-        Vector256<float> s1 = Vector256.ShiftLeft(n1 + Vector256.Create(127), 23).AsSingle();
-        Vector256<float> s2 = Vector256.ShiftLeft(n2 + Vector256.Create(127), 23).AsSingle();
+        Vector256<float> s1 = (Lookup(bits).AsInt32() + Vector256.ShiftLeft(n1, 23)).AsSingle();
+        Vector256<float> s2 = Vector256.ShiftLeft(n - n1 + Vector256.Create(127), 23).AsSingle();
         Vector256<float> result = Vector256.FusedMultiplyAdd(p, s1, s1) * s2;
         result = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Lowest)), Vector256<float>.Zero, result);
         result = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(Highest)), Vector256.Create(float.PositiveInfinity), result);
@@ -120,9 +122,9 @@ internal static class FastExp
 
     /// <summary>
     /// exp of lanes that the caller knows lie in [−<see cref="NormalRange"/>, <see cref="NormalRange"/>] (or are NaN),
-    /// with the bits of <see cref="Exp(Vector256{float})"/>: without AVX-512, 2^n is applied with one multiply and
-    /// neither the clamp nor the special-value selects are needed (16 operations against 28). Outside the range the
-    /// result is wrong, not merely inexact.
+    /// with the bits of <see cref="Exp(Vector256{float})"/>: without AVX-512, 2^⌊m/8⌋ goes into the table entry's
+    /// exponent in one step and neither the clamp nor the special-value selects are needed (13 operations against about 26).
+    /// Outside the range the result is wrong, not merely inexact.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> NormalExp(Vector256<float> x)
@@ -132,38 +134,58 @@ internal static class FastExp
             return ScaledExp(x);
         }
 
-        Vector256<float> fx = Vector256.Floor(Vector256.FusedMultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(0.5f)));
-        Vector256<float> r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Hi), x);
-        r = Vector256.FusedMultiplyAdd(fx, Vector256.Create(-Ln2Lo), r);
-        Vector256<float> scale = Vector256.ShiftLeft(Vector256.ConvertToInt32Native(fx) + Vector256.Create(127), 23).AsSingle();
-        return Vector256.FusedMultiplyAdd(ExpMinusOne(r), scale, scale);
+        Vector256<float> t = Vector256.FusedMultiplyAdd(x, Vector256.Create(Log2E8), Vector256.Create(Magic));
+        Vector256<float> p = ExpMinusOne(Reduce(x, t - Vector256.Create(Magic)));
+        Vector256<int> bits = t.AsInt32();
+        // m << 20 puts ⌊m/8⌋ in the exponent field and m mod 8 in the three bits below it, which the mask drops.
+        Vector256<float> scale = (Lookup(bits).AsInt32() + (Vector256.ShiftLeft(bits, 20) & Vector256.Create(unchecked((int)0xFF800000)))).AsSingle();
+        return Vector256.FusedMultiplyAdd(p, scale, scale);
     }
 
+    /// <summary>r = x − m·ln 2 / 8 (Cody–Waite: the first product is exact, so r carries the second's rounding only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reduce(Vector512<float> x, Vector512<float> m)
+        => Vector512.FusedMultiplyAdd(m, Vector512.Create(-Ln2Lo8), Vector512.FusedMultiplyAdd(m, Vector512.Create(-Ln2Hi8), x));
+
+    /// <summary>The 256-bit twin of <see cref="Reduce(Vector512{float}, Vector512{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Reduce(Vector256<float> x, Vector256<float> m)
+        => Vector256.FusedMultiplyAdd(m, Vector256.Create(-Ln2Lo8), Vector256.FusedMultiplyAdd(m, Vector256.Create(-Ln2Hi8), x));
+
+    /// <summary>2^(j/8) for j = m mod 8, from t's bits (the permute reads the low bits of each index lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lookup(Vector512<int> bits)
+        => Avx512F.IsSupported
+            ? Avx512F.PermuteVar16x32(Vector512.Create(Table(), Table()), bits)
+            : Vector512.Create(Lookup(bits.GetLower()), Lookup(bits.GetUpper()));
+
+    /// <summary>The 256-bit twin of <see cref="Lookup(Vector512{int})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Lookup(Vector256<int> bits)
+        => Avx2.IsSupported
+            ? Avx2.PermuteVar8x32(Table(), bits)
+            : Vector256.Shuffle(Table(), bits & Vector256.Create(7));
+
     /// <summary>
-    /// r + r²·Q(r) (exp(r) − 1), as (r + r²·(Q0 + Q1·r)) + r⁴·((Q2 + Q3·r) + r²·Q4): three multiply-adds deep after
-    /// r², where Horner's scheme on the classic degree-7 polynomial was six, because on cores whose scheduler fills with
-    /// one exp's dependent chain (Zen 3: 10 cycles a vector against 4–5 for its arithmetic) the depth, not the count, sets
-    /// the speed. The callers add the 1 in the multiply-add that applies 2^n: s + s·p rounds once to s·(1 + p) rounded,
-    /// the bits of (1 + p)·s wherever that is normal.
+    /// 2^(j/8), j = 0…7, each rounded to float: a constant vector built where it is used (a static readonly field is not
+    /// a constant to methods compiled before the class is initialised, such as the kernels' AggressiveOptimization loops).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Table() => Vector256.Create(
+        1f, 1.0905077457427979f, 1.1892070770263672f, 1.2968395948410034f, 1.4142135381698608f, 1.5422108173370361f, 1.6817928552627563f, 1.8340080976486206f);
+
+    /// <summary>
+    /// r + r²·(D0 + D1·r) (exp(r) − 1): three operations, two deep. The callers add the 1 in the multiply-add that applies
+    /// the scale: s + s·p rounds once to s·(1 + p) rounded, the bits of (1 + p)·s wherever that is normal.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> ExpMinusOne(Vector512<float> r)
-    {
-        Vector512<float> r2 = r * r, r4 = r2 * r2;
-        Vector512<float> low = Vector512.FusedMultiplyAdd(Vector512.Create(Q1), r, Vector512.Create(Q0));
-        Vector512<float> high = Vector512.FusedMultiplyAdd(Vector512.Create(Q3), r, Vector512.Create(Q2));
-        return Vector512.FusedMultiplyAdd(r4, Vector512.FusedMultiplyAdd(r2, Vector512.Create(Q4), high), Vector512.FusedMultiplyAdd(r2, low, r));
-    }
+        => Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.Create(D1), r, Vector512.Create(D0)), r * r, r);
 
     /// <summary>The 256-bit twin of <see cref="ExpMinusOne(Vector512{float})"/>, with the same bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> ExpMinusOne(Vector256<float> r)
-    {
-        Vector256<float> r2 = r * r, r4 = r2 * r2;
-        Vector256<float> low = Vector256.FusedMultiplyAdd(Vector256.Create(Q1), r, Vector256.Create(Q0));
-        Vector256<float> high = Vector256.FusedMultiplyAdd(Vector256.Create(Q3), r, Vector256.Create(Q2));
-        return Vector256.FusedMultiplyAdd(r4, Vector256.FusedMultiplyAdd(r2, Vector256.Create(Q4), high), Vector256.FusedMultiplyAdd(r2, low, r));
-    }
+        => Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.Create(D1), r, Vector256.Create(D0)), r * r, r);
 
     /// <summary>The same algorithm on one value, so that tails agree with the vector lanes.</summary>
     public static float Exp(float x) => Exp(Vector256.Create(x)).ToScalar();
