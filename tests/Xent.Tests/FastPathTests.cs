@@ -219,17 +219,19 @@ public class FastPathTests
     }
 
     [Fact]
-    public void Two_classes_in_blocks_of_16_rows_match_the_float64_path_with_ignored_rows_and_a_wide_row_in_either_half()
+    public void Two_classes_in_blocks_of_up_to_64_rows_match_the_float64_path_with_ignored_rows_and_wide_rows()
     {
-        // TwoClassLanes takes 16 rows at once or declines for all 16: rows 0-15 are ordinary (with ignored rows and both
-        // targets), row 29 (the second half of rows 16-31) spreads 100 and row 33 (the first half of 32-47) 87.5, so
-        // both blocks take the general kernel; rows 48-63 again the short one, and 64-68 the tail.
-        const int n = 69, ignore = -100;
+        // TwoClassLanes takes up to 64 rows (8 groups of 8) at once or declines for all of them: rows 0-63 are ordinary
+        // (ignored rows and both targets), row 101 spreads 100 and row 70 87.5, so every block that holds either takes
+        // the general kernel 8 rows at a time until the blocks start past row 101 (rows 104-143 take the short one,
+        // 5 groups); rows 144-148 are the tail. Each group holds its rows as 0, 1, 4, 5, 2, 3, 6, 7 in the lanes, so a
+        // target or a gradient put in the wrong row shows here.
+        const int n = 149, ignore = -100;
         var random = new XentRandom(23);
         float[] x = [.. Enumerable.Range(0, n * 2).Select(_ => random.NextSingle(-6, 6))];
-        int[] y = [.. Enumerable.Range(0, n).Select(i => i % 5 == 3 ? ignore : (i * 7) % 2)];
-        x[(29 * 2) + 1] = x[29 * 2] + 100f;
-        x[33 * 2] = x[(33 * 2) + 1] + 87.5f;
+        int[] y = [.. Enumerable.Range(0, n).Select(i => i % 5 == 3 ? ignore : ((i * 7) + (i / 3)) % 2)];
+        x[(101 * 2) + 1] = x[101 * 2] + 100f;
+        x[70 * 2] = x[(70 * 2) + 1] + 87.5f;
         x[50 * 2] = x[(50 * 2) + 1] = 0.25f;
         var options = new CrossEntropyOptions { Reduction = Reduction.None, IgnoreIndex = ignore };
         var gf = new float[x.Length];

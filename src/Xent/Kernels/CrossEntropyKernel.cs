@@ -441,7 +441,7 @@ internal static unsafe class CrossEntropyKernel
 
             if (c == 2 && v == 8 && Avx2.IsSupported)
             {
-                // Two classes without AVX-512: the loss stays in registers, 16 rows at a time (TwoClassLanes) where its
+                // Two classes without AVX-512: the loss stays in registers, up to 64 rows at a time (TwoClassLanes) where its
                 // lanes allow; otherwise the general lanes, de-interleaved and interleaved back by TwoClassLanes's
                 // shuffles (the AVX2 twin of the permutes above).
                 bool inRegisters = settings.Scale == 1f && margin.IsEmpty && TwoClassLanes.IsSupported;
@@ -450,9 +450,10 @@ internal static unsafe class CrossEntropyKernel
                 for (; p + v <= end; p += v)
                 {
                     float* x0 = job.Logits + (p * 2);
-                    if (inRegisters && p + TwoClassLanes.Rows <= end && TwoClassLanes.TryRun(x0, job.Targets + p, job.IgnoreIndex, twoClass, wantGradient ? job.Gradient + (p * 2) : null, wantLosses ? job.Losses + p : null, ref twoClassSum))
+                    int groups = (int)Math.Min(TwoClassLanes.MaxGroups, (end - p) / TwoClassLanes.GroupRows);
+                    if (inRegisters && TwoClassLanes.TryRun(x0, job.Targets + p, groups, job.IgnoreIndex, twoClass, wantGradient ? job.Gradient + (p * 2) : null, wantLosses ? job.Losses + p : null, ref twoClassSum))
                     {
-                        p += TwoClassLanes.Rows - v;
+                        p += (groups * TwoClassLanes.GroupRows) - v;
                         continue;
                     }
 

@@ -13,81 +13,119 @@ namespace Xent.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The 16 rows are taken only when every logit is finite and |z| ≤ <see cref="FastExp.NormalRange"/> (so that the exp
+/// The rows are taken only when every logit is finite and |z| ≤ <see cref="FastExp.NormalRange"/> (so that the exp
 /// is normal); otherwise <see cref="TryRun"/> declines and the caller takes the general kernel, which gives PyTorch's
 /// NaNs and subnormals. Both are within the float rounding of the float64 path: the target's gradient here is −κσ(z),
 /// not κ(p_y − 1) rounded after the subtraction, so it is if anything nearer.
 /// </para>
 /// <para>
-/// Two vectors per call, because the exp, the log and the division form one long chain of dependent operations per
-/// vector: with two in one loop body the processor has independent work to overlap (measured on a Zen 3 core: 118
-/// cycles per 8 rows through the general loop, see docs/benchmarks.md).
+/// Up to eight groups of 8 rows a call, in passes (see <c>Run</c>), because the exp, the log and the division form one
+/// long chain of dependent operations per vector, which one group at a time leaves the processor waiting on (measured
+/// on a Zen 3 core: 118 cycles per 8 rows through the general loop, see docs/benchmarks.md).
 /// </para>
 /// </remarks>
 internal static unsafe class TwoClassLanes
 {
-    /// <summary>Rows per call.</summary>
-    public const int Rows = 16;
+    /// <summary>Rows in a group: one vector per class.</summary>
+    public const int GroupRows = 8;
+
+    /// <summary>The most groups one call takes (64 rows).</summary>
+    public const int MaxGroups = 8;
 
     /// <summary>Whether <see cref="TryRun"/> may be used: AVX2 (it is written for the 256-bit path).</summary>
     public static bool IsSupported => Avx2.IsSupported;
 
     /// <summary>
-    /// The losses and the gradient of 16 rows, or false (with nothing written) when a logit is not finite or a row's
-    /// classes are more than <see cref="FastExp.NormalRange"/> apart.
+    /// The losses and the gradient of <paramref name="groups"/> × 8 rows, or false (with nothing written) when a logit
+    /// is not finite or a row's classes are more than <see cref="FastExp.NormalRange"/> apart.
     /// </summary>
-    /// <param name="logits">16 rows of two logits, interleaved as stored.</param>
-    /// <param name="targets">The rows' class indices (16, contiguous; validated by the caller: 0, 1 or the ignore index).</param>
+    /// <param name="logits">The rows' two logits each, interleaved as stored.</param>
+    /// <param name="targets">The rows' class indices (contiguous; validated by the caller: 0, 1 or the ignore index).</param>
+    /// <param name="groups">How many groups of 8 rows: 1 to <see cref="MaxGroups"/>.</param>
     /// <param name="ignoreIndex">The target value whose rows give 0.</param>
     /// <param name="options">The class weights, the smoothing and the gradient's scale.</param>
-    /// <param name="gradient">Where the 16 rows' gradient goes (interleaved like the logits), or null.</param>
-    /// <param name="losses">Where the 16 rows' losses go (0 where ignored), or null.</param>
+    /// <param name="gradient">Where the rows' gradient goes (interleaved like the logits), or null.</param>
+    /// <param name="losses">Where the rows' losses go (0 where ignored), or null.</param>
     /// <param name="sum">The running sum of the losses, in double precision (4 lanes; the caller adds them at the end).</param>
-    // Not inlined: inside RunLanes's loop the JIT spills more of its registers (73 against 78–80 cycles per 8 rows
-    // through the public API, one thread, rows in L2).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool TryRun(float* logits, int* targets, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
+    public static bool TryRun(float* logits, int* targets, int groups, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
         => options.Plain
-            ? Run<LaneKernel.PlainLanes>(logits, targets, ignoreIndex, options, gradient, losses, ref sum)
-            : Run<LaneKernel.AnyLanes>(logits, targets, ignoreIndex, options, gradient, losses, ref sum);
+            ? Run<LaneKernel.PlainLanes>(logits, targets, groups, ignoreIndex, options, gradient, losses, ref sum)
+            : Run<LaneKernel.AnyLanes>(logits, targets, groups, ignoreIndex, options, gradient, losses, ref sum);
 
     /// <summary>
     /// <see cref="TryRun"/> for one kind of options: <see cref="LaneKernel.PlainLanes"/> where <see cref="Options.Plain"/>
     /// (the weights and smoothing compiled out: with them in, the plain rows took 20% longer), else
     /// <see cref="LaneKernel.AnyLanes"/>.
     /// </summary>
+    /// <remarks>
+    /// Three passes over the groups, through 512 bytes of stack: the differences and the range test, the exps, then the
+    /// log, the division and the stores. Each row's exp, log and division form one long chain of dependent operations;
+    /// in a pass of its own each group's chain is short and independent of the next group's, so the processor overlaps
+    /// several groups where one whole group at a time left it waiting (59 cycles per 8 rows on a Zen 3 core with two
+    /// groups a call, docs/benchmarks.md).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool Run<TOptions>(float* logits, int* targets, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
+    [SkipLocalsInit]
+    private static bool Run<TOptions>(float* logits, int* targets, int groups, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
         where TOptions : struct, LaneKernel.ILaneOptions
     {
-        Deinterleave(logits, out Vector256<float> x0, out Vector256<float> x1);
-        Deinterleave(logits + 16, out Vector256<float> x2, out Vector256<float> x3);
-        Vector256<float> firstD = x1 - x0, secondD = x3 - x2;
+        Vector256<float>* d = stackalloc Vector256<float>[MaxGroups];
+        Vector256<float>* e = stackalloc Vector256<float>[MaxGroups];
+        Vector256<float>* l = stackalloc Vector256<float>[MaxGroups];
 
-        // x − x is 0 exactly for finite x and NaN otherwise; a NaN or infinite difference fails the range test.
-        Vector256<float> spread = Vector256.Max(Vector256.Abs(firstD), Vector256.Abs(secondD));
-        if (!Vector256.EqualsAll((x0 - x0) + (x2 - x2), Vector256<float>.Zero) || !Vector256.LessThanOrEqualAll(spread, Vector256.Create(FastExp.NormalRange)))
+        // A NaN or infinite logit makes its row's difference NaN or infinite, which fails the range test.
+        Vector256<float> range = Vector256.Create(FastExp.NormalRange);
+        Vector256<float> inRange = Vector256<float>.AllBitsSet;
+        for (int g = 0; g < groups; g++)
+        {
+            // Rows 0, 1, 4, 5, 2, 3, 6, 7 in the lanes: in-lane shuffles only (a lane-crossing permute per class cost
+            // 3 of the pass's 8 cycles); the targets and the losses are permuted to match, the gradient's unpacks
+            // undo it for free.
+            Vector256<float> a = Avx.LoadVector256(logits + (g * 2 * GroupRows)), b = Avx.LoadVector256(logits + (g * 2 * GroupRows) + 8);
+            Vector256<float> diff = Avx.Shuffle(a, b, 0xDD) - Avx.Shuffle(a, b, 0x88);
+            inRange = Avx.And(inRange, Avx.CompareLessThanOrEqual(Vector256.Abs(diff), range));
+            d[g] = diff;
+        }
+
+        if (Avx.MoveMask(inRange) != 0xFF)
         {
             return false;
         }
 
-        Vector256<float> firstLoss = Rows8<TOptions>(firstD, Avx.LoadVector256(targets), ignoreIndex, options, out Vector256<float> g0, out Vector256<float> g1);
-        Vector256<float> secondLoss = Rows8<TOptions>(secondD, Avx.LoadVector256(targets + 8), ignoreIndex, options, out Vector256<float> g2, out Vector256<float> g3);
-        (Vector256<double> lo, Vector256<double> hi) = Vector256.Widen(firstLoss);
-        (Vector256<double> lo2, Vector256<double> hi2) = Vector256.Widen(secondLoss);
-        sum += (lo + hi) + (lo2 + hi2);
-        if (losses != null)
+        for (int g = 0; g < groups; g++)
         {
-            Avx.Store(losses, firstLoss);
-            Avx.Store(losses + 8, secondLoss);
+            e[g] = FastExp.NormalExp(-Vector256.Abs(d[g]));
         }
 
-        if (gradient != null)
+        for (int g = 0; g < groups; g++)
         {
-            Interleave(g0, g1, gradient);
-            Interleave(g2, g3, gradient + 16);
+            l[g] = FastLog.LogOneToTwo(Vector256<float>.One + e[g]);
         }
 
+        Vector256<double> total = Vector256<double>.Zero;
+        Vector256<int> ignore = Vector256.Create(ignoreIndex);
+        for (int g = 0; g < groups; g++)
+        {
+            Vector256<int> y = Avx2.Permute4x64(Avx.LoadVector256(targets + (g * GroupRows)).AsInt64(), 0xD8).AsInt32();
+            Vector256<float> loss = Rows8<TOptions>(d[g], e[g], l[g], y, ignore, options, out Vector256<float> g0, out Vector256<float> g1);
+            (Vector256<double> lo, Vector256<double> hi) = Vector256.Widen(loss);
+            total += lo + hi;
+            if (losses != null)
+            {
+                Avx.Store(losses + (g * GroupRows), Avx2.Permute4x64(loss.AsDouble(), 0xD8).AsSingle());
+            }
+
+            if (gradient != null)
+            {
+                // Rows 0-3 are the low halves of the two 128-bit lanes, rows 4-7 the high halves.
+                float* rows = gradient + (g * 2 * GroupRows);
+                Avx.Store(rows, Avx.UnpackLow(g0, g1));
+                Avx.Store(rows + 8, Avx.UnpackHigh(g0, g1));
+            }
+        }
+
+        sum += total;
         return true;
     }
 
@@ -109,18 +147,19 @@ internal static unsafe class TwoClassLanes
         Avx.Store(rows + 8, Avx.Permute2x128(low, high, 0x31));
     }
 
-    /// <summary>8 rows: the losses (0 where ignored) and both classes' gradient, from d = x₁ − x₀.</summary>
+    /// <summary>8 rows: the losses (0 where ignored) and both classes' gradient, from d = x₁ − x₀ and e = exp(−|d|).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Rows8<TOptions>(Vector256<float> d, Vector256<int> y, int ignoreIndex, in Options options, out Vector256<float> g0, out Vector256<float> g1)
+    private static Vector256<float> Rows8<TOptions>(Vector256<float> d, Vector256<float> e, Vector256<float> log1p, Vector256<int> y, Vector256<int> ignoreIndex, in Options options, out Vector256<float> g0, out Vector256<float> g1)
         where TOptions : struct, LaneKernel.ILaneOptions
     {
         // Compare results are whole-lane masks, so the selects are single blends and the and-nots single instructions.
-        Vector256<float> ignored = Avx2.CompareEqual(y, Vector256.Create(ignoreIndex)).AsSingle();
+        Vector256<float> ignored = Avx2.CompareEqual(y, ignoreIndex).AsSingle();
         Vector256<float> isOne = Avx2.CompareEqual(y, Vector256<int>.One).AsSingle();
-        Vector256<float> z = Avx.BlendVariable(d, -d, isOne);
-        Vector256<float> e = FastExp.NormalExp(-Vector256.Abs(d));
+        Vector256<float> sign = Vector256.Create(-0f);
+        Vector256<float> flip = Avx.And(isOne, sign); // −0 where class 1 is the target: z = ∓d by a sign flip
+        Vector256<float> z = Avx.Xor(d, flip);
         Vector256<float> onePlus = Vector256<float>.One + e;
-        Vector256<float> nll = Vector256.MaxNative(z, Vector256<float>.Zero) + FastLog.LogOneToTwo(onePlus); // −log p_y
+        Vector256<float> nll = Vector256.MaxNative(z, Vector256<float>.Zero) + log1p; // −log p_y
 
         // σ(z) = 1/(1 + e) for z ≥ 0, e/(1 + e) below: the other class's probability; the target's is the other quotient.
         Vector256<float> big = Vector256<float>.One / onePlus, small = e * big;
@@ -128,12 +167,12 @@ internal static unsafe class TwoClassLanes
         Vector256<float> sigma = Avx.BlendVariable(small, big, positive);
         if (!TOptions.Any)
         {
-            // The target's class gets −κσ(z), the other κσ(z), ignored rows +0.
-            Vector256<float> other = Avx.AndNot(ignored, Vector256.Create(options.Kappa) * sigma);
-            Vector256<float> sign = Vector256.Create(-0f);
-            // The signs only where the row counts: with ignore_index 0 or 1 an ignored row's target is a class.
-            g0 = Avx.Xor(other, Avx.And(Avx.AndNot(ignored, Avx2.CompareEqual(y, Vector256<int>.Zero).AsSingle()), sign));
-            g1 = Avx.Xor(other, Avx.And(Avx.AndNot(ignored, isOne), sign));
+            // The target's class gets −κσ(z), the other κσ(z): class 1 gets κσ(z) with the flip, class 0 its negation
+            // (the targets are 0 or 1). Ignored rows get +0, masked after the signs (with ignore_index 0 or 1 an
+            // ignored row's target is a class).
+            Vector256<float> class1 = Avx.Xor(Vector256.Create(options.Kappa) * sigma, flip);
+            g0 = Avx.AndNot(ignored, Avx.Xor(class1, sign));
+            g1 = Avx.AndNot(ignored, class1);
             return Avx.AndNot(ignored, nll);
         }
 
