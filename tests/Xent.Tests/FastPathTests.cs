@@ -284,11 +284,15 @@ public class FastPathTests
     }
 
     [Fact]
-    public void The_log_on_one_to_two_has_the_general_logs_bits_for_every_float_there()
+    public void The_log_on_one_to_two_is_within_0_8_ulp_for_every_float_there()
     {
-        int differing = 0;
-        string? first = null;
+        // Every float in [1, 2], against log in double precision, in units of the float spacing at the exact value (so
+        // near 1, where log x is tiny, the error is relative): 0.77 ulp at most as written (the general Cephes log gives
+        // 0.83 there); a table entry or a coefficient off fails it. x = 1 gives +0 exactly.
+        double worst = 0;
+        string? at = null;
         Span<float> v = stackalloc float[8];
+        Span<float> got = stackalloc float[8];
         for (int bits = BitConverter.SingleToInt32Bits(1f); bits <= BitConverter.SingleToInt32Bits(2f); bits += 8)
         {
             for (int i = 0; i < 8; i++)
@@ -296,17 +300,21 @@ public class FastPathTests
                 v[i] = Math.Min(BitConverter.Int32BitsToSingle(bits + i), 2f);
             }
 
-            var x = System.Runtime.Intrinsics.Vector256.Create<float>(v);
-            var general = FastLog.Log(x);
-            var special = FastLog.LogOneToTwo(x);
-            if (general.AsInt32() != special.AsInt32())
+            FastLog.LogOneToTwo(System.Runtime.Intrinsics.Vector256.Create<float>(v)).CopyTo(got);
+            for (int i = 0; i < 8; i++)
             {
-                differing++;
-                first ??= $"log({x}): {special} against {general}";
+                double exact = Math.Log(v[i]);
+                double error = exact == 0 ? (got[i] == 0 ? 0 : double.PositiveInfinity) : Math.Abs(got[i] - exact) / Math.ScaleB(1, Math.ILogB(exact) - 23);
+                if (error > worst)
+                {
+                    worst = error;
+                    at = $"log({v[i]:R}) = {got[i]:R}, exact {exact:R}";
+                }
             }
         }
 
-        Assert.True(differing == 0, $"{differing} vectors differ; first {first}");
+        Assert.True(worst <= 0.8, $"{worst:F3} ulp at {at}");
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(FastLog.LogOneToTwo(System.Runtime.Intrinsics.Vector256.Create(1f)).ToScalar()));
     }
 
     private static void Same(double expected, float actual, string what)

@@ -5,11 +5,12 @@ using System.Runtime.Intrinsics.X86;
 namespace Xent.Kernels;
 
 /// <summary>
-/// Two-class cross-entropy (with class weights and label smoothing, not LDAM's scale or margins) on 16 interleaved rows held in AVX registers,
-/// one class per vector. With z = x_other − x_y the loss is max(z, 0) + log(1 + e) with e = exp(−|z|), and the gradient
-/// is κσ(z) for the other class and −κσ(z) for the target, σ(z) being 1/(1 + e) or e/(1 + e) by the sign of z (each
-/// as its own quotient, so that the small one keeps its precision): one exp, one log and one division per row, where
-/// the general lane kernel takes two exps, and nothing goes through memory.
+/// Two-class cross-entropy (with class weights and label smoothing, not LDAM's scale or margins) on up to 64 interleaved
+/// rows, 8 to a vector and one class per vector. With z = x_other − x_y the loss is max(z, 0) + log(1 + e) with
+/// e = exp(−|z|), and the gradient is κσ(z) for the other class and −κσ(z) for the target, σ(z) being 1/(1 + e) or
+/// e/(1 + e) by the sign of z (each as its own quotient, so that the small one keeps its precision): one exp, one log
+/// (<see cref="FastLog.LogOneToTwo"/>, by a table) and one division per row, where the general lane kernel takes two
+/// exps and the general log.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -59,11 +60,11 @@ internal static unsafe class TwoClassLanes
     /// <see cref="LaneKernel.AnyLanes"/>.
     /// </summary>
     /// <remarks>
-    /// Three passes over the groups, through 512 bytes of stack: the differences and the range test, the exps, then the
-    /// log, the division and the stores. Each row's exp, log and division form one long chain of dependent operations;
-    /// in a pass of its own each group's chain is short and independent of the next group's, so the processor overlaps
-    /// several groups where one whole group at a time left it waiting (59 cycles per 8 rows on a Zen 3 core with two
-    /// groups a call, docs/benchmarks.md).
+    /// Four passes over the groups, through 768 bytes of stack: the differences and the range test, the exps, the logs,
+    /// then the division, the gradient and the stores. Each row's exp, log and division form one long chain of dependent
+    /// operations; in a pass of its own each group's chain is short and independent of the next group's, so the
+    /// processor overlaps several groups where one whole group at a time left it waiting. The rows sit in the lanes as
+    /// 0, 1, 4, 5, 2, 3, 6, 7, so that no shuffle crosses the 128-bit halves (docs/benchmarks.md has the measurements).
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     [SkipLocalsInit]
