@@ -393,6 +393,51 @@ internal static unsafe class CrossEntropyKernel
     }
 
     /// <summary>
+    /// 8 rows of C classes (C not a multiple of 8) into lanes: class k of row j goes to <c>lanes[k·stride + j]</c>, by 8 × 8
+    /// register transposes for the whole columns and one more for the last C mod 8, whose loads run on into the next
+    /// row (the surplus lands in the lanes past the C vectors and is never read).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LanesIn(float* rows, int c, int whole, float* lanes, int stride)
+    {
+        for (int k = 0; k <= whole; k += 8)
+        {
+            Transpose8.Block(rows + k, c, lanes + (k * stride), stride);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="LanesIn"/> undone for the gradient. The last columns first, row by row: a whole 8-float store where it
+    /// ends inside the 8 rows (its surplus lands on the next row's first columns, which a later store or the
+    /// whole-column transposes after it overwrite), the rest float by float; then the whole columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LanesOut(float* lanes, int stride, float* rows, int c, int whole, int rest, float* tail)
+    {
+        Transpose8.Block(lanes + (whole * stride), stride, tail, 8);
+        for (int j = 0; j < 8; j++)
+        {
+            float* to = rows + (j * c) + whole;
+            if ((j * c) + whole + 8 <= 8 * c)
+            {
+                Avx.Store(to, Avx.LoadVector256(tail + (j * 8)));
+            }
+            else
+            {
+                for (int k = 0; k < rest; k++)
+                {
+                    to[k] = tail[(j * 8) + k];
+                }
+            }
+        }
+
+        for (int k = 0; k < whole; k += 8)
+        {
+            Transpose8.Block(lanes + (k * stride), stride, rows + k, c);
+        }
+    }
+
+    /// <summary>
     /// Float class-index targets, one SIMD vector of positions at a time (<see cref="LaneKernel"/>): along S for
     /// K-dimensional input, or through a block transpose in L1 for small C. Leftover positions take the row path.
     /// </summary>
@@ -543,42 +588,31 @@ internal static unsafe class CrossEntropyKernel
                 int whole = c / 8 * 8, rest = c - whole;
                 long total = (long)job.N * c;
                 float* tail = stackalloc float[64];
+
+                // 16 rows at a time where they fit, as two blocks of 8 side by side in 16 lanes (V256x2: the lane
+                // kernel's chain of max, exps, log and division for one block leaves the core idle without a second).
+                for (; p + (2 * v) <= end && ((p + (2 * v)) * c) + (8 - rest) <= total; p += 2 * v)
+                {
+                    float* x0 = job.Logits + (p * c);
+                    LanesIn(x0, c, whole, xs, 16);
+                    LanesIn(x0 + (8 * c), c, whole, xs + 8, 16);
+                    sum += LaneKernel.Run<V256x2>(ref *xs, 16, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
+                    if (wantGradient)
+                    {
+                        float* g0 = job.Gradient + (p * c);
+                        LanesOut(gs, 16, g0, c, whole, rest, tail);
+                        LanesOut(gs + 8, 16, g0 + (8 * c), c, whole, rest, tail);
+                    }
+                }
+
                 for (; p + v <= end && ((p + v) * c) + (8 - rest) <= total; p += v)
                 {
                     float* x0 = job.Logits + (p * c);
-                    for (int k = 0; k <= whole; k += 8)
-                    {
-                        Transpose8.Block(x0 + k, c, xs + (k * 8), 8);
-                    }
-
+                    LanesIn(x0, c, whole, xs, 8);
                     sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
                     if (wantGradient)
                     {
-                        // The last columns first, row by row: a whole 8-float store where it ends inside the block
-                        // (its surplus lands on the next row's first columns, which a later store in this loop or the
-                        // whole-column transposes after it overwrite), the rest float by float; then the whole columns.
-                        float* g0 = job.Gradient + (p * c);
-                        Transpose8.Block(gs + (whole * 8), 8, tail, 8);
-                        for (int j = 0; j < 8; j++)
-                        {
-                            float* to = g0 + (j * c) + whole;
-                            if ((j * c) + whole + 8 <= 8 * c)
-                            {
-                                Avx.Store(to, Avx.LoadVector256(tail + (j * 8)));
-                            }
-                            else
-                            {
-                                for (int k = 0; k < rest; k++)
-                                {
-                                    to[k] = tail[(j * 8) + k];
-                                }
-                            }
-                        }
-
-                        for (int k = 0; k < whole; k += 8)
-                        {
-                            Transpose8.Block(gs + (k * 8), 8, g0 + k, c);
-                        }
+                        LanesOut(gs, 8, job.Gradient + (p * c), c, whole, rest, tail);
                     }
                 }
             }
