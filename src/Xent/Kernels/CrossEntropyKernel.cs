@@ -400,10 +400,46 @@ internal static unsafe class CrossEntropyKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LanesIn(float* rows, int c, int whole, float* lanes, int stride)
     {
+        if (c - whole == 2)
+        {
+            // Two last columns (C = 10, 18, ...): each row's pair as one 64-bit load, rows 0, 1, 4, 5 in one vector and
+            // 2, 3, 6, 7 in another, whose even and odd elements are the two class vectors (12 operations and no
+            // loads past the rows, against the 8 × 8 transpose's 40).
+            for (int k = 0; k < whole; k += 8)
+            {
+                Transpose8.Block(rows + k, c, lanes + (k * stride), stride);
+            }
+
+            Vector256<float> a = Pairs(rows + whole, c, 0, 1, 4, 5), b = Pairs(rows + whole, c, 2, 3, 6, 7);
+            Avx.Store(lanes + (whole * stride), Avx.Shuffle(a, b, 0x88));
+            Avx.Store(lanes + ((whole + 1) * stride), Avx.Shuffle(a, b, 0xDD));
+            return;
+        }
+
         for (int k = 0; k <= whole; k += 8)
         {
             Transpose8.Block(rows + k, c, lanes + (k * stride), stride);
         }
+    }
+
+    /// <summary><see cref="Pairs"/> undone: a vector's four 64-bit pairs to rows i, j, k, l.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePairs(Vector256<double> pairs, float* at, int c, int i, int j, int k, int l)
+    {
+        Vector128<double> low = pairs.GetLower(), high = pairs.GetUpper();
+        Sse2.StoreScalar((double*)(at + (i * c)), low);
+        Sse2.StoreHigh((double*)(at + (j * c)), low);
+        Sse2.StoreScalar((double*)(at + (k * c)), high);
+        Sse2.StoreHigh((double*)(at + (l * c)), high);
+    }
+
+    /// <summary>The 64-bit pairs at <paramref name="at"/> of four rows, as one vector (rows i, j | k, l).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Pairs(float* at, int c, int i, int j, int k, int l)
+    {
+        Vector128<double> low = Sse2.LoadHigh(Sse2.LoadScalarVector128((double*)(at + (i * c))), (double*)(at + (j * c)));
+        Vector128<double> high = Sse2.LoadHigh(Sse2.LoadScalarVector128((double*)(at + (k * c))), (double*)(at + (l * c)));
+        return Vector256.Create(low, high).AsSingle();
     }
 
     /// <summary>
@@ -414,6 +450,20 @@ internal static unsafe class CrossEntropyKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LanesOut(float* lanes, int stride, float* rows, int c, int whole, int rest, float* tail)
     {
+        if (rest == 2)
+        {
+            // LanesIn's pairs undone: the unpacks give rows 0, 1 | 4, 5 and 2, 3 | 6, 7 as 64-bit pairs.
+            Vector256<float> g0 = Avx.LoadVector256(lanes + (whole * stride)), g1 = Avx.LoadVector256(lanes + ((whole + 1) * stride));
+            StorePairs(Avx.UnpackLow(g0, g1).AsDouble(), rows + whole, c, 0, 1, 4, 5);
+            StorePairs(Avx.UnpackHigh(g0, g1).AsDouble(), rows + whole, c, 2, 3, 6, 7);
+            for (int k = 0; k < whole; k += 8)
+            {
+                Transpose8.Block(lanes + (k * stride), stride, rows + k, c);
+            }
+
+            return;
+        }
+
         Transpose8.Block(lanes + (whole * stride), stride, tail, 8);
         for (int j = 0; j < 8; j++)
         {
@@ -584,14 +634,15 @@ internal static unsafe class CrossEntropyKernel
                 // AVX2, C not a multiple of 8 (C = 10): 8 × 8 register transposes for the whole columns, and one more
                 // for the last c mod 8 columns, whose loads run on into the next row (the surplus lanes land in xs past
                 // the C vectors and are never read). So the block's last load ends 8 − c mod 8 floats past it, and the
-                // array's last block takes the scalar transpose below.
-                int whole = c / 8 * 8, rest = c - whole;
+                // array's last block takes the scalar transpose below; with two last columns (C = 10) they are read as
+                // 64-bit pairs instead, and nothing is read past the rows (LanesIn).
+                int whole = c / 8 * 8, rest = c - whole, overRead = rest == 2 ? 0 : 8 - rest;
                 long total = (long)job.N * c;
                 float* tail = stackalloc float[64];
 
                 // 16 rows at a time where they fit, as two blocks of 8 side by side in 16 lanes (V256x2: the lane
                 // kernel's chain of max, exps, log and division for one block leaves the core idle without a second).
-                for (; p + (2 * v) <= end && ((p + (2 * v)) * c) + (8 - rest) <= total; p += 2 * v)
+                for (; p + (2 * v) <= end && ((p + (2 * v)) * c) + overRead <= total; p += 2 * v)
                 {
                     float* x0 = job.Logits + (p * c);
                     LanesIn(x0, c, whole, xs, 16);
@@ -605,7 +656,7 @@ internal static unsafe class CrossEntropyKernel
                     }
                 }
 
-                for (; p + v <= end && ((p + v) * c) + (8 - rest) <= total; p += v)
+                for (; p + v <= end && ((p + v) * c) + overRead <= total; p += v)
                 {
                     float* x0 = job.Logits + (p * c);
                     LanesIn(x0, c, whole, xs, 8);
