@@ -128,6 +128,28 @@ public class LongTargetValidationTests
 
 public class LongWeightedTargetTests
 {
+    [Theory]
+    [InlineData(2, -100)]
+    [InlineData(2, 1)]
+    [InlineData(5, 0)]
+    [InlineData(8, 3)]
+    [InlineData(8, -1)]
+    [InlineData(9, 4)]
+    public void Weighted_totals_count_each_class_and_leave_out_an_ignored_class(int c, int ignore)
+    {
+        // Up to 8 classes the weights are summed by per-class counts, above by gathers; an ignore_index that is a class
+        // leaves that class's targets out of both the total and the count, as PyTorch does.
+        const int n = 1003;
+        var random = new Xent.Kernels.XentRandom((ulong)((c * 100) + ignore + 200));
+        int[] y = [.. Enumerable.Range(0, n).Select(i => i % 11 == 5 ? ignore : random.NextInt(c))];
+        double[] w = [.. Enumerable.Range(0, c).Select(k => 0.3 + (1.7 * k))];
+        var options = new CrossEntropyOptions { Weight = w, IgnoreIndex = ignore };
+        LossResult r = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(new float[n * c], [n, c]), new ReadOnlyTensorSpan<int>(y, [n]), options);
+        double expected = y.Where(t => t != ignore).Sum(t => (double)(float)w[t]);
+        Assert.Equal(expected, r.TotalWeight, 9);
+        Assert.Equal(y.Count(t => t != ignore), r.Count);
+    }
+
     [Fact]
     public void Weighted_long_target_lists_sum_weights_exactly_and_report_the_first_offender()
     {
