@@ -400,25 +400,23 @@ internal static unsafe class CrossEntropyKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LanesIn(float* rows, int c, int whole, float* lanes, int stride)
     {
+        for (int k = 0; k < whole; k += 8)
+        {
+            Transpose8.Block(rows + k, c, lanes + (k * stride), stride);
+        }
+
         if (c - whole == 2)
         {
             // Two last columns (C = 10, 18, ...): each row's pair as one 64-bit load, rows 0, 1, 4, 5 in one vector and
             // 2, 3, 6, 7 in another, whose even and odd elements are the two class vectors (12 operations and no
             // loads past the rows, against the 8 × 8 transpose's 40).
-            for (int k = 0; k < whole; k += 8)
-            {
-                Transpose8.Block(rows + k, c, lanes + (k * stride), stride);
-            }
-
             Vector256<float> a = Pairs(rows + whole, c, 0, 1, 4, 5), b = Pairs(rows + whole, c, 2, 3, 6, 7);
             Avx.Store(lanes + (whole * stride), Avx.Shuffle(a, b, 0x88));
             Avx.Store(lanes + ((whole + 1) * stride), Avx.Shuffle(a, b, 0xDD));
-            return;
         }
-
-        for (int k = 0; k <= whole; k += 8)
+        else
         {
-            Transpose8.Block(rows + k, c, lanes + (k * stride), stride);
+            Transpose8.Block(rows + whole, c, lanes + (whole * stride), stride);
         }
     }
 
@@ -456,27 +454,23 @@ internal static unsafe class CrossEntropyKernel
             Vector256<float> g0 = Avx.LoadVector256(lanes + (whole * stride)), g1 = Avx.LoadVector256(lanes + ((whole + 1) * stride));
             StorePairs(Avx.UnpackLow(g0, g1).AsDouble(), rows + whole, c, 0, 1, 4, 5);
             StorePairs(Avx.UnpackHigh(g0, g1).AsDouble(), rows + whole, c, 2, 3, 6, 7);
-            for (int k = 0; k < whole; k += 8)
-            {
-                Transpose8.Block(lanes + (k * stride), stride, rows + k, c);
-            }
-
-            return;
         }
-
-        Transpose8.Block(lanes + (whole * stride), stride, tail, 8);
-        for (int j = 0; j < 8; j++)
+        else
         {
-            float* to = rows + (j * c) + whole;
-            if ((j * c) + whole + 8 <= 8 * c)
+            Transpose8.Block(lanes + (whole * stride), stride, tail, 8);
+            for (int j = 0; j < 8; j++)
             {
-                Avx.Store(to, Avx.LoadVector256(tail + (j * 8)));
-            }
-            else
-            {
-                for (int k = 0; k < rest; k++)
+                float* to = rows + (j * c) + whole;
+                if ((j * c) + whole + 8 <= 8 * c)
                 {
-                    to[k] = tail[(j * 8) + k];
+                    Avx.Store(to, Avx.LoadVector256(tail + (j * 8)));
+                }
+                else
+                {
+                    for (int k = 0; k < rest; k++)
+                    {
+                        to[k] = tail[(j * 8) + k];
+                    }
                 }
             }
         }
