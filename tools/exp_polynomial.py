@@ -14,6 +14,8 @@ import sys
 
 import numpy as np
 
+from reweighted_fit import reweighted_fit
+
 HALF_LN2 = (np.log(2) / 2 + 1e-4) if "--half" in sys.argv else (np.log(2) / 16 + 1e-5)
 
 
@@ -22,12 +24,7 @@ def fit(degree, rounds=30):
     r = r[np.abs(r) > 1e-6]
     target = (np.expm1(r) - r) / r**2
     weight = r**2 / np.exp(r)
-    c = np.polynomial.polynomial.polyfit(r, target, degree, w=weight)
-    for _ in range(rounds):
-        error = (np.polynomial.polynomial.polyval(r, c) - target) * weight
-        c = np.polynomial.polynomial.polyfit(r, target, degree, w=weight * (1 + 50 * np.abs(error) / np.abs(error).max()))
-    error = (np.polynomial.polynomial.polyval(r, c) - target) * weight
-    return c, np.abs(error).max()
+    return reweighted_fit(r, target, weight, degree, rounds)
 
 
 if __name__ == "__main__":

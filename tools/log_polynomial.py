@@ -17,6 +17,8 @@ floats, and the table. Degree 4 is the one in use. Run with /usr/bin/python3 (nu
 """
 import numpy as np
 
+from reweighted_fit import reweighted_fit
+
 OFFSET = 0x7B000  # added to u's bits less those of 1 before the shift by 20 (half an eighth would be 0x80000)
 
 
@@ -43,12 +45,7 @@ def fit(degree, low, high, rounds=30):
     r = r[np.abs(r) > 1e-7]
     target = (np.log1p(r) - r) / r**2
     weight = r**2 / np.abs(np.log1p(r))
-    c = np.polynomial.polynomial.polyfit(r, target, degree, w=weight)
-    for _ in range(rounds):
-        error = (np.polynomial.polynomial.polyval(r, c) - target) * weight
-        c = np.polynomial.polynomial.polyfit(r, target, degree, w=weight * (1 + 50 * np.abs(error) / np.abs(error).max()))
-    error = (np.polynomial.polynomial.polyval(r, c) - target) * weight
-    return c, np.abs(error).max()
+    return reweighted_fit(r, target, weight, degree, rounds)
 
 
 if __name__ == "__main__":

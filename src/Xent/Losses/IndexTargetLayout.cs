@@ -110,14 +110,9 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
         long count = 0;
         foreach (int y in targets)
         {
-            if (y == ignoreIndex)
+            if (!Counts(y, c, ignoreIndex))
             {
                 continue;
-            }
-
-            if ((uint)y >= (uint)c)
-            {
-                throw new ArgumentOutOfRangeException("target", $"Target {y} is out of bounds.");
             }
 
             total += weight.IsEmpty ? 1.0 : double.CreateTruncating(weight[y]);
@@ -153,16 +148,9 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
 
         for (; i < targets.Length; i++)
         {
-            int y = targets[i];
-            if (y == ignoreIndex)
+            if (!Counts(targets[i], c, ignoreIndex))
             {
                 ignored++;
-                continue;
-            }
-
-            if ((uint)y >= (uint)c)
-            {
-                throw new ArgumentOutOfRangeException("target", $"Target {y} is out of bounds.");
             }
         }
 
@@ -212,14 +200,9 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
         for (; i < targets.Length; i++)
         {
             int y = targets[i];
-            if (y == ignoreIndex)
+            if (!Counts(y, c, ignoreIndex))
             {
                 continue;
-            }
-
-            if ((uint)y >= (uint)c)
-            {
-                throw new ArgumentOutOfRangeException("target", $"Target {y} is out of bounds.");
             }
 
             sum += weight[y];
@@ -277,14 +260,9 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
         for (; i < targets.Length; i++)
         {
             int y = targets[i];
-            if (y == ignoreIndex)
+            if (!Counts(y, c, ignoreIndex))
             {
                 continue;
-            }
-
-            if ((uint)y >= (uint)c)
-            {
-                throw new ArgumentOutOfRangeException("target", $"Target {y} is out of bounds.");
             }
 
             counts[y]++;
@@ -299,5 +277,21 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
         }
 
         return (sum, count);
+    }
+
+    /// <summary>Whether a target counts (false where it is <paramref name="ignoreIndex"/>); an out-of-range one throws.</summary>
+    private static bool Counts(int y, int c, int ignoreIndex)
+    {
+        if (y == ignoreIndex)
+        {
+            return false;
+        }
+
+        if ((uint)y >= (uint)c)
+        {
+            throw new ArgumentOutOfRangeException("target", $"Target {y} is out of bounds.");
+        }
+
+        return true;
     }
 }
