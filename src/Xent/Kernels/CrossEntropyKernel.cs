@@ -393,9 +393,9 @@ internal static unsafe class CrossEntropyKernel
     }
 
     /// <summary>
-    /// 8 rows of C classes (C not a multiple of 8) into lanes: class k of row j goes to <c>lanes[k·stride + j]</c>, by 8 × 8
-    /// register transposes for the whole columns and one more for the last C mod 8, whose loads run on into the next
-    /// row (the surplus lands in the lanes past the C vectors and is never read).
+    /// 8 rows of C classes into lanes: class k of row j goes to <c>lanes[k·stride + j]</c>, by 8 × 8 register transposes
+    /// for the whole columns and, where C is not a multiple of 8, one more for the last C mod 8, whose loads run on into
+    /// the next row (the surplus lands in the lanes past the C vectors and is never read).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LanesIn(float* rows, int c, int whole, float* lanes, int stride)
@@ -414,7 +414,7 @@ internal static unsafe class CrossEntropyKernel
             Avx.Store(lanes + (whole * stride), Avx.Shuffle(a, b, 0x88));
             Avx.Store(lanes + ((whole + 1) * stride), Avx.Shuffle(a, b, 0xDD));
         }
-        else
+        else if (whole < c)
         {
             Transpose8.Block(rows + whole, c, lanes + (whole * stride), stride);
         }
@@ -455,7 +455,7 @@ internal static unsafe class CrossEntropyKernel
             StorePairs(Avx.UnpackLow(g0, g1).AsDouble(), rows + whole, c, 0, 1, 4, 5);
             StorePairs(Avx.UnpackHigh(g0, g1).AsDouble(), rows + whole, c, 2, 3, 6, 7);
         }
-        else
+        else if (rest != 0)
         {
             Transpose8.Block(lanes + (whole * stride), stride, tail, 8);
             for (int j = 0; j < 8; j++)
@@ -599,21 +599,14 @@ internal static unsafe class CrossEntropyKernel
                             PrefetchNextBlock(x0, wantGradient ? job.Gradient + (p * c) : null, 2 * v * c);
                         }
 
-                        for (int k = 0; k < c; k += 8)
-                        {
-                            Transpose8.Block(x0 + k, c, xs + (k * 16), 16);
-                            Transpose8.Block(x0 + (8 * c) + k, c, xs + (k * 16) + 8, 16);
-                        }
-
+                        LanesIn(x0, c, c, xs, 16);
+                        LanesIn(x0 + (8 * c), c, c, xs + 8, 16);
                         sum += LaneKernel.Run<V256x2>(ref *xs, 16, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
                         if (wantGradient)
                         {
                             float* g0 = job.Gradient + (p * c);
-                            for (int k = 0; k < c; k += 8)
-                            {
-                                Transpose8.Block(gs + (k * 16), 16, g0 + k, c);
-                                Transpose8.Block(gs + (k * 16) + 8, 16, g0 + (8 * c) + k, c);
-                            }
+                            LanesOut(gs, 16, g0, c, c, 0, null);
+                            LanesOut(gs + 8, 16, g0 + (8 * c), c, c, 0, null);
                         }
                     }
                 }
