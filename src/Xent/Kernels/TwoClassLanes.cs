@@ -20,9 +20,8 @@ namespace Xent.Kernels;
 /// not κ(p_y − 1) rounded after the subtraction, so it is if anything nearer.
 /// </para>
 /// <para>
-/// Up to eight groups of 8 rows a call, in passes (see <c>Run</c>), because the exp, the log and the division form one
-/// long chain of dependent operations per vector, which one group at a time leaves the processor waiting on (measured
-/// on a Zen 3 core: 118 cycles per 8 rows through the general loop, see docs/benchmarks.md).
+/// Up to eight groups of 8 rows a call, in passes (<c>Run</c> says why); the general lane kernel took 118 cycles per 8
+/// rows on a Zen 3 core (docs/benchmarks.md).
 /// </para>
 /// </remarks>
 internal static unsafe class TwoClassLanes
