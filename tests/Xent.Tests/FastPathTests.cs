@@ -261,6 +261,43 @@ public class FastPathTests
     }
 
     [Theory]
+    [InlineData(-100, false, 0.0)]
+    [InlineData(-100, true, 0.0)]
+    [InlineData(-100, true, 0.2)]
+    [InlineData(1, true, 0.1)]
+    [InlineData(0, false, 0.1)]
+    public void Two_class_loss_sums_without_per_row_losses_match_the_float64_path(int ignore, bool weighted, double eps)
+    {
+        // Without per-row losses TwoClassLanes multiplies the rows' 1 + e into one product per class and takes their
+        // logs once at the end (each class's with its own coefficient): 20,000 rows are over 300 calls of 64 rows, so
+        // the products are renormalized many times; rows with equal logits give factors of exactly 2, others near 1.
+        const int n = 20_000;
+        var random = new XentRandom(41);
+        float[] x = [.. Enumerable.Range(0, n * 2).Select(_ => random.NextSingle(-9, 9))];
+        int[] y = [.. Enumerable.Range(0, n).Select(i => i % 7 == 3 ? ignore : (int)(random.NextUInt64() % 2))];
+        for (int i = 0; i < n; i += 5)
+        {
+            x[(2 * i) + 1] = x[2 * i];
+        }
+
+        double[] xd = [.. x.Select(v => (double)v)];
+        foreach (Reduction reduction in new[] { Reduction.Mean, Reduction.Sum })
+        {
+            var options = new CrossEntropyOptions { IgnoreIndex = ignore, LabelSmoothing = eps, Reduction = reduction, Weight = weighted ? [0.3, 2.5] : null };
+            var gf = new float[x.Length];
+            var gd = new double[x.Length];
+            double got = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [n, 2]), new ReadOnlyTensorSpan<int>(y, [n]), options, gradient: gf).Value;
+            double want = CrossEntropy.Compute(new ReadOnlyTensorSpan<double>(xd, [n, 2]), new ReadOnlyTensorSpan<int>(y, [n]), options, gradient: gd).Value;
+            Assert.True(Math.Abs(got - want) <= 1e-6 * Math.Abs(want), $"{reduction}: {got}, want {want} (ratio − 1 = {(got / want) - 1:E2})");
+            double scale = reduction == Reduction.Mean ? n : 1; // the mean's gradient to the size of the sum's
+            for (int i = 0; i < gf.Length; i += 97)
+            {
+                Same(gd[i] * scale, (float)(gf[i] * scale), $"grad[{i}] ({reduction})");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(0)]
     [InlineData(1)]
     public void Two_class_rows_ignored_by_a_class_index_get_a_positive_zero_gradient(int ignore)

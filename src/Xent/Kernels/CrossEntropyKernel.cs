@@ -535,7 +535,7 @@ internal static unsafe class CrossEntropyKernel
                 // shuffles (the AVX2 twin of the permutes above).
                 bool inRegisters = settings.Scale == 1f && margin.IsEmpty && TwoClassLanes.IsSupported;
                 var twoClass = new TwoClassLanes.Options(weight.IsEmpty ? 1f : weight[0], weight.IsEmpty ? 1f : weight[1], (float)job.Smoothing, settings.WeightSum, settings.Kappa);
-                Vector256<double> twoClassSum = Vector256<double>.Zero;
+                TwoClassLanes.Sum twoClassSum = TwoClassLanes.Sum.Empty;
                 for (; p + v <= end; p += v)
                 {
                     float* x0 = job.Logits + (p * 2);
@@ -556,7 +556,7 @@ internal static unsafe class CrossEntropyKernel
                     }
                 }
 
-                sum += Vector256.Sum(twoClassSum);
+                sum += twoClassSum.Total(twoClass);
             }
 
             if (c % 16 == 0 && v == 16 && Transpose16.IsSupported)

@@ -46,9 +46,9 @@ internal static unsafe class TwoClassLanes
     /// <param name="options">The class weights, the smoothing and the gradient's scale.</param>
     /// <param name="gradient">Where the rows' gradient goes (interleaved like the logits), or null.</param>
     /// <param name="losses">Where the rows' losses go (0 where ignored), or null.</param>
-    /// <param name="sum">The running sum of the losses, in double precision (4 lanes; the caller adds them at the end).</param>
+    /// <param name="sum">The running sum of the losses (<see cref="Sum.Total"/> gives it at the end).</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool TryRun(float* logits, int* targets, int groups, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
+    public static bool TryRun(float* logits, int* targets, int groups, int ignoreIndex, in Options options, float* gradient, float* losses, ref Sum sum)
         => options.Plain
             ? Run<LaneKernel.PlainLanes>(logits, targets, groups, ignoreIndex, options, gradient, losses, ref sum)
             : Run<LaneKernel.AnyLanes>(logits, targets, groups, ignoreIndex, options, gradient, losses, ref sum);
@@ -60,14 +60,15 @@ internal static unsafe class TwoClassLanes
     /// </summary>
     /// <remarks>
     /// Four passes over the groups, through 768 bytes of stack: the differences and the range test, the exps, the logs,
-    /// then the division, the gradient and the stores. Each row's exp, log and division form one long chain of dependent
+    /// then the division, the gradient and the stores (without per-row losses the logs' pass is left out: the rows'
+    /// 1 + e multiply into <see cref="Sum"/>'s products instead). Each row's exp, log and division form one long chain of dependent
     /// operations; in a pass of its own each group's chain is short and independent of the next group's, so the
     /// processor overlaps several groups where one whole group at a time left it waiting. The rows sit in the lanes as
     /// 0, 1, 4, 5, 2, 3, 6, 7, so that no shuffle crosses the 128-bit halves (docs/benchmarks.md has the measurements).
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     [SkipLocalsInit]
-    private static bool Run<TOptions>(float* logits, int* targets, int groups, int ignoreIndex, in Options options, float* gradient, float* losses, ref Vector256<double> sum)
+    private static bool Run<TOptions>(float* logits, int* targets, int groups, int ignoreIndex, in Options options, float* gradient, float* losses, ref Sum sum)
         where TOptions : struct, LaneKernel.ILaneOptions
     {
         Vector256<float>* d = stackalloc Vector256<float>[MaxGroups];
@@ -98,19 +99,45 @@ internal static unsafe class TwoClassLanes
             e[g] = FastExp.NormalExp(-Vector256.Abs(d[g]));
         }
 
-        for (int g = 0; g < groups; g++)
+        if (losses != null)
         {
-            l[g] = FastLog.LogOneToTwo(Vector256<float>.One + e[g]);
+            for (int g = 0; g < groups; g++)
+            {
+                l[g] = FastLog.LogOneToTwo(Vector256<float>.One + e[g]);
+            }
         }
 
-        Vector256<double> total = Vector256<double>.Zero;
+        Vector256<float> total = Vector256<float>.Zero;
+        Vector256<float> product0 = sum.Product0, product1 = sum.Product1;
         Vector256<int> ignore = Vector256.Create(ignoreIndex);
         for (int g = 0; g < groups; g++)
         {
             Vector256<int> y = Avx2.Permute4x64(Avx.LoadVector256(targets + (g * GroupRows)).AsInt64(), 0xD8).AsInt32();
-            Vector256<float> loss = Rows8<TOptions>(d[g], e[g], l[g], y, ignore, options, out Vector256<float> g0, out Vector256<float> g1);
-            (Vector256<double> lo, Vector256<double> hi) = Vector256.Widen(loss);
-            total += lo + hi;
+            Vector256<float> log1p = Vector256<float>.Zero;
+            if (losses != null)
+            {
+                log1p = l[g];
+            }
+            else
+            {
+                // The loss is linear in log(1 + e) with a coefficient per class (Sum.Total), so the rows' 1 + e multiply
+                // into a product per class (1 where ignored) and the rows' losses here are their other terms.
+                Vector256<float> onePlus = Vector256<float>.One + e[g];
+                Vector256<float> ignored = Avx2.CompareEqual(y, ignore).AsSingle();
+                if (!TOptions.Any)
+                {
+                    product0 *= Avx.BlendVariable(onePlus, Vector256<float>.One, ignored);
+                }
+                else
+                {
+                    Vector256<float> isOne = Avx2.CompareEqual(y, Vector256<int>.One).AsSingle();
+                    product0 *= Avx.BlendVariable(onePlus, Vector256<float>.One, Avx.Or(ignored, isOne));
+                    product1 *= Avx.BlendVariable(Vector256<float>.One, onePlus, Avx.AndNot(ignored, isOne));
+                }
+            }
+
+            Vector256<float> loss = Rows8<TOptions>(d[g], e[g], log1p, y, ignore, options, out Vector256<float> g0, out Vector256<float> g1);
+            total += loss;
             if (losses != null)
             {
                 Avx.Store(losses + (g * GroupRows), Avx2.Permute4x64(loss.AsDouble(), 0xD8).AsSingle());
@@ -125,7 +152,11 @@ internal static unsafe class TwoClassLanes
             }
         }
 
-        sum += total;
+        (Vector256<double> low, Vector256<double> high) = Vector256.Widen(total);
+        sum.Linear += low + high;
+        sum.Product0 = product0;
+        sum.Product1 = product1;
+        sum.Renormalize();
         return true;
     }
 
@@ -201,6 +232,60 @@ internal static unsafe class TwoClassLanes
         g0 = Avx.BlendVariable(gTarget, gOther, isOne);
         g1 = Avx.BlendVariable(gOther, gTarget, isOne);
         return Avx.AndNot(ignored, loss);
+    }
+
+    /// <summary>
+    /// The running loss sum of <see cref="TryRun"/>: the terms other than log(1 + e) in double lanes, and for each class
+    /// the product of its rows' 1 + e (each in [1, 2]) as a float in [1, 2) times 2 to a whole power, renormalized after
+    /// every call. One multiply per 8 rows instead of a log: the sum of the logs is the log of the product, within the
+    /// product's rounding (0.5 ulp a factor, as the log's own error is 0.77 ulp a row).
+    /// </summary>
+    internal struct Sum
+    {
+        /// <summary>The loss terms other than log(1 + e).</summary>
+        public Vector256<double> Linear;
+
+        /// <summary>Class 0's product of 1 + e (all rows' without weights or smoothing), the mantissa part.</summary>
+        public Vector256<float> Product0;
+
+        /// <summary>Class 1's product.</summary>
+        public Vector256<float> Product1;
+
+        /// <summary>The products' powers of 2.</summary>
+        public Vector256<int> Exponent0, Exponent1;
+
+        /// <summary>An empty sum: products 1.</summary>
+        public static Sum Empty => new() { Product0 = Vector256<float>.One, Product1 = Vector256<float>.One };
+
+        /// <summary>The products' powers of 2 moved into the exponents (an exact split: the products stay in [1, 2)).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Renormalize()
+        {
+            Vector256<int> mantissa = Vector256.Create(0x007FFFFF), one = Vector256.Create(0x3F800000);
+            Vector256<int> bits0 = Product0.AsInt32(), bits1 = Product1.AsInt32();
+            Exponent0 += Vector256.ShiftRightLogical(bits0 - one, 23);
+            Exponent1 += Vector256.ShiftRightLogical(bits1 - one, 23);
+            Product0 = ((bits0 & mantissa) | one).AsSingle();
+            Product1 = ((bits1 & mantissa) | one).AsSingle();
+        }
+
+        /// <summary>The sum of the losses: the linear terms plus each class's log-product times its coefficient.</summary>
+        /// <param name="options">The options the rows ran with (their weights and smoothing give the coefficients).</param>
+        /// <returns>The sum.</returns>
+        public readonly double Total(in Options options)
+        {
+            // ℓ = c_y·log(1 + e) + (terms without the log), c_y = (1 − ε/2)·w_y + (ε/2)·w_o (Rows8's loss, regrouped).
+            double eps = options.Smoothing, w0 = options.Weight0, w1 = options.Weight1;
+            double c0 = ((1 - (eps / 2)) * w0) + (eps / 2 * w1), c1 = ((1 - (eps / 2)) * w1) + (eps / 2 * w0);
+            double log0 = 0, log1 = 0;
+            for (int i = 0; i < Vector256<float>.Count; i++)
+            {
+                log0 += (Exponent0[i] * Math.Log(2)) + Math.Log(Product0[i]);
+                log1 += (Exponent1[i] * Math.Log(2)) + Math.Log(Product1[i]);
+            }
+
+            return Vector256.Sum(Linear) + (c0 * log0) + (c1 * log1);
+        }
     }
 
     /// <summary>What the rows need besides their logits and targets.</summary>
