@@ -156,11 +156,23 @@ public static class CrossEntropy
         ReadOnlySpan<T> x = TensorArgs.Flat(input, nameof(input));
         ReadOnlySpan<int> y = TensorArgs.Flat(target, nameof(target));
         using var weight = new PooledWeights<T>(options.Weight);
-        (double totalWeight, long count) = IndexTargetLayout.SumTargetWeights(y, layout.C, options.IgnoreIndex, weight.Span);
         CheckDestinations(options.Reduction, layout.Positions, x.Length, losses, gradient);
         Report(options.Diagnostics, x, layout.N, layout.C, layout.S);
-        double kappa = lossScale * (options.Reduction == Reduction.Mean ? gradientScale / totalWeight : gradientScale);
-        double sum = CrossEntropyKernel.Run(x, layout.N, layout.C, layout.S, y, default, weight.Span, options.IgnoreIndex, eps, losses, gradient, kappa);
+        double totalWeight, sum;
+        long count;
+        if (weight.Span.IsEmpty)
+        {
+            // The targets are checked and counted chunk by chunk inside the kernel.
+            sum = CrossEntropyKernel.RunCounting(x, layout.N, layout.C, layout.S, y, options.IgnoreIndex, eps, losses, gradient, lossScale * gradientScale, options.Reduction == Reduction.Mean, out count);
+            totalWeight = count;
+        }
+        else
+        {
+            (totalWeight, count) = IndexTargetLayout.SumTargetWeights(y, layout.C, options.IgnoreIndex, weight.Span);
+            double kappa = lossScale * (options.Reduction == Reduction.Mean ? gradientScale / totalWeight : gradientScale);
+            sum = CrossEntropyKernel.Run(x, layout.N, layout.C, layout.S, y, default, weight.Span, options.IgnoreIndex, eps, losses, gradient, kappa);
+        }
+
         if (lossScale != 1.0)
         {
             sum *= lossScale;

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using Xent.Kernels;
 
 namespace Xent.Losses;
 
@@ -122,39 +123,10 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
         return (total, count);
     }
 
-    /// <summary>
-    /// Unweighted: the count of non-ignored targets, checking bounds 8 at a time (the first offender still wins). 256-bit
-    /// vectors on every host: the pass reads 4 bytes a row, and the scalar loop's double sum cost 4 cycles a target
-    /// (as much as the two-class kernel itself).
-    /// </summary>
+    /// <summary>Unweighted: the count of non-ignored targets (<see cref="TargetCount"/>; the first offender still wins).</summary>
     private static (double TotalWeight, long Count) CountTargets(ReadOnlySpan<int> targets, int c, int ignoreIndex)
     {
-        var ignore = Vector256.Create(ignoreIndex);
-        var classes = Vector256.Create((uint)c);
-        long ignored = 0;
-        int i = 0;
-        for (; i <= targets.Length - 8; i += 8)
-        {
-            Vector256<int> y = Vector256.Create(targets.Slice(i, 8));
-            Vector256<int> isIgnored = Vector256.Equals(y, ignore);
-            Vector256<int> bad = Vector256.AndNot(Vector256.GreaterThanOrEqual(y.AsUInt32(), classes).AsInt32(), isIgnored);
-            if (bad != Vector256<int>.Zero)
-            {
-                break; // the scalar loop below reports the first offender
-            }
-
-            ignored += System.Numerics.BitOperations.PopCount(isIgnored.ExtractMostSignificantBits());
-        }
-
-        for (; i < targets.Length; i++)
-        {
-            if (!Counts(targets[i], c, ignoreIndex))
-            {
-                ignored++;
-            }
-        }
-
-        long count = targets.Length - ignored;
+        long count = targets.Length - TargetCount.Ignored(targets, c, ignoreIndex);
         return (count, count);
     }
 
@@ -289,7 +261,7 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
 
         if ((uint)y >= (uint)c)
         {
-            throw new ArgumentOutOfRangeException("target", $"Target {y} is out of bounds.");
+            throw TargetCount.OutOfBounds(y);
         }
 
         return true;

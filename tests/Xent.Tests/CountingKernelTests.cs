@@ -1,0 +1,107 @@
+using System.Numerics.Tensors;
+using Xent.Kernels;
+using Xent.Losses;
+
+namespace Xent.Tests;
+
+/// <summary>
+/// Unweighted class-index cross-entropy checks and counts its targets chunk by chunk inside the kernel
+/// (<see cref="CrossEntropyKernel.RunCounting{T}"/>), with the mean's scale for no ignored targets until a block shows
+/// one. Weights of 1 take the other path (count first, then the kernel), so they are the reference here.
+/// </summary>
+[Collection(nameof(ParallelismCollection))]
+public sealed class CountingKernelTests
+{
+    // Three blocks of CountingBlockElements at C = 2 (1,048,576 rows each; the last one short).
+    private const int N = 2_600_000, Block = (int)(CrossEntropyKernel.CountingBlockElements / 2);
+
+    [Theory]
+    [InlineData(-1)] // no ignored targets: the speculative scale holds
+    [InlineData(Block + 123_457)] // the first ignored target in the second block: the first two blocks rescaled
+    [InlineData(10)] // an ignored target in the first block: everything counted first
+    public void The_mean_over_blocks_matches_the_counted_path_at_every_thread_count(int firstIgnored)
+    {
+        (float[] x, int[] y) = Data(firstIgnored);
+        var plain = new CrossEntropyOptions { IgnoreIndex = -100 };
+        var ones = plain with { Weight = [1.0, 1.0] };
+        var want = new float[x.Length];
+        LossResult reference = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [N, 2]), new ReadOnlyTensorSpan<int>(y, [N]), ones, gradient: want);
+        int saved = Parallelism.MaxDegree;
+        try
+        {
+            Parallelism.MaxDegree = 1;
+            var one = new float[x.Length];
+            LossResult r1 = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [N, 2]), new ReadOnlyTensorSpan<int>(y, [N]), plain, gradient: one);
+            Parallelism.MaxDegree = 2;
+            var two = new float[x.Length];
+            LossResult r2 = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [N, 2]), new ReadOnlyTensorSpan<int>(y, [N]), plain, gradient: two);
+            Assert.Equal(r1.Value, r2.Value);
+            Assert.Equal(one, two);
+            Assert.Equal(reference.Count, r1.Count);
+            Assert.Equal(reference.TotalWeight, r1.TotalWeight);
+            Assert.True(Math.Abs(r1.Value - reference.Value) <= 1e-6 * reference.Value, $"mean {r1.Value}, want {reference.Value}");
+            for (int i = 0; i < x.Length; i++)
+            {
+                // Rescaled entries are rounded twice: within 2 float ulps of the directly scaled ones.
+                if (Math.Abs(one[i] - want[i]) > 2.5e-7 * Math.Abs(want[i]))
+                {
+                    Assert.Fail($"grad[{i}] (row {i / 2}) = {one[i]}, want {want[i]}");
+                }
+            }
+        }
+        finally
+        {
+            Parallelism.MaxDegree = saved;
+        }
+    }
+
+    [Theory]
+    [InlineData(Reduction.Mean, 1)]
+    [InlineData(Reduction.Mean, 2)]
+    [InlineData(Reduction.Sum, 2)]
+    public void The_first_out_of_range_target_in_a_later_block_is_reported(Reduction reduction, int threads)
+    {
+        (float[] x, int[] y) = Data(Block + 5);
+        y[Block + 300_000] = 7;
+        y[(2 * Block) + 100] = 9;
+        int saved = Parallelism.MaxDegree;
+        try
+        {
+            Parallelism.MaxDegree = threads;
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [N, 2]), new ReadOnlyTensorSpan<int>(y, [N]), new CrossEntropyOptions { Reduction = reduction }, gradient: new float[x.Length]));
+            Assert.StartsWith("Target 7 is out of bounds.", e.Message);
+        }
+        finally
+        {
+            Parallelism.MaxDegree = saved;
+        }
+    }
+
+    [Fact]
+    public void The_sum_counts_the_ignored_targets_of_every_block()
+    {
+        (float[] x, int[] y) = Data(Block + 77);
+        LossResult counted = CrossEntropy.Compute<float>(new ReadOnlyTensorSpan<float>(x, [N, 2]), new ReadOnlyTensorSpan<int>(y, [N]), new CrossEntropyOptions { Reduction = Reduction.Sum });
+        Assert.Equal(N - y.Count(t => t == -100), counted.Count);
+    }
+
+    /// <summary>Logits in [−5, 5], targets 0 and 1, and from <paramref name="firstIgnored"/> on every 1,000th row ignored.</summary>
+    private static (float[] X, int[] Y) Data(int firstIgnored)
+    {
+        var random = new XentRandom(5);
+        var x = new float[N * 2];
+        random.NextSingles(x);
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (x[i] * 10) - 5;
+        }
+
+        var y = new int[N];
+        for (int i = 0; i < N; i++)
+        {
+            y[i] = firstIgnored >= 0 && i >= firstIgnored && (i - firstIgnored) % 1000 == 0 ? -100 : (int)(random.NextUInt64() & 1);
+        }
+
+        return (x, y);
+    }
+}
