@@ -85,6 +85,34 @@ public sealed class CountingKernelTests
         Assert.Equal(N - y.Count(t => t == -100), counted.Count);
     }
 
+    [Theory]
+    [InlineData(1, -100)]
+    [InlineData(2, -100)]
+    [InlineData(10, 3)]
+    [InlineData(1000, 999)]
+    public void Target_counts_match_a_scalar_count_and_find_the_first_offender(int c, int ignore)
+    {
+        // Lengths across the 32-target steps and their scalar tail; offenders (negative, C, above, int.MinValue) at
+        // random places, or none.
+        var random = new XentRandom(13);
+        int[] offenders = [-1, c, c + 5, int.MinValue, int.MaxValue];
+        for (int trial = 0; trial < 400; trial++)
+        {
+            int length = random.NextInt(200);
+            int[] y = [.. Enumerable.Range(0, length).Select(_ => random.NextInt(4) == 0 ? ignore : random.NextInt(c))];
+            if (length > 0 && trial % 2 == 0)
+            {
+                y[random.NextInt(length)] = offenders[random.NextInt(offenders.Length)];
+                y[random.NextInt(length)] = offenders[random.NextInt(offenders.Length)];
+            }
+
+            int first = Array.FindIndex(y, t => t != ignore && (uint)t >= (uint)c);
+            long got = TargetCount.Ignored(y, c, ignore, out int bad);
+            Assert.Equal(first, bad);
+            Assert.Equal(first < 0 ? y.Count(t => t == ignore) : -1, got);
+        }
+    }
+
     /// <summary>Logits in [−5, 5], targets 0 and 1, and from <paramref name="firstIgnored"/> on every 1,000th row ignored.</summary>
     private static (float[] X, int[] Y) Data(int firstIgnored)
     {

@@ -315,6 +315,9 @@ internal static unsafe class CrossEntropyKernel
                 bool parallel = Parallelism.MaxDegree > 1 && positions * c >= Parallelism.ParallelThreshold;
                 CountingWork<T> work = CountingWork<T>.ForThisThread;
                 (work.Partials, work.Ignored, work.Bad, work.PerChunk, work.Positions) = (partials, chunkIgnored, chunkBad, perChunk, positions);
+
+                // Two float classes take the lanes (TwoClassLanes and LaneKernel), which only compare the targets.
+                work.CheckAfter = typeof(T) == typeof(float) && c == 2 && s == 1 && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated);
                 for (long from = 0; from < positions; from += perBlock)
                 {
                     long end = Math.Min(positions, from + perBlock);
@@ -418,7 +421,7 @@ internal static unsafe class CrossEntropyKernel
 
         public Job<T> Job;
         public long FirstChunk, PerChunk, Positions;
-        public bool Check;
+        public bool Check, CheckAfter;
         public double[]? Partials;
         public long[]? Ignored;
         public int[]? Bad;
@@ -429,9 +432,25 @@ internal static unsafe class CrossEntropyKernel
         {
             long k = FirstChunk + index, from = k * PerChunk, end = Math.Min(Positions, from + PerChunk);
             Partials![k] = 0;
+            var targets = new ReadOnlySpan<int>(Job.Targets + from, (int)(end - from));
+            if (Check && CheckAfter)
+            {
+                // The lanes compare the targets and never index by them; the tail rows (the row path) do, so they are
+                // checked first. The chunk's targets are then counted from cache: counted before the chunk their
+                // reads from memory came on top of the kernel's (a single thread gained nothing), in it they overlap.
+                int tail = targets.Length % 16;
+                if (TargetCount.Ignored(targets[^tail..], Job.C, Job.IgnoreIndex, out _) >= 0)
+                {
+                    Partials[k] = RunRange(Job, from, end);
+                }
+
+                Ignored![index] = TargetCount.Ignored(targets, Job.C, Job.IgnoreIndex, out int bad);
+                Bad![index] = bad < 0 ? -1 : checked((int)(from + bad));
+                return;
+            }
+
             if (Check)
             {
-                var targets = new ReadOnlySpan<int>(Job.Targets + from, (int)(end - from));
                 Ignored![index] = TargetCount.Ignored(targets, Job.C, Job.IgnoreIndex, out int bad);
                 Bad![index] = bad < 0 ? -1 : checked((int)(from + bad));
                 if (bad >= 0)

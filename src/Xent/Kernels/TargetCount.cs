@@ -17,28 +17,39 @@ internal static class TargetCount
     /// <param name="ignoreIndex">The ignored target value.</param>
     /// <param name="bad">The first offender's position, or −1 when there is none.</param>
     /// <returns>The ignored count, or −1.</returns>
-    public static long Ignored(ReadOnlySpan<int> targets, int c, int ignoreIndex, out int bad)
+    public static unsafe long Ignored(ReadOnlySpan<int> targets, int c, int ignoreIndex, out int bad)
     {
-        // 256-bit vectors on every host: the pass reads 4 bytes a row, and a scalar loop with a double sum cost 4
-        // cycles a target (as much as the two-class kernel itself).
-        var ignore = Vector256.Create(ignoreIndex);
-        var classes = Vector256.Create((uint)c);
+        // 32 targets a step in 256-bit vectors, without a branch or a mask extraction per vector: a target is in range
+        // where min(y, C − 1) (unsigned) = y, the ignored ones are counted by subtracting their all-ones masks, and the
+        // step's in-range test is one branch; a step that fails is left to the scalar loop, which finds the first
+        // offender. (A branch, mask and popcount per 8 targets cost 10% of a two-class call when run per chunk.)
         long ignored = 0;
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated && c > 0)
         {
-            for (; i <= targets.Length - 8; i += 8)
+            var ignore = Vector256.Create(ignoreIndex);
+            var last = Vector256.Create((uint)(c - 1));
+            Vector256<int> count = Vector256<int>.Zero;
+            fixed (int* t = targets)
             {
-                Vector256<int> y = Vector256.Create(targets.Slice(i, 8));
-                Vector256<int> isIgnored = Vector256.Equals(y, ignore);
-                Vector256<int> outside = Vector256.AndNot(Vector256.GreaterThanOrEqual(y.AsUInt32(), classes).AsInt32(), isIgnored);
-                if (outside != Vector256<int>.Zero)
+                for (; i <= targets.Length - 32; i += 32)
                 {
-                    break; // the scalar loop below finds the first offender
-                }
+                    Vector256<int> y0 = Vector256.Load(t + i), y1 = Vector256.Load(t + i + 8), y2 = Vector256.Load(t + i + 16), y3 = Vector256.Load(t + i + 24);
+                    Vector256<int> i0 = Vector256.Equals(y0, ignore), i1 = Vector256.Equals(y1, ignore), i2 = Vector256.Equals(y2, ignore), i3 = Vector256.Equals(y3, ignore);
+                    Vector256<int> good = (Vector256.Equals(Vector256.Min(y0.AsUInt32(), last).AsInt32(), y0) | i0)
+                        & (Vector256.Equals(Vector256.Min(y1.AsUInt32(), last).AsInt32(), y1) | i1)
+                        & (Vector256.Equals(Vector256.Min(y2.AsUInt32(), last).AsInt32(), y2) | i2)
+                        & (Vector256.Equals(Vector256.Min(y3.AsUInt32(), last).AsInt32(), y3) | i3);
+                    if (good != Vector256<int>.AllBitsSet)
+                    {
+                        break; // the scalar loop below finds the first offender
+                    }
 
-                ignored += System.Numerics.BitOperations.PopCount(isIgnored.ExtractMostSignificantBits());
+                    count -= (i0 + i1) + (i2 + i3);
+                }
             }
+
+            ignored = Vector256.Sum(count.AsUInt32());
         }
 
         for (; i < targets.Length; i++)
