@@ -97,14 +97,15 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
     public static (double TotalWeight, long Count) SumTargetWeights<T>(ReadOnlySpan<int> targets, int c, int ignoreIndex, ReadOnlySpan<T> weight)
         where T : unmanaged, System.Numerics.INumberBase<T>
     {
+        // Large target sets are checked and summed in parallel blocks (Kernels/TargetWeights).
         if (weight.IsEmpty && Vector256.IsHardwareAccelerated && targets.Length >= 64)
         {
-            return CountTargets(targets, c, ignoreIndex);
+            return TargetWeights.Sum(targets, c, ignoreIndex, default);
         }
 
         if (typeof(T) == typeof(float) && !weight.IsEmpty && System.Runtime.Intrinsics.X86.Avx2.IsSupported && targets.Length >= 64)
         {
-            return SumFloatWeights(targets, c, ignoreIndex, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(weight));
+            return TargetWeights.Sum(targets, c, ignoreIndex, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(weight));
         }
 
         double total = 0;
@@ -121,134 +122,6 @@ internal readonly record struct IndexTargetLayout(int N, int C, int S)
         }
 
         return (total, count);
-    }
-
-    /// <summary>Unweighted: the count of non-ignored targets (<see cref="TargetCount"/>; the first offender still wins).</summary>
-    private static (double TotalWeight, long Count) CountTargets(ReadOnlySpan<int> targets, int c, int ignoreIndex)
-    {
-        long count = targets.Length - TargetCount.Ignored(targets, c, ignoreIndex);
-        return (count, count);
-    }
-
-    /// <summary>
-    /// Weighted (float): Σ w[y] gathered 8 at a time and summed in double lanes (the first offender still wins). Up to 8
-    /// classes the targets of each class are counted instead (a compare and a subtract per class and 8 targets) and
-    /// Σ w[y] = Σ_k w_k·n_k: the gather and the widening to double took 20% of a two-class call with weights at 256 MiB
-    /// on a Zen 3 core, and the sum is exact up to its one rounding per class.
-    /// </summary>
-    private static unsafe (double TotalWeight, long Count) SumFloatWeights(ReadOnlySpan<int> targets, int c, int ignoreIndex, ReadOnlySpan<float> weight)
-    {
-        if (c <= Vector256<int>.Count)
-        {
-            return CountFloatWeights(targets, c, ignoreIndex, weight);
-        }
-
-        var ignore = Vector256.Create(ignoreIndex);
-        var classes = Vector256.Create((uint)c);
-        Vector256<double> total = Vector256<double>.Zero;
-        long ignored = 0;
-        int i = 0;
-        fixed (float* w = weight)
-        {
-            for (; i <= targets.Length - 8; i += 8)
-            {
-                Vector256<int> y = Vector256.Create(targets.Slice(i, 8));
-                Vector256<int> isIgnored = Vector256.Equals(y, ignore);
-                if (Vector256.AndNot(Vector256.GreaterThanOrEqual(y.AsUInt32(), classes).AsInt32(), isIgnored) != Vector256<int>.Zero)
-                {
-                    break; // the scalar loop below reports the first offender
-                }
-
-                Vector256<float> wy = System.Runtime.Intrinsics.X86.Avx2.GatherVector256(w, Vector256.AndNot(y, isIgnored), 4);
-                wy = Vector256.AndNot(wy.AsInt32(), isIgnored).AsSingle();
-                (Vector256<double> lo, Vector256<double> hi) = Vector256.Widen(wy);
-                total += lo + hi;
-                ignored += System.Numerics.BitOperations.PopCount(isIgnored.ExtractMostSignificantBits());
-            }
-        }
-
-        double sum = Vector256.Sum(total);
-        long count = i - ignored;
-        for (; i < targets.Length; i++)
-        {
-            int y = targets[i];
-            if (!Counts(y, c, ignoreIndex))
-            {
-                continue;
-            }
-
-            sum += weight[y];
-            count++;
-        }
-
-        return (sum, count);
-    }
-
-    /// <summary><see cref="SumFloatWeights"/> for at most 8 classes: per-class counts in vector lanes, then Σ_k w_k·n_k.</summary>
-    private static (double TotalWeight, long Count) CountFloatWeights(ReadOnlySpan<int> targets, int c, int ignoreIndex, ReadOnlySpan<float> weight)
-    {
-        var ignore = Vector256.Create(ignoreIndex);
-        var classes = Vector256.Create((uint)c);
-        Span<long> counts = stackalloc long[Vector256<int>.Count];
-        counts.Clear();
-        Vector256<int> n0 = default, n1 = default, n2 = default, n3 = default, n4 = default, n5 = default, n6 = default, n7 = default;
-        int i = 0;
-        for (; i <= targets.Length - 8; i += 8)
-        {
-            Vector256<int> y = Vector256.Create(targets.Slice(i, 8));
-            Vector256<int> isIgnored = Vector256.Equals(y, ignore);
-            if (Vector256.AndNot(Vector256.GreaterThanOrEqual(y.AsUInt32(), classes).AsInt32(), isIgnored) != Vector256<int>.Zero)
-            {
-                break; // the scalar loop below reports the first offender
-            }
-
-            // A class equal to ignore_index is never counted (its targets are the ignored ones), so the compares need
-            // no mask; the lanes count down by the compares' −1.
-            n0 += Vector256.Equals(y, Vector256<int>.Zero);
-            n1 += Vector256.Equals(y, Vector256<int>.One);
-            if (c > 2)
-            {
-                n2 += Vector256.Equals(y, Vector256.Create(2));
-                n3 += Vector256.Equals(y, Vector256.Create(3));
-                if (c > 4)
-                {
-                    n4 += Vector256.Equals(y, Vector256.Create(4));
-                    n5 += Vector256.Equals(y, Vector256.Create(5));
-                    n6 += Vector256.Equals(y, Vector256.Create(6));
-                    n7 += Vector256.Equals(y, Vector256.Create(7));
-                }
-            }
-        }
-
-        ReadOnlySpan<Vector256<int>> lanes = [n0, n1, n2, n3, n4, n5, n6, n7];
-        for (int k = 0; k < c; k++)
-        {
-            if (k != ignoreIndex)
-            {
-                counts[k] = -(long)Vector256.Sum(Vector256.WidenLower(lanes[k]) + Vector256.WidenUpper(lanes[k]));
-            }
-        }
-
-        for (; i < targets.Length; i++)
-        {
-            int y = targets[i];
-            if (!Counts(y, c, ignoreIndex))
-            {
-                continue;
-            }
-
-            counts[y]++;
-        }
-
-        double sum = 0;
-        long count = 0;
-        for (int k = 0; k < c; k++)
-        {
-            sum += weight[k] * (double)counts[k];
-            count += counts[k];
-        }
-
-        return (sum, count);
     }
 
     /// <summary>Whether a target counts (false where it is <paramref name="ignoreIndex"/>); an out-of-range one throws.</summary>
