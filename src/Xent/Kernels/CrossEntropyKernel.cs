@@ -55,6 +55,13 @@ internal static unsafe class CrossEntropyKernel
         public IRowHook? Hook;
         public T* Offset;
         public T OffsetMax;
+
+        /// <summary>A job with the fields that every caller sets; the others (weights, smoothing, …) follow with <c>with</c>.</summary>
+        public static Job<T> Of(T* logits, int n, int c, int s, int* targets, int ignoreIndex, T* losses, T* gradient, double kappa) => new()
+        {
+            Logits = logits, N = n, C = c, S = s, Targets = targets, IgnoreIndex = ignoreIndex,
+            Losses = losses, Gradient = gradient, Kappa = kappa,
+        };
     }
 
     /// <summary>Runs the kernel and returns the sum of the per-position losses.</summary>
@@ -164,15 +171,10 @@ internal static unsafe class CrossEntropyKernel
         fixed (T* pl = losses)
         fixed (T* pg = gradient)
         {
-            var job = new Job<T>
+            Job<T> job = Job<T>.Of(px, n, c, s, pt, ignoreIndex, losses.IsEmpty ? null : pl, gradient.IsEmpty ? null : pg, kappa) with
             {
-                Logits = px, N = n, C = c, S = s, Targets = pt,
                 Weight = weight.IsEmpty ? null : pw,
                 WeightSum = weightSum,
-                IgnoreIndex = ignoreIndex,
-                Losses = losses.IsEmpty ? null : pl,
-                Gradient = gradient.IsEmpty ? null : pg,
-                Kappa = kappa,
                 Scale = scale,
                 Margin = margin.IsEmpty ? null : pm,
                 Hook = hook,
@@ -196,18 +198,12 @@ internal static unsafe class CrossEntropyKernel
         fixed (T* pl = losses)
         fixed (T* pg = gradient)
         {
-            var job = new Job<T>
+            Job<T> job = Job<T>.Of(px, n, c, s, targets.IsEmpty ? null : pt, ignoreIndex, losses.IsEmpty ? null : pl, gradient.IsEmpty ? null : pg, kappa) with
             {
-                Logits = px, N = n, C = c, S = s,
-                Targets = targets.IsEmpty ? null : pt,
                 Probabilities = probabilities.IsEmpty ? null : pp,
                 Weight = weight.IsEmpty ? null : pw,
                 WeightSum = weightSum,
-                IgnoreIndex = ignoreIndex,
                 Smoothing = smoothing,
-                Losses = losses.IsEmpty ? null : pl,
-                Gradient = gradient.IsEmpty ? null : pg,
-                Kappa = kappa,
                 ChunkWeightSums = chunkWeights is null ? null : pcw,
             };
             return RunChunks(job, positions);
@@ -302,15 +298,11 @@ internal static unsafe class CrossEntropyKernel
             fixed (T* pl = losses)
             fixed (T* pg = gradient)
             {
-                var job = new Job<T>
+                double kappa = mean ? gradientScale / (positions - ignored) : gradientScale;
+                Job<T> job = Job<T>.Of(px, n, c, s, pt, ignoreIndex, losses.IsEmpty ? null : pl, gradient.IsEmpty ? null : pg, kappa) with
                 {
-                    Logits = px, N = n, C = c, S = s, Targets = pt,
                     WeightSum = c,
-                    IgnoreIndex = ignoreIndex,
                     Smoothing = smoothing,
-                    Losses = losses.IsEmpty ? null : pl,
-                    Gradient = gradient.IsEmpty ? null : pg,
-                    Kappa = mean ? gradientScale / (positions - ignored) : gradientScale,
                 };
                 bool parallel = Parallelism.MaxDegree > 1 && positions * c >= Parallelism.ParallelThreshold;
                 CountingWork<T> work = CountingWork<T>.ForThisThread;

@@ -180,9 +180,7 @@ internal static unsafe class TargetWeights
         int i = 0;
         for (; i <= targets.Length - 8; i += 8)
         {
-            Vector256<int> y = Vector256.Create(targets.Slice(i, 8));
-            Vector256<int> isIgnored = Vector256.Equals(y, ignore);
-            if (Vector256.AndNot(Vector256.GreaterThanOrEqual(y.AsUInt32(), classes).AsInt32(), isIgnored) != Vector256<int>.Zero)
+            if (!Load(targets.Slice(i, 8), ignore, classes, out Vector256<int> y, out Vector256<int> isIgnored))
             {
                 break; // the scalar loop below finds the first offender
             }
@@ -214,20 +212,18 @@ internal static unsafe class TargetWeights
             }
         }
 
+        // The tail, and a step that held an offender: find it first, then count.
+        if (TargetCount.Ignored(targets[i..], c, ignoreIndex, out int bad) < 0)
+        {
+            return i + bad;
+        }
+
         for (; i < targets.Length; i++)
         {
-            int y = targets[i];
-            if (y == ignoreIndex)
+            if (targets[i] != ignoreIndex)
             {
-                continue;
+                counts[targets[i]]++;
             }
-
-            if ((uint)y >= (uint)c)
-            {
-                return i;
-            }
-
-            counts[y]++;
         }
 
         return -1;
@@ -243,9 +239,7 @@ internal static unsafe class TargetWeights
         int i = 0;
         for (; i <= targets.Length - 8; i += 8)
         {
-            Vector256<int> y = Vector256.Create(targets.Slice(i, 8));
-            Vector256<int> isIgnored = Vector256.Equals(y, ignore);
-            if (Vector256.AndNot(Vector256.GreaterThanOrEqual(y.AsUInt32(), classes).AsInt32(), isIgnored) != Vector256<int>.Zero)
+            if (!Load(targets.Slice(i, 8), ignore, classes, out Vector256<int> y, out Vector256<int> isIgnored))
             {
                 break; // the scalar loop below finds the first offender
             }
@@ -259,23 +253,28 @@ internal static unsafe class TargetWeights
 
         sum = Vector256.Sum(total);
         count = i - ignored;
+        if (TargetCount.Ignored(targets[i..], c, ignoreIndex, out int bad) < 0)
+        {
+            return i + bad;
+        }
+
         for (; i < targets.Length; i++)
         {
-            int y = targets[i];
-            if (y == ignoreIndex)
+            if (targets[i] != ignoreIndex)
             {
-                continue;
+                sum += w[targets[i]];
+                count++;
             }
-
-            if ((uint)y >= (uint)c)
-            {
-                return i;
-            }
-
-            sum += w[y];
-            count++;
         }
 
         return -1;
+    }
+
+    /// <summary>8 targets and their ignore mask; false where one of them is outside [0, C) and not ignored.</summary>
+    private static bool Load(ReadOnlySpan<int> targets, Vector256<int> ignore, Vector256<uint> classes, out Vector256<int> y, out Vector256<int> isIgnored)
+    {
+        y = Vector256.Create(targets);
+        isIgnored = Vector256.Equals(y, ignore);
+        return Vector256.AndNot(Vector256.GreaterThanOrEqual(y.AsUInt32(), classes).AsInt32(), isIgnored) == Vector256<int>.Zero;
     }
 }
