@@ -155,6 +155,7 @@ internal static class CompareCommand
             string dataPath = parse.GetRequiredValue(data).FullName;
             int[]? imageShape = null;
             DataTable dataset = ImageData.Names(dataPath) ? ImageData.Read(dataPath, "--data", test: false, out imageShape, out _) : DataOptionSet.ReadTable(dataPath, read);
+            RealValuedLabel.ThrowIfRealValued(dataset, dataPath);
             DataTable? test = null;
             if (parse.GetValue(testData) is { } t)
             {

@@ -149,6 +149,7 @@ internal static class TrainCommand
             bool images = ImageData.Names(dataPath);
             int[]? imageShape = null;
             DataTable table = images ? ImageData.Read(dataPath, "--data", test: false, out imageShape, out dataPath) : DataOptionSet.ReadTable(dataPath, read);
+            RealValuedLabel.ThrowIfRealValued(table, dataPath);
             if (parse.GetValue(maxRows) is int limit)
             {
                 table = table.Head(limit);
@@ -300,7 +301,7 @@ internal static class TrainCommand
         int[] counts = table.ClassCounts();
         int numeric = table.Columns.Count(c => c.Kind == ColumnKind.Numeric);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{table.Count} rows, {table.Columns.Count} feature columns ({numeric} numeric, {table.Columns.Count - numeric} categorical or boolean), {table.ClassCount} classes ({string.Join(", ", table.ClassNames.Select((c, i) => $"{c}: {counts[i]}"))})"));
+            $"{table.Count} rows, {table.Columns.Count} feature columns ({numeric} numeric, {table.Columns.Count - numeric} categorical or boolean), {table.ClassCount} {(table.ClassCount == 1 ? "class" : "classes")} ({string.Join(", ", table.ClassNames.Select((c, i) => $"{c}: {counts[i]}"))})"));
         string[] missing = [.. table.Columns.Select(c => (c.Name, Missing: c.MissingCount())).Where(c => c.Missing > 0).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Name} {c.Missing}"))];
         if (missing.Length > 0)
         {

@@ -295,7 +295,7 @@ public static class CsvDatasetReader
             label = -1;
             if (!options.LabelOptional)
             {
-                throw new DataFormatException(source, line, 0, $"no label column named '{MessageText.Quote(labelName)}'; the header has: {MessageText.List(header, 20)}.{CsvTableReader.LabelHint(header)} Choose the column with --label.");
+                throw new DataFormatException(source, line, 0, $"no label column named '{MessageText.Quote(labelName)}'; the header has: {MessageText.List(header, 20)}.{CsvTableReader.NearName(header, labelName)}{CsvTableReader.LabelHint(header)} Choose the column with --label.");
             }
         }
 

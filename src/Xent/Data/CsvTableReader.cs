@@ -338,7 +338,26 @@ public static class CsvTableReader
             throw new DataFormatException(source, line, 0, NotAHeader(header, header.Length, csv.FieldCount, csv.LineNumber));
         }
 
-        throw new DataFormatException(source, line, 0, $"no label column named '{MessageText.Quote(name)}'; the header has: {MessageText.List(header, 20)}.{LabelHint(header)} Choose the column with --label NAME or --label INDEX (0-based){(options.HasHeader ? ", or --no-header if the file has no header row" : "")}.");
+        if (int.TryParse(name, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int labelIndex))
+        {
+            throw new DataFormatException(source, line, 0, $"--label {labelIndex}: no such column; the file has {header.Length} columns, so an index is 0 to {header.Length - 1} (the header has: {MessageText.List(header, 20)}).");
+        }
+
+        throw new DataFormatException(source, line, 0, $"no label column named '{MessageText.Quote(name)}'; the header has: {MessageText.List(header, 20)}.{NearName(header, name)}{LabelHint(header)} Choose the column with --label NAME or --label INDEX (0-based){(options.HasHeader ? ", or --no-header if the file has no header row" : "")}.");
+    }
+
+    /// <summary>" Did you mean 'Name'?" for a header column that differs from <paramref name="name"/> only in case or surrounding spaces, else empty.</summary>
+    internal static string NearName(IReadOnlyList<string> header, string name)
+    {
+        foreach (string column in header)
+        {
+            if (string.Equals(column.Trim(), name.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return $" Did you mean '{MessageText.Quote(column)}'?";
+            }
+        }
+
+        return "";
     }
 
     /// <summary>The names that label columns usually have (scikit-learn's frames call theirs "target").</summary>
