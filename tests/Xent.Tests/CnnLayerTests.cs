@@ -497,7 +497,7 @@ public class CnnLayerTests
 
         public void Report(TrainingProgress value)
         {
-            if (!value.EpochEnded && ++_seen == steps)
+            if (!value.EpochEnded && !value.Resumed && ++_seen == steps)
             {
                 cts.Cancel();
             }

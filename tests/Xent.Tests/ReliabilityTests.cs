@@ -444,6 +444,77 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void Ctrl_C_or_SIGTERM_stops_a_run_with_a_checkpoint_and_says_how_to_go_on_and_the_resume_says_where_at_once()
+    {
+        string dir = Path.Combine(_dir, "interrupted");
+        string cli = Path.Combine(AppContext.BaseDirectory, "Xent.Cli.dll");
+        string[] options = ["exec", cli, "train", "--data", DataTests.RepoFile("data", "digits.csv"), "--out", dir, "--epochs", "5000", "--early-stopping", "0"];
+
+        // The first run is interrupted once its first checkpoint is on disk.
+        (int code, List<string> lines, string error) = RunAndSignal(options, "INT", _ => File.Exists(Path.Combine(dir, "checkpoint.safetensors")));
+        Assert.Equal(1, code);
+        Assert.Matches(@"^xent: interrupted by Ctrl-C (at the end of|after step \d+ of) epoch \d+ of 5000; the checkpoint in .* Run the same command with --resume", error);
+        Assert.DoesNotContain("Exception", error);
+
+        // The resume says so before its first epoch line (it used to say so only when training was over).
+        (code, lines, error) = RunAndSignal([.. options, "--resume"], "TERM", l => l.Count > 0 && l[^1].StartsWith("train epoch", StringComparison.Ordinal));
+        Assert.Equal(1, code);
+        int resumed = lines.FindIndex(l => l.StartsWith("Resumed from the checkpoint", StringComparison.Ordinal));
+        int firstEpoch = lines.FindIndex(l => l.StartsWith("train epoch", StringComparison.Ordinal));
+        Assert.True(resumed >= 0 && resumed < firstEpoch, string.Join("\n", lines));
+        Assert.StartsWith("xent: interrupted by SIGTERM", error);
+    }
+
+    /// <summary>Runs <c>dotnet</c> with <paramref name="args"/>, sends it SIGINT or SIGTERM once <paramref name="ready"/> holds for its lines so far, and waits for it.</summary>
+    private static (int Code, List<string> Lines, string Error) RunAndSignal(string[] args, string signal, Func<List<string>, bool> ready)
+    {
+        using Process child = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var lines = new List<string>();
+        var error = new StringBuilder();
+        child.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (lines) { lines.Add(e.Data); } } };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (error) { error.AppendLine(e.Data); } } };
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            while (!child.HasExited && stopwatch.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                bool go;
+                lock (lines)
+                {
+                    go = ready(lines);
+                }
+
+                if (go)
+                {
+                    using Process kill = Process.Start("kill", [$"-{signal}", child.Id.ToString(CultureInfo.InvariantCulture)])!;
+                    kill.WaitForExit();
+                    break;
+                }
+
+                Thread.Sleep(10);
+            }
+
+            Assert.False(child.HasExited && stopwatch.Elapsed < TimeSpan.FromSeconds(60) && child.ExitCode == 0, "the run ended before it could be interrupted");
+            Assert.True(child.WaitForExit(TimeSpan.FromSeconds(30)), "the interrupted run did not stop");
+            child.WaitForExit();
+        }
+        finally
+        {
+            if (!child.HasExited)
+            {
+                child.Kill(entireProcessTree: true);
+            }
+        }
+
+        lock (lines)
+        {
+            return (child.ExitCode, [.. lines], error.ToString());
+        }
+    }
+
+    [Fact]
     public void A_publication_cut_short_is_completed_by_the_next_open()
     {
         string dir = Path.Combine(_dir, "rollforward");

@@ -61,7 +61,8 @@ public sealed class TrainingTests : IDisposable
         Assert.Equal(50, step);
     }
 
-    private static (Sequential Model, TrainingResult Result) TrainIris(int threads, TrainerOptions? options = null, bool resume = false, float dropout = 0.1f)
+    private static (Sequential Model, TrainingResult Result) TrainIris(int threads, TrainerOptions? options = null, bool resume = false, float dropout = 0.1f,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         Parallelism.MaxDegree = threads;
         Dataset iris = CsvDatasetReader.Read(DataTests.RepoFile("data", "iris.csv"));
@@ -71,7 +72,7 @@ public sealed class TrainingTests : IDisposable
         Sequential model = Mlp.Create(4, [16], 3, new XentRandom(7), dropout: dropout);
         var optimizer = new Adam(model.Parameters, new AdamOptions { LearningRate = 0.01 });
         TrainingResult result = Trainer.Fit(model, optimizer, new TrainingLoss(LossKind.CrossEntropy, [1, 2, 1], 0.05), train, validation,
-            options ?? new TrainerOptions { Epochs = 8, BatchSize = 16, Seed = 3 }, resume: resume);
+            options ?? new TrainerOptions { Epochs = 8, BatchSize = 16, Seed = 3 }, progress, resume, cancellation);
         return (model, result);
     }
 
@@ -129,23 +130,24 @@ public sealed class TrainingTests : IDisposable
         var options = new TrainerOptions { Epochs = 8, BatchSize = 16, Seed = 3, CheckpointPath = checkpoint, CheckpointEverySteps = 5, EarlyStopping = new EarlyStopping("val_loss", 3) };
         (Sequential reference, TrainingResult full) = TrainIris(1, options with { CheckpointPath = null });
 
-        // Interrupt: train with checkpoints, then corrupt nothing but stop after a mid-epoch checkpoint by truncating epochs.
-        var cts = new CancellationTokenSource();
+        // A crash (here an exception from the progress callback, as a kill would be): no checkpoint is written at the
+        // crash, so the run goes on from its last periodic one.
         int steps = 0;
-        var stopAt = new Progress(() => { if (++steps == 17) { cts.Cancel(); } });
+        var stopAt = new Progress(() => { if (++steps == 17) { throw new TimeoutException("crash"); } });
         Parallelism.MaxDegree = 1;
         Dataset iris = CsvDatasetReader.Read(DataTests.RepoFile("data", "iris.csv"));
         SplitIndices split = StratifiedSplit.Split(iris.Labels, 3, 0.2, 0, seed: 1);
         Standardizer s = Standardizer.Fit(iris, split.Train);
         Dataset train = s.Transform(iris.Subset(split.Train)), validation = s.Transform(iris.Subset(split.Validation));
         Sequential model = Mlp.Create(4, [16], 3, new XentRandom(7), dropout: 0.1f);
-        Assert.Throws<OperationCanceledException>(() => Trainer.Fit(model, new Adam(model.Parameters, new AdamOptions { LearningRate = 0.01 }),
-            new TrainingLoss(LossKind.CrossEntropy, [1, 2, 1], 0.05), train, validation, options, stopAt, cancellationToken: cts.Token));
+        Assert.Throws<TimeoutException>(() => Trainer.Fit(model, new Adam(model.Parameters, new AdamOptions { LearningRate = 0.01 }),
+            new TrainingLoss(LossKind.CrossEntropy, [1, 2, 1], 0.05), train, validation, options, stopAt));
         Assert.True(File.Exists(checkpoint));
 
         (Sequential resumed, TrainingResult result) = TrainIris(2, options, resume: true);
         Assert.True(result.Resumed);
-        // 120 training rows in batches of 16 make 8 steps an epoch; cancelled in step 17, the last checkpoint is step 15.
+        // 120 training rows in batches of 16 make 8 steps an epoch; the 17th report is step 16's (report 9 closes epoch 1),
+        // and the last checkpoint before it is step 15's.
         Assert.Equal((1, 7), result.ResumedAt);
         Assert.False(result.ResumedFinished);
         for (int i = 0; i < reference.Parameters.Count; i++)
@@ -155,6 +157,43 @@ public sealed class TrainingTests : IDisposable
 
         Assert.Equal(full.History.BatchesCsv(), result.History.BatchesCsv());
         Assert.Equal(full.History.EpochsCsv(), result.History.EpochsCsv());
+    }
+
+    [Fact]
+    public void A_cancelled_run_writes_a_checkpoint_of_its_last_step_and_its_resume_reports_where_it_goes_on()
+    {
+        string checkpoint = Path.Combine(_dir, "cancelled.safetensors");
+        var options = new TrainerOptions { Epochs = 4, BatchSize = 16, Seed = 3, CheckpointPath = checkpoint };
+        (Sequential reference, TrainingResult full) = TrainIris(1, options with { CheckpointPath = null });
+
+        // Cancelled after step 11 (the 12th report; report 9 closes epoch 1): no periodic checkpoint was due then.
+        using var cts = new CancellationTokenSource();
+        int reports = 0;
+        Assert.Throws<OperationCanceledException>(() => TrainIris(1, options, progress: new Progress(() => { if (++reports == 12) { cts.Cancel(); } }), cancellation: cts.Token));
+
+        var seen = new List<TrainingProgress>();
+        (Sequential resumed, TrainingResult result) = TrainIris(1, options, resume: true, progress: new Recorder(seen));
+        Assert.Equal((1, 3), result.ResumedAt);
+        Assert.True(seen[0].Resumed, "the first report says the run resumed");
+        Assert.Equal((1, 3, 8), (seen[0].Epoch, seen[0].Step, seen[0].StepsPerEpoch));
+        Assert.Single(seen, p => p.Resumed);
+        Assert.Equal((1, 4), (seen[1].Epoch, seen[1].Step));
+        for (int i = 0; i < reference.Parameters.Count; i++)
+        {
+            Assert.True(reference.Parameters[i].Value.AsSpan().SequenceEqual(resumed.Parameters[i].Value), $"parameter {i} differs after resume");
+        }
+
+        Assert.Equal(full.History.BatchesCsv(), result.History.BatchesCsv());
+
+        // A finished run resumed sends no such report: nothing goes on.
+        seen.Clear();
+        Assert.True(TrainIris(1, options, resume: true, progress: new Recorder(seen)).Result.ResumedFinished);
+        Assert.Empty(seen);
+    }
+
+    private sealed class Recorder(List<TrainingProgress> seen) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => seen.Add(value);
     }
 
     [Fact]

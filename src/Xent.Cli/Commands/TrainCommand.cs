@@ -256,6 +256,20 @@ internal static class TrainCommand
         }
     }
 
+    /// <summary>What an interrupted run says: where it stopped, and whether and how it can go on.</summary>
+    internal static string Interrupted(string signal, TrainingProgress? last, bool checkpoints, string folder)
+    {
+        if (last is not { } p)
+        {
+            return $"xent: interrupted by {signal} before the first step; nothing was trained, so there is nothing to resume.";
+        }
+
+        string where = $"xent: interrupted by {signal} {TrainingProgressView.Position(p)}";
+        return checkpoints
+            ? $"{where}; the checkpoint in {folder} holds the run as it was then. Run the same command with --resume to go on from there."
+            : $"{where}; with --checkpoint-every never there is no checkpoint, so the run cannot be resumed.";
+    }
+
     /// <summary>The data of a training run: the table and, when given, separate validation and test tables.</summary>
     internal sealed record TrainingInputs(DataTable Table, DataTable? Validation, DataTable? Test, string Path, bool HasHeader, bool SaveSplits)
     {
@@ -335,9 +349,19 @@ internal static class TrainCommand
             ? BatchOrder.PartitionedBatchCount(Math.Max(1, trainRows), shards, Math.Max(1, pipeline.Trainer.BatchSize / shards), pipeline.Trainer.DropLast)
             : BatchOrder.BatchCount(Math.Max(1, trainRows), pipeline.Trainer.BatchSize));
         PipelineResult result;
+        // One process: the first Ctrl-C or SIGTERM stops training between two steps, after a checkpoint of the last one.
+        // (Under mpirun every rank must stop together, so a distributed run keeps the default: the signal ends it.)
+        using Interrupt? interrupt = pipeline.Trainer.Communicator is null ? new Interrupt() : null;
+        TrainingProgress? last = null;
         try
         {
-            result = TrainingProgressView.Run(context, "train", steps, progress => TrainingPipeline.Run(table, pipeline, progress, sink, resume, default, inputs.Validation, inputs.Test));
+            result = TrainingProgressView.Run(context, "train", steps, progress => TrainingPipeline.Run(
+                table, pipeline, TrainingProgressView.Tap(progress, p => last = p), sink, resume, interrupt?.Token ?? default, inputs.Validation, inputs.Test));
+        }
+        catch (OperationCanceledException) when (interrupt?.Signal is { } signal)
+        {
+            context.Error.WriteLine(Interrupted(signal, last, pipeline.Trainer.CheckpointPath is not null, dir.Path));
+            return ExitCodes.Failed;
         }
         catch (ArgumentException e)
         {
@@ -358,11 +382,10 @@ internal static class TrainCommand
         {
             console.WriteLine($"--resume: the run in this folder had already finished (epoch {training.History.Epochs.Count} of {pipeline.Trainer.Epochs}); nothing was left to train, so the scores below are the saved model's.");
         }
-        else if (training.Resumed)
+        else if (training.Resumed && console.Profile.Capabilities.Interactive)
         {
-            console.WriteLine(training.ResumedAt.Step == 0
-                ? $"Resumed from the checkpoint at the start of epoch {training.ResumedAt.Epoch + 1}."
-                : $"Resumed from the checkpoint after step {training.ResumedAt.Step} of epoch {training.ResumedAt.Epoch + 1}.");
+            // Redirected output printed this line when training went on; the progress bar has gone by now.
+            console.WriteLine(TrainingProgressView.ResumedLine(training.ResumedAt.Epoch, training.ResumedAt.Step));
         }
 
         if (training.StoppedEarly)

@@ -40,7 +40,7 @@ public static class Trainer
     /// <param name="options">How to train.</param>
     /// <param name="progress">Receives a report after every step, or <see langword="null"/>.</param>
     /// <param name="resume">Continue from <see cref="TrainerOptions.CheckpointPath"/> when that file exists.</param>
-    /// <param name="cancellationToken">Stops between steps.</param>
+    /// <param name="cancellationToken">Stops between steps, with an <see cref="OperationCanceledException"/>; with a checkpoint path, a checkpoint of the last step is written first, so that a resume goes on from there.</param>
     /// <returns>The result; the model holds the final (or, with early stopping, the best) weights.</returns>
     /// <exception cref="ArgumentException">The data do not fit the model, or the options are invalid.</exception>
     /// <exception cref="InvalidDataException">The checkpoint is corrupt or was made with other settings or data (the message names the first setting that differs).</exception>

@@ -134,6 +134,13 @@ public readonly record struct TrainingProgress(int Epoch, int Epochs, int Step, 
     /// <summary>Whether this report closes an epoch (sent once per epoch, after the step reports, with the epoch's figures).</summary>
     public bool EpochEnded { get; init; }
 
+    /// <summary>
+    /// Whether this report says that training resumed from a checkpoint: sent once, before the first step, with
+    /// <see cref="Epoch"/> the epoch it goes on with and <see cref="Step"/> the steps of it already done (0 at an
+    /// epoch's start); the loss, accuracy and learning rate are NaN. A resumed run that had already finished sends none.
+    /// </summary>
+    public bool Resumed { get; init; }
+
     /// <summary>At an epoch's end: the mean training loss over the epoch's rows (NaN otherwise).</summary>
     public double EpochLoss { get; init; } = double.NaN;
 

@@ -105,6 +105,10 @@ internal sealed class TrainingRun : IDisposable
 
             _log = _historyDirectory is null ? null : HistoryLog.Resume(_historyDirectory, _state, _history);
             resumed = true;
+            if (!resumedFinished)
+            {
+                _progress?.Report(new TrainingProgress(_state.Epoch, _options.Epochs, _state.Step, _stepsPerEpoch, double.NaN, double.NaN, double.NaN) { Resumed = true });
+            }
         }
         else
         {
@@ -169,7 +173,12 @@ internal sealed class TrainingRun : IDisposable
         int every = _options.CheckpointEverySteps;
         while (_state.Step < _stepsPerEpoch)
         {
-            _cancellation.ThrowIfCancellationRequested();
+            if (_cancellation.IsCancellationRequested)
+            {
+                SaveBeforeStopping(settings);
+                _cancellation.ThrowIfCancellationRequested();
+            }
+
             TrainStep(order, epoch, rate);
             if (_writer && _options.CheckpointPath is not null && every > 0 && _state.GlobalStep % every == 0 && _state.Step < _stepsPerEpoch)
             {
@@ -324,6 +333,19 @@ internal sealed class TrainingRun : IDisposable
         // checkpoint's size does not change as training goes.
         float[][]? best = _best ?? (_options.EarlyStopping is not null ? [.. _model.StateTensors.Select(p => p.Value)] : null);
         _checkpoints.Save(_options.CheckpointPath!, _model, _optimizer, best, _state, settings, _log?.TakePending(durable: true));
+    }
+
+    /// <summary>
+    /// On cancellation, between two steps: writes a checkpoint of this step (one process only; the ranks of a
+    /// distributed run stop where their last checkpoint was), so that a resume goes on from here.
+    /// </summary>
+    private void SaveBeforeStopping(RunSettings settings)
+    {
+        if (_writer && _options.CheckpointPath is not null && _options.Communicator is not { Size: > 1 } && _state.GlobalStep > 0)
+        {
+            SaveCheckpoint(settings);
+            _checkpoints.Wait();
+        }
     }
 
     /// <summary>Writes the history log's queued lines on this thread, once the checkpoint write in flight (which may be writing the log) is done.</summary>
