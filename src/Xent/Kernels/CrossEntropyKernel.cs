@@ -500,13 +500,21 @@ internal static unsafe class CrossEntropyKernel
     /// </summary>
     internal const int LaneLimit = LaneClasses;
 
+    /// <summary>
+    /// Whether 2-D rows of up to <see cref="LaneLimit"/> classes take the 256-bit lanes even where AVX-512 is there: they
+    /// have their own kernels (<see cref="TwoClassLanes"/> in registers, <see cref="RowBlockLanes"/>, 8 × 8 transposes),
+    /// and on the AVX-512 host (AMD EPYC, two cores, one thread) they took 0.45–0.74× the 512-bit lanes' time at C = 2,
+    /// 10, 32 and 64, with options too (docs/benchmarks.md, 2026-12-07, seventh session).
+    /// </summary>
+    private static bool Wide256Rows => Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported;
+
     private static double RunRange<T>(in Job<T> job, long first, long end)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float) && (job.S > 1 || job.C <= LaneLimit))
         {
             ref readonly Job<float> f = ref Unsafe.As<Job<T>, Job<float>>(ref Unsafe.AsRef(in job));
-            if (Vector512.IsHardwareAccelerated)
+            if (Vector512.IsHardwareAccelerated && (job.S > 1 || !Wide256Rows))
             {
                 return RunLanes<V512>(f, first, end);
             }
@@ -725,35 +733,10 @@ internal static unsafe class CrossEntropyKernel
             float* xs = stackalloc float[LaneClasses * 16];
             float* gs = stackalloc float[LaneClasses * 16];
             long p = first;
-            if (c == 2 && v == 16 && Avx512F.IsSupported)
-            {
-                // Two classes: de-interleave 16 rows with two-source permutes (vpermt2ps) instead of a scalar transpose.
-                Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-                Vector512<int> odd = even + Vector512<int>.One;
-                Vector512<int> low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-                Vector512<int> high = low + Vector512.Create(8);
-                for (; p + v <= end; p += v)
-                {
-                    float* x0 = job.Logits + (p * 2);
-                    Vector512<float> a = Vector512.Load(x0), b = Vector512.Load(x0 + 16);
-                    Avx512F.PermuteVar16x32x2(a, even, b).Store(xs);
-                    Avx512F.PermuteVar16x32x2(a, odd, b).Store(xs + 16);
-                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
-                    if (wantGradient)
-                    {
-                        float* g0 = job.Gradient + (p * 2);
-                        Vector512<float> c0 = Vector512.Load(gs), c1 = Vector512.Load(gs + 16);
-                        Avx512F.PermuteVar16x32x2(c0, low, c1).Store(g0);
-                        Avx512F.PermuteVar16x32x2(c0, high, c1).Store(g0 + 16);
-                    }
-                }
-            }
-
             if (c == 2 && v == 8 && Avx2.IsSupported)
             {
-                // Two classes without AVX-512: the loss stays in registers, up to 64 rows at a time (TwoClassLanes) where its
-                // lanes allow; otherwise the general lanes, de-interleaved and interleaved back by TwoClassLanes's
-                // shuffles (the AVX2 twin of the permutes above).
+                // Two classes: the loss stays in registers, up to 64 rows at a time (TwoClassLanes) where its lanes allow;
+                // otherwise the general lanes, de-interleaved and interleaved back by TwoClassLanes's shuffles.
                 bool inRegisters = settings.Scale == 1f && margin.IsEmpty && TwoClassLanes.IsSupported;
                 var twoClass = new TwoClassLanes.Options(weight.IsEmpty ? 1f : weight[0], weight.IsEmpty ? 1f : weight[1], (float)job.Smoothing, settings.WeightSum, settings.Kappa);
                 TwoClassLanes.Sum twoClassSum = TwoClassLanes.Sum.Empty;
@@ -778,29 +761,6 @@ internal static unsafe class CrossEntropyKernel
                 }
 
                 sum += twoClassSum.Total(twoClass);
-            }
-
-            if (c % 16 == 0 && v == 16 && Transpose16.IsSupported)
-            {
-                // C a multiple of 16: 16 × 16 register transposes into the lanes and back.
-                for (; p + v <= end; p += v)
-                {
-                    float* x0 = job.Logits + (p * c);
-                    for (int k = 0; k < c; k += 16)
-                    {
-                        Transpose16.Block(x0 + k, c, xs + (k * 16), 16);
-                    }
-
-                    sum += LaneKernel.Run<TV>(ref *xs, v, ref job.Targets[p], weight, settings, ref *gs, wantGradient, ref wantLosses ? ref job.Losses[p] : ref Unsafe.NullRef<float>(), wantLosses, margin);
-                    if (wantGradient)
-                    {
-                        float* g0 = job.Gradient + (p * c);
-                        for (int k = 0; k < c; k += 16)
-                        {
-                            Transpose16.Block(gs + (k * 16), 16, g0 + k, c);
-                        }
-                    }
-                }
             }
 
             if (c % 8 == 0 && v == 8 && Transpose8.IsSupported)

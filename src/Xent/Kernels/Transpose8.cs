@@ -5,9 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Xent.Kernels;
 
 /// <summary>
-/// An 8 × 8 float transpose in AVX registers (unpack, shuffle, then 128-bit lane permutes: 24 shuffles for 64 values),
-/// the AVX2 twin of <see cref="Transpose16"/>: it moves 8 rows of a (rows, C) block into lanes and back when C is a
-/// multiple of 8 on machines without AVX-512.
+/// An 8 × 8 float transpose in AVX registers (unpack, shuffle, then 128-bit lane permutes: 24 shuffles for 64 values):
+/// it moves 8 rows of a (rows, C) block into lanes and back for the 256-bit lanes, which 2-D rows of up to 64 classes
+/// take on every AVX2 machine, AVX-512 ones included.
 /// </summary>
 internal static unsafe class Transpose8
 {
