@@ -31,8 +31,19 @@ internal static class XentApp
         if (parse.Errors.Count > 0)
         {
             Command command = parse.CommandResult.Command;
+            bool afterUnknownOption = false;
             foreach (var e in parse.Errors)
             {
+                // "--learnrate 0.1" gives two errors, one for each token: the value's says nothing new, so it is left out.
+                string? token = UnrecognizedToken(e.Message);
+                bool value = token is not null && !token.StartsWith('-');
+                if (value && afterUnknownOption)
+                {
+                    afterUnknownOption = false;
+                    continue;
+                }
+
+                afterUnknownOption = token is not null && !value;
                 string suggestion = Suggestion(e.Message, command);
                 error.WriteLine($"xent: error: {(suggestion.Length > 0 ? OneLine(e.Message).TrimEnd('.') + suggestion : OneLine(e.Message))}");
             }
@@ -89,13 +100,11 @@ internal static class XentApp
     /// </summary>
     internal static string Suggestion(string message, Command command)
     {
-        var match = System.Text.RegularExpressions.Regex.Match(message, "^Unrecognized command or argument '(.+)'");
-        if (!match.Success)
+        if (UnrecognizedToken(message) is not { } token)
         {
             return string.Empty;
         }
 
-        string token = match.Groups[1].Value;
         IEnumerable<string> names = token.StartsWith('-')
             ? command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
             : command.Subcommands.Select(c => c.Name);
@@ -106,6 +115,13 @@ internal static class XentApp
             .Select(p => p.Name)
             .FirstOrDefault();
         return near is null ? string.Empty : $"; did you mean '{near}'?";
+    }
+
+    /// <summary>The token of System.CommandLine's "Unrecognized command or argument" error, or null for another error.</summary>
+    private static string? UnrecognizedToken(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "^Unrecognized command or argument '(.+)'");
+        return match.Success ? match.Groups[1].Value : null;
     }
 
     /// <summary>Whether an exception means bad usage or input (exit code 2) rather than a failed run (1).</summary>

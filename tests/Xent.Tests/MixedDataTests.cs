@@ -139,6 +139,31 @@ public sealed class MixedDataTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_says_that_missing_cells_were_imputed_and_quotes_categories_with_commas()
+    {
+        string path = Write("missing-cells.csv", "a,b,label\n1,,x\n2,3,y\n\"4,5\",6,x\n7,NA,y\n");
+        var (code, output, error) = Cli.Run("inspect", "--data", path);
+        Assert.True(code == 0, error);
+        Assert.Contains("No NaN or infinite values after imputing the 2 missing cells", output);
+        Assert.Contains("4 distinct: 1, 2, \"4,5\", 7", output);
+
+        (_, output, _) = Cli.Run("inspect", "--data", Write("complete.csv", "a,label\n1,x\n2,y\n"));
+        Assert.Contains("No NaN or infinite values.", output);
+    }
+
+    [Theory]
+    [InlineData(";")]
+    [InlineData("\t")]
+    [InlineData("|")]
+    public void The_delimiter_is_found_from_the_first_line(string d)
+    {
+        DataTable table = Read($"a{d}b{d}label\n1{d}2,5{d}x\n3{d}4{d}y\n");
+        Assert.Equal(["a", "b"], table.Columns.Select(c => c.Name));
+        Assert.Equal(ColumnKind.Numeric, table.Columns[0].Kind);
+        Assert.Equal(ColumnKind.Categorical, table.Columns[1].Kind); // "2,5" is one text cell: the comma is not the delimiter here
+    }
+
+    [Fact]
     public void A_column_with_too_many_categories_suggests_drop()
     {
         var sb = new StringBuilder("name,label\n");

@@ -81,6 +81,9 @@ public sealed class OnnxCnnExportTests : IDisposable
             string onnx = Path.Combine(_dir, single ? "single.onnx" : "columns.onnx");
             var (exportCode, _, exportError) = Cli.Run(["export", "--model", model, "--onnx", onnx, "--force", .. single ? new[] { "--single-input" } : []]);
             Assert.True(exportCode == 0, exportError);
+            // 64 input names are summed up, not listed one by one.
+            Assert.Contains("p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, …, p63 (64 in all)", exportError);
+            Assert.DoesNotContain("p10", exportError);
             using var session = new InferenceSession(onnx);
             List<NamedOnnxValue> inputs = single
                 ? [NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(rows, [lines.Length, 64]))]

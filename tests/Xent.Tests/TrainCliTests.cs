@@ -108,6 +108,9 @@ public sealed class TrainCliTests : IDisposable
         Assert.Equal(2, typo);
         Assert.Contains("Unrecognized command or argument '--epoch'; did you mean '--epochs'?", typoError);
         Assert.Contains("Run 'xent train --help' for its options.", typoError);
+        Assert.DoesNotContain("'3'", typoError); // the misspelt option's value gets no error line of its own
+        Assert.Contains("argument 'extra'", Run("train", "--data", data, "--out", Path.Combine(_dir, "g2"), "--epoch", "3", "extra").Err);
+        Assert.Equal(0, Run("train", "--data", data, "--out", Path.Combine(_dir, "lr"), "--epochs", "1", "--learning-rate", "0.05").Code);
         Assert.Contains("did you mean '--optimizer'?", Run("train", "--data", data, "--out", Path.Combine(_dir, "h"), "--optimiser", "sgd").Err);
         Assert.Contains("'trian'; did you mean 'train'?", Run("trian", "--data", data).Err);
         Assert.DoesNotContain("did you mean", Run("train", "--data", data, "--out", Path.Combine(_dir, "i"), "--zzzzzz").Err);

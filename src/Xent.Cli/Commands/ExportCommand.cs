@@ -49,10 +49,15 @@ internal static class ExportCommand
                 throw new InputException(e.Message, e);
             }
 
-            string inputs = parse.GetValue(single) ? $"input (N, {info.FeatureNames.Count}): {string.Join(", ", info.FeatureNames)}" : "inputs " + string.Join(", ", info.FeatureNames);
-            context.Error.WriteLine($"Wrote {path}: {inputs}; output {(parse.GetValue(logits) ? "logits" : "probabilities")} over {string.Join(", ", info.ClassNames)}.");
+            string inputs = parse.GetValue(single) ? $"input (N, {info.FeatureNames.Count}): {Names(info.FeatureNames)}" : "inputs " + Names(info.FeatureNames);
+            context.Error.WriteLine($"Wrote {path}: {inputs}; output {(parse.GetValue(logits) ? "logits" : "probabilities")} over {Names(info.ClassNames)}.");
             return ExitCodes.Success;
         });
         return command;
     }
+
+    /// <summary>Up to 12 names in full; more as the first 10, an ellipsis and the last, with the count (784 pixels would fill a screen).</summary>
+    internal static string Names(IReadOnlyList<string> names) => names.Count <= 12
+        ? string.Join(", ", names)
+        : $"{string.Join(", ", names.Take(10))}, …, {names[^1]} ({names.Count} in all)";
 }

@@ -64,7 +64,8 @@ internal static class InspectCommand
                 return ExitCodes.Success;
             }
 
-            Render(context.Console, DatasetInspector.Inspect(encoder.Transform(table).Data), parse.GetRequiredValue(data).Name);
+            long missing = table.Columns.Sum(c => (long)c.MissingCount());
+            Render(context.Console, DatasetInspector.Inspect(encoder.Transform(table).Data), parse.GetRequiredValue(data).Name, missing);
             return ExitCodes.Success;
         });
         return command;
@@ -82,7 +83,7 @@ internal static class InspectCommand
         {
             string values = c switch
             {
-                CategoricalColumn k => $"{k.Values.Count} distinct: {string.Join(", ", k.Values.Take(5))}{(k.Values.Count > 5 ? ", …" : string.Empty)}",
+                CategoricalColumn k => $"{k.Values.Count} distinct: {string.Join(", ", k.Values.Take(5).Select(Quoted))}{(k.Values.Count > 5 ? ", …" : string.Empty)}",
                 INumericColumn n => Range(n),
                 _ => string.Empty,
             };
@@ -91,6 +92,11 @@ internal static class InspectCommand
 
         console.Write(table);
     }
+
+    /// <summary>A category as the values list shows it: quoted (CSV style) when it holds a comma, a quote or edge spaces, so that "4,5" reads as one value.</summary>
+    private static string Quoted(string value) => value.Contains(',') || value.Contains('"') || value != value.Trim() || value.Length == 0
+        ? "\"" + value.Replace("\"", "\"\"") + "\""
+        : value;
 
     private static string Range(INumericColumn n)
     {
@@ -107,7 +113,7 @@ internal static class InspectCommand
         return min > max ? "no values" : string.Create(CultureInfo.InvariantCulture, $"{min:G5} to {max:G5}");
     }
 
-    internal static void Render(IAnsiConsole console, DatasetInspection r, string name)
+    internal static void Render(IAnsiConsole console, DatasetInspection r, string name, long missingCells = 0)
     {
         console.Write(new Rule($"[bold]{Markup.Escape(name)}[/]: {r.Rows} rows, {r.Features} features, {r.ClassNames.Count} classes") { Justification = Justify.Left });
         var table = new Table().Border(TableBorder.Rounded).Title("classes and the weights each scheme gives");
@@ -153,7 +159,9 @@ internal static class InspectCommand
         }
 
         console.WriteLine(r.ConstantColumns.Count == 0 ? "No constant columns." : $"Constant columns: {string.Join(", ", r.ConstantColumns)}");
-        console.WriteLine(r.NonFiniteColumns.Count == 0 ? "No NaN or infinite values." : $"Columns with NaN or infinity: {string.Join(", ", r.NonFiniteColumns)}");
+        // The inspection reads the encoded rows, where missing cells are already imputed: say so rather than "none".
+        string imputed = missingCells == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" after imputing the {missingCells} missing {(missingCells == 1 ? "cell" : "cells")} (per column in the table above; train imputes them the same way)");
+        console.WriteLine(r.NonFiniteColumns.Count == 0 ? $"No NaN or infinite values{imputed}." : $"Columns with NaN or infinity{imputed}: {string.Join(", ", r.NonFiniteColumns)}");
         foreach (Diagnostic d in r.Diagnostics())
         {
             console.MarkupLine($"[yellow]{Markup.Escape(d.ToString())}[/]");

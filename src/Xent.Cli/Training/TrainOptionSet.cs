@@ -33,7 +33,7 @@ internal sealed class TrainOptionSet
 
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = "sgd, adam or adamw.", DefaultValueFactory = _ => "adam" };
 
-    public Option<double?> LearningRate { get; } = new("--lr") { Description = "Learning rate. Default: 0.1 for sgd, 0.001 for adam/adamw." };
+    public Option<double?> LearningRate { get; } = new("--lr", "--learning-rate") { Description = "Learning rate (also --learning-rate). Default: 0.1 for sgd, 0.001 for adam/adamw." };
 
     public Option<double> Momentum { get; } = new("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9 };
 
