@@ -21,6 +21,18 @@ internal static class SimdMath
         return Vector512.Exp(x.AsDouble()).As<double, T>();
     }
 
+    /// <summary>exp of lanes known to lie in [−<see cref="FastExp.NormalRange"/>, <see cref="FastExp.NormalRange"/>] (float: <see cref="FastExp.NormalExp(Vector512{float})"/>; double: the runtime's exp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> NormalExp<T>(Vector512<T> x)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return FastExp.NormalExp(x.AsSingle()).As<float, T>();
+        }
+
+        return Vector512.Exp(x.AsDouble()).As<double, T>();
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Exp<T>(Vector256<T> x)
     {
