@@ -32,6 +32,16 @@ internal sealed class Interrupt : IDisposable
         _source.Dispose();
     }
 
+    /// <summary>
+    /// Whether the work has reached the point where it watches <see cref="Token"/> (training's steps). Before that (while
+    /// the data are read), a signal cannot stop the work between two steps, so it ends the process at once with exit
+    /// code 1 and <see cref="BeforeArmed"/>'s line on standard error.
+    /// </summary>
+    public bool Armed { get; set; }
+
+    /// <summary>The line a signal before <see cref="Armed"/> prints, given the signal's name.</summary>
+    public Func<string, string> BeforeArmed { get; init; } = signal => $"xent: interrupted by {signal}.";
+
     private void Handle(PosixSignalContext context)
     {
         if (Signal is not null)
@@ -41,6 +51,12 @@ internal sealed class Interrupt : IDisposable
 
         Signal = context.Signal == PosixSignal.SIGINT ? "Ctrl-C" : "SIGTERM";
         context.Cancel = true;
+        if (!Armed)
+        {
+            Console.Error.WriteLine(BeforeArmed(Signal));
+            Environment.Exit(ExitCodes.Failed);
+        }
+
         _source.Cancel();
     }
 }

@@ -164,6 +164,23 @@ public sealed class MixedDataTests : IDisposable
     }
 
     [Fact]
+    public void Numbers_with_a_decimal_comma_are_named_in_one_warning_with_a_way_to_convert_them()
+    {
+        DataTable table = Read("alcohol;ash;n;label\n14,23;1,5;3;x\n13,2;2;4;y\n-12,1;3;5;x\n");
+        Assert.Equal(ColumnKind.Categorical, table.Columns[0].Kind);
+        Assert.Equal(ColumnKind.Numeric, table.Columns[2].Kind);
+        string warning = Assert.Single(table.Warnings, w => w.Contains("decimal comma"));
+        Assert.Contains("columns 'alcohol', 'ash' hold numbers written with a decimal comma (first: '14,23' at t.csv:2:1)", warning);
+        Assert.True(CsvTableReader.IsDecimalComma("-12,1"u8));
+        Assert.False(CsvTableReader.IsDecimalComma("12,"u8));
+        Assert.False(CsvTableReader.IsDecimalComma("1,2,3"u8));
+        Assert.False(CsvTableReader.IsDecimalComma("North, upper"u8));
+
+        // A text column with one such cell among words is not one of them.
+        Assert.DoesNotContain(Read("city,label\nOslo,x\n\"1,5\",y\nRome,x\n").Warnings, w => w.Contains("decimal comma"));
+    }
+
+    [Fact]
     public void A_column_with_too_many_categories_suggests_drop()
     {
         var sb = new StringBuilder("name,label\n");

@@ -153,6 +153,12 @@ public sealed class TrainCliTests : IDisposable
         Assert.Equal(2, exportCode);
         Assert.Contains($"--onnx {missing}: the folder {Path.GetDirectoryName(missing)} does not exist.", exportError);
         Assert.DoesNotContain(".tmp-", exportError);
+
+        // The run's checkpoint, passed as the model by mistake, is named as such.
+        var (checkpointCode, _, checkpointError) = Run("export", "--model", Path.Combine(run, "checkpoint.safetensors"), "--onnx", Path.Combine(_dir, "c.onnx"));
+        Assert.Equal(2, checkpointCode);
+        Assert.Contains("It looks like a training checkpoint", checkpointError);
+        Assert.DoesNotContain("training checkpoint", Run("evaluate", "--model", Path.Combine(_dir, "no-model.safetensors"), "--data", data).Err);
         var (predictCode, _, predictError) = Run("predict", "--model", Path.Combine(run, "model.safetensors"), "--data", data, "--out", Path.Combine(file, "p.csv"));
         Assert.Equal(2, predictCode);
         Assert.Contains($"{file} is a file, not a folder.", predictError);

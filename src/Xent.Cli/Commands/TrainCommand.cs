@@ -113,6 +113,13 @@ internal static class TrainCommand
 
         int Train(ParseResult parse, ICommunicator job, int shardCount)
         {
+            // One process: the first Ctrl-C or SIGTERM while the data are read ends the run with a word, and once training
+            // runs it stops between two steps, after a checkpoint of the last one. (Under mpirun every rank must stop
+            // together, so a distributed run keeps the default: the signal ends it.)
+            using Interrupt? interrupt = job.Size > 1 ? null : new Interrupt
+            {
+                BeforeArmed = signal => $"xent: interrupted by {signal} while reading the data, before training started; nothing was trained. Run the same command again (with --force if it says the folder is not empty).",
+            };
             PipelineOptions pipeline = options.Read(parse);
             TableReadOptions read = reading.Read(parse);
             (bool checkpoints, int every) = ParseCheckpointEvery(parse.GetRequiredValue(checkpointEvery));
@@ -252,7 +259,7 @@ internal static class TrainCommand
                 return ExitCodes.Success;
             }
 
-            return Run(context, inputs, pipeline, dir, resuming, parse.GetRequiredValue(data).Name);
+            return Run(context, inputs, pipeline, dir, resuming, parse.GetRequiredValue(data).Name, interrupt);
         }
     }
 
@@ -261,7 +268,7 @@ internal static class TrainCommand
     {
         if (last is not { } p)
         {
-            return $"xent: interrupted by {signal} before the first step; nothing was trained, so there is nothing to resume.";
+            return $"xent: interrupted by {signal} before the first step; nothing was trained. Run the same command with --force to start again (the folder holds only the empty history files).";
         }
 
         string where = $"xent: interrupted by {signal} {TrainingProgressView.Position(p)}";
@@ -308,7 +315,7 @@ internal static class TrainCommand
         }
     }
 
-    internal static int Run(CliContext context, TrainingInputs inputs, PipelineOptions pipeline, RunDirectory dir, bool resume, string dataName)
+    internal static int Run(CliContext context, TrainingInputs inputs, PipelineOptions pipeline, RunDirectory dir, bool resume, string dataName, Interrupt? interrupt = null)
     {
         IAnsiConsole console = context.Console;
         DataTable table = inputs.Table;
@@ -349,9 +356,11 @@ internal static class TrainCommand
             ? BatchOrder.PartitionedBatchCount(Math.Max(1, trainRows), shards, Math.Max(1, pipeline.Trainer.BatchSize / shards), pipeline.Trainer.DropLast)
             : BatchOrder.BatchCount(Math.Max(1, trainRows), pipeline.Trainer.BatchSize));
         PipelineResult result;
-        // One process: the first Ctrl-C or SIGTERM stops training between two steps, after a checkpoint of the last one.
-        // (Under mpirun every rank must stop together, so a distributed run keeps the default: the signal ends it.)
-        using Interrupt? interrupt = pipeline.Trainer.Communicator is null ? new Interrupt() : null;
+        if (interrupt is not null)
+        {
+            interrupt.Armed = true;
+        }
+
         TrainingProgress? last = null;
         try
         {

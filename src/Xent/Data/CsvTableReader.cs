@@ -453,6 +453,7 @@ public static class CsvTableReader
         var numbers = new long[f];
         var texts = new long[f];
         var firstText = new (long Line, string Text)[f];
+        var decimalComma = new long[f]; // text cells that are numbers written with a decimal comma, such as 14,23
         using (CsvReader csv = Open(stream))
         {
             bool headerPending = options.HasHeader;
@@ -476,9 +477,17 @@ public static class CsvTableReader
                     {
                         numbers[k]++;
                     }
-                    else if (texts[k]++ == 0)
+                    else
                     {
-                        firstText[k] = (csv.LineNumber, MessageText.Quote(cell));
+                        if (texts[k]++ == 0)
+                        {
+                            firstText[k] = (csv.LineNumber, MessageText.Quote(cell));
+                        }
+
+                        if (IsDecimalComma(cell))
+                        {
+                            decimalComma[k]++;
+                        }
                     }
 
                     boolean[k] &= TryBoolean(cell, out _);
@@ -501,7 +510,40 @@ public static class CsvTableReader
             }
         }
 
+        // Numbers written with a decimal comma (a European spreadsheet's ';' file) are text to the number parser: one
+        // warning for all such columns, rather than a --drop hint for each.
+        int[] commas = [.. Enumerable.Range(0, f).Where(k => kinds[k] == ColumnKind.Categorical && texts[k] > 0 && decimalComma[k] == texts[k])];
+        if (commas.Length > 0)
+        {
+            int k0 = commas[0];
+            string names = string.Join(", ", commas.Take(5).Select(k => $"'{layout.Header[layout.Features[k]]}'")) + (commas.Length > 5 ? $" and {commas.Length - 5} more" : string.Empty);
+            warnings.Add($"{(commas.Length == 1 ? "column" : "columns")} {names} {(commas.Length == 1 ? "holds" : "hold")} numbers written with a decimal comma (first: '{firstText[k0].Text}' at {source}:{firstText[k0].Line}:{layout.Features[k0] + 1}), so {(commas.Length == 1 ? "it is" : "they are")} read as text: Xent reads numbers with a decimal point only. Save the file with decimal points (in a spreadsheet, a locale with '.' decimals), or convert it, for example with sed -E 's/([0-9]),([0-9])/\\1.\\2/g' on a ';'-separated file.");
+        }
+
         return kinds;
+    }
+
+    /// <summary>Whether a cell is a number written with a decimal comma: digits, one comma, digits (an optional sign first).</summary>
+    internal static bool IsDecimalComma(ReadOnlySpan<byte> cell)
+    {
+        int i = cell.Length > 0 && (cell[0] == (byte)'-' || cell[0] == (byte)'+') ? 1 : 0, digits = 0, comma = -1;
+        for (; i < cell.Length; i++)
+        {
+            if (cell[i] == (byte)',' && comma < 0 && digits > 0)
+            {
+                comma = i;
+            }
+            else if (cell[i] is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+            else
+            {
+                digits++;
+            }
+        }
+
+        return comma > 0 && comma < cell.Length - 1;
     }
 
     /// <summary>Moves to the next data row (past the header, once), checked for its field count, length and UTF-8.</summary>
@@ -609,7 +651,7 @@ public static class CsvTableReader
                                 }
 
                                 string why = options.Numeric.Contains(name) ? "as --numeric says" : "as detected";
-                                throw new DataFormatException(source, line, column + 1, $"column '{MessageText.Quote(name)}' holds '{MessageText.Quote(cell)}', which is not a finite number, but the column is numeric ({why}). Mark such values missing with --na, or read the column as text with --categorical {name}.");
+                                throw new DataFormatException(source, line, column + 1, $"column '{MessageText.Quote(name)}' holds '{MessageText.Quote(cell)}', which is not a finite number, but the column is numeric ({why}).{(IsDecimalComma(cell) ? " It looks like a number with a decimal comma: Xent reads decimal points only, so convert the file first." : string.Empty)} Mark such values missing with --na, or read the column as text with --categorical {name}.");
                             }
 
                             break;

@@ -186,7 +186,11 @@ public static class ModelFile
         IReadOnlyDictionary<string, string> m = file.Metadata;
         if (!m.TryGetValue("xent.architecture", out string? architecture))
         {
-            throw new InvalidDataException($"{name}: not a Xent model: the metadata has no xent.architecture.");
+            // A run's checkpoint lies beside its model and is the file people most often pass by mistake.
+            string hint = m.ContainsKey("xent.state")
+                ? " It looks like a training checkpoint, which holds no model description; use model.safetensors from the same folder."
+                : string.Empty;
+            throw new InvalidDataException($"{name}: not a Xent model: the metadata has no xent.architecture.{hint}");
         }
 
         LayerSpec spec;
