@@ -265,14 +265,14 @@ public static partial class Sgemm
                     if (nrows == MR && ncols == 16)
                     {
                         // A whole AVX2 tile: merged into C from the registers (the same operations as Merge).
-                        MicroKernel256(kc, ref aPanel, ref bPanel, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
+                        MicroKernel<V256>(kc, ref aPanel, ref bPanel, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
                         continue;
                     }
 
                     // A partial tile: the sums (times 1, exactly) into the stack tile, merged below.
                     fixed (float* t = tile)
                     {
-                        MicroKernel256(kc, ref aPanel, ref bPanel, t, nr, 1f, 0f, overwrite: true);
+                        MicroKernel<V256>(kc, ref aPanel, ref bPanel, t, nr, 1f, 0f, overwrite: true);
                     }
                 }
                 else if (nr == 32 && Vector512.IsHardwareAccelerated)
@@ -281,13 +281,13 @@ public static partial class Sgemm
                     {
                         // A whole AVX-512 tile, merged from the registers: through the stack tile, the merge took 30% of
                         // the time at 2048³ (perf's samples, seventh session).
-                        MicroKernel512(kc, ref aPanel, ref bPanel, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
+                        MicroKernel<V512>(kc, ref aPanel, ref bPanel, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
                         continue;
                     }
 
                     fixed (float* t = tile)
                     {
-                        MicroKernel512(kc, ref aPanel, ref bPanel, t, nr, 1f, 0f, overwrite: true);
+                        MicroKernel<V512>(kc, ref aPanel, ref bPanel, t, nr, 1f, 0f, overwrite: true);
                     }
                 }
                 else
@@ -537,90 +537,94 @@ public static partial class Sgemm
     }
 
     /// <summary>
-    /// C[6×16] = α·Σ_p aPanel[p, 0..6] ⊗ bPanel[p, 0..16] + β·C (C overwritten when <paramref name="overwrite"/>): the
-    /// Vector256 microkernel of a whole tile, two k a step with the panels' references bumped, merged into C from
-    /// its twelve accumulators. Each accumulator sums its k in order and the merge is <see cref="Merge"/>'s
-    /// multiply, multiply and add, so the bits are those of <see cref="MicroKernel"/> followed by <see cref="Merge"/>.
+    /// C[6×2v] = α·Σ_p aPanel[p, 0..6] ⊗ bPanel[p, 0..2v] + β·C (C overwritten when <paramref name="overwrite"/>), v the
+    /// vector width (16 columns with <see cref="V256"/>, 32 with <see cref="V512"/>): the microkernel of a whole tile,
+    /// two k a step with the panels' references bumped, merged into C from its twelve accumulators. Each accumulator
+    /// sums its k in order and the merge is <see cref="Merge"/>'s multiply, multiply and add, so the bits are those of
+    /// <see cref="MicroKernel"/> followed by <see cref="Merge"/>. (With AVX-512 the merge through a stack tile had taken
+    /// 30% of the time at 2048³, perf's samples, seventh session.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernel256(int kc, ref float a, ref float b, float* c, long ldc, float alpha, float beta, bool overwrite)
+    private static unsafe void MicroKernel<TV>(int kc, ref float a, ref float b, float* c, long ldc, float alpha, float beta, bool overwrite)
+        where TV : struct, IFloatVector<TV>
     {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        int v = TV.Count;
+        TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        TV c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         ref float bp = ref b;
         ref float ap = ref a;
         int p = 0;
         for (; p + 1 < kc; p += 2)
         {
-            Vector256<float> b0 = Vector256.LoadUnsafe(ref bp);
-            Vector256<float> b1 = Vector256.LoadUnsafe(ref bp, 8);
-            Vector256<float> x = Vector256.Create(ap);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(Unsafe.Add(ref ap, 1));
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(Unsafe.Add(ref ap, 2));
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(Unsafe.Add(ref ap, 3));
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(Unsafe.Add(ref ap, 4));
-            c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(Unsafe.Add(ref ap, 5));
-            c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            b0 = Vector256.LoadUnsafe(ref bp, 16);
-            b1 = Vector256.LoadUnsafe(ref bp, 24);
-            x = Vector256.Create(Unsafe.Add(ref ap, 6));
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(Unsafe.Add(ref ap, 7));
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(Unsafe.Add(ref ap, 8));
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(Unsafe.Add(ref ap, 9));
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(Unsafe.Add(ref ap, 10));
-            c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(Unsafe.Add(ref ap, 11));
-            c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            bp = ref Unsafe.Add(ref bp, 32);
+            TV b0 = TV.Load(ref bp);
+            TV b1 = TV.Load(ref Unsafe.Add(ref bp, v));
+            TV x = TV.Create(ap);
+            c00 = TV.FusedMultiplyAdd(x, b0, c00);
+            c01 = TV.FusedMultiplyAdd(x, b1, c01);
+            x = TV.Create(Unsafe.Add(ref ap, 1));
+            c10 = TV.FusedMultiplyAdd(x, b0, c10);
+            c11 = TV.FusedMultiplyAdd(x, b1, c11);
+            x = TV.Create(Unsafe.Add(ref ap, 2));
+            c20 = TV.FusedMultiplyAdd(x, b0, c20);
+            c21 = TV.FusedMultiplyAdd(x, b1, c21);
+            x = TV.Create(Unsafe.Add(ref ap, 3));
+            c30 = TV.FusedMultiplyAdd(x, b0, c30);
+            c31 = TV.FusedMultiplyAdd(x, b1, c31);
+            x = TV.Create(Unsafe.Add(ref ap, 4));
+            c40 = TV.FusedMultiplyAdd(x, b0, c40);
+            c41 = TV.FusedMultiplyAdd(x, b1, c41);
+            x = TV.Create(Unsafe.Add(ref ap, 5));
+            c50 = TV.FusedMultiplyAdd(x, b0, c50);
+            c51 = TV.FusedMultiplyAdd(x, b1, c51);
+            b0 = TV.Load(ref Unsafe.Add(ref bp, 2 * v));
+            b1 = TV.Load(ref Unsafe.Add(ref bp, 3 * v));
+            x = TV.Create(Unsafe.Add(ref ap, 6));
+            c00 = TV.FusedMultiplyAdd(x, b0, c00);
+            c01 = TV.FusedMultiplyAdd(x, b1, c01);
+            x = TV.Create(Unsafe.Add(ref ap, 7));
+            c10 = TV.FusedMultiplyAdd(x, b0, c10);
+            c11 = TV.FusedMultiplyAdd(x, b1, c11);
+            x = TV.Create(Unsafe.Add(ref ap, 8));
+            c20 = TV.FusedMultiplyAdd(x, b0, c20);
+            c21 = TV.FusedMultiplyAdd(x, b1, c21);
+            x = TV.Create(Unsafe.Add(ref ap, 9));
+            c30 = TV.FusedMultiplyAdd(x, b0, c30);
+            c31 = TV.FusedMultiplyAdd(x, b1, c31);
+            x = TV.Create(Unsafe.Add(ref ap, 10));
+            c40 = TV.FusedMultiplyAdd(x, b0, c40);
+            c41 = TV.FusedMultiplyAdd(x, b1, c41);
+            x = TV.Create(Unsafe.Add(ref ap, 11));
+            c50 = TV.FusedMultiplyAdd(x, b0, c50);
+            c51 = TV.FusedMultiplyAdd(x, b1, c51);
+            bp = ref Unsafe.Add(ref bp, 4 * v);
             ap = ref Unsafe.Add(ref ap, 2 * MR);
         }
 
         if (p < kc)
         {
-            Vector256<float> b0 = Vector256.LoadUnsafe(ref bp);
-            Vector256<float> b1 = Vector256.LoadUnsafe(ref bp, 8);
-            Vector256<float> x = Vector256.Create(ap);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(Unsafe.Add(ref ap, 1));
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(Unsafe.Add(ref ap, 2));
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(Unsafe.Add(ref ap, 3));
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(Unsafe.Add(ref ap, 4));
-            c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(Unsafe.Add(ref ap, 5));
-            c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            TV b0 = TV.Load(ref bp);
+            TV b1 = TV.Load(ref Unsafe.Add(ref bp, v));
+            TV x = TV.Create(ap);
+            c00 = TV.FusedMultiplyAdd(x, b0, c00);
+            c01 = TV.FusedMultiplyAdd(x, b1, c01);
+            x = TV.Create(Unsafe.Add(ref ap, 1));
+            c10 = TV.FusedMultiplyAdd(x, b0, c10);
+            c11 = TV.FusedMultiplyAdd(x, b1, c11);
+            x = TV.Create(Unsafe.Add(ref ap, 2));
+            c20 = TV.FusedMultiplyAdd(x, b0, c20);
+            c21 = TV.FusedMultiplyAdd(x, b1, c21);
+            x = TV.Create(Unsafe.Add(ref ap, 3));
+            c30 = TV.FusedMultiplyAdd(x, b0, c30);
+            c31 = TV.FusedMultiplyAdd(x, b1, c31);
+            x = TV.Create(Unsafe.Add(ref ap, 4));
+            c40 = TV.FusedMultiplyAdd(x, b0, c40);
+            c41 = TV.FusedMultiplyAdd(x, b1, c41);
+            x = TV.Create(Unsafe.Add(ref ap, 5));
+            c50 = TV.FusedMultiplyAdd(x, b0, c50);
+            c51 = TV.FusedMultiplyAdd(x, b1, c51);
         }
 
-        Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+        TV va = TV.Create(alpha), vb = TV.Create(beta);
         MergeRow(c, c00, c01, va, vb, overwrite);
         MergeRow(c + ldc, c10, c11, va, vb, overwrite);
         MergeRow(c + (2 * ldc), c20, c21, va, vb, overwrite);
@@ -629,130 +633,23 @@ public static partial class Sgemm
         MergeRow(c + (5 * ldc), c50, c51, va, vb, overwrite);
     }
 
-    /// <summary>C[0..16] = α·(s0, s1) + β·C[0..16] (or α·(s0, s1) when <paramref name="overwrite"/>), as <see cref="Merge"/> computes it.</summary>
+    /// <summary>C[0..2v] = α·(s0, s1) + β·C[0..2v] (or α·(s0, s1) when <paramref name="overwrite"/>), as <see cref="Merge"/> computes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MergeRow(float* c, Vector256<float> s0, Vector256<float> s1, Vector256<float> alpha, Vector256<float> beta, bool overwrite)
+    private static unsafe void MergeRow<TV>(float* c, TV s0, TV s1, TV alpha, TV beta, bool overwrite)
+        where TV : struct, IFloatVector<TV>
     {
-        Vector256<float> v0 = s0 * alpha, v1 = s1 * alpha;
+        TV v0 = TV.Multiply(s0, alpha), v1 = TV.Multiply(s1, alpha);
         if (!overwrite)
         {
-            v0 += beta * Vector256.Load(c);
-            v1 += beta * Vector256.Load(c + 8);
+            v0 = TV.Add(v0, TV.Multiply(beta, TV.Load(ref *c)));
+            v1 = TV.Add(v1, TV.Multiply(beta, TV.Load(ref c[TV.Count])));
         }
 
-        Vector256.Store(v0, c);
-        Vector256.Store(v1, c + 8);
+        TV.Store(v0, ref *c);
+        TV.Store(v1, ref c[TV.Count]);
     }
 
-    /// <summary>
-    /// C[MR×32] = α·Σ_p aPanel[p, 0..MR] ⊗ bPanel[p, 0..32] + β·C (or α·Σ when <paramref name="overwrite"/>), row stride
-    /// <paramref name="ldc"/>, with Vector512: the AVX-512 twin of <see cref="MicroKernel256"/>, merged from the registers.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernel512(int kc, ref float a, ref float b, float* c, long ldc, float alpha, float beta, bool overwrite)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        // Pointers bumped along the panels (no index arithmetic per k), two k per iteration; each accumulator
-        // still sums its k in order, so the bits are those of the plain loop.
-        ref float bp = ref b;
-        ref float ap = ref a;
-        int p = 0;
-        for (; p + 1 < kc; p += 2)
-        {
-            Vector512<float> b0 = Vector512.LoadUnsafe(ref bp);
-            Vector512<float> b1 = Vector512.LoadUnsafe(ref bp, 16);
-            Vector512<float> x = Vector512.Create(ap);
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(Unsafe.Add(ref ap, 1));
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(Unsafe.Add(ref ap, 2));
-            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(Unsafe.Add(ref ap, 3));
-            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(Unsafe.Add(ref ap, 4));
-            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
-            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(Unsafe.Add(ref ap, 5));
-            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
-            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            b0 = Vector512.LoadUnsafe(ref bp, 32);
-            b1 = Vector512.LoadUnsafe(ref bp, 48);
-            x = Vector512.Create(Unsafe.Add(ref ap, 6));
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(Unsafe.Add(ref ap, 7));
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(Unsafe.Add(ref ap, 8));
-            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(Unsafe.Add(ref ap, 9));
-            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(Unsafe.Add(ref ap, 10));
-            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
-            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(Unsafe.Add(ref ap, 11));
-            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
-            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            bp = ref Unsafe.Add(ref bp, 64);
-            ap = ref Unsafe.Add(ref ap, 2 * MR);
-        }
-
-        if (p < kc)
-        {
-            Vector512<float> b0 = Vector512.LoadUnsafe(ref bp);
-            Vector512<float> b1 = Vector512.LoadUnsafe(ref bp, 16);
-            Vector512<float> x = Vector512.Create(ap);
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(Unsafe.Add(ref ap, 1));
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(Unsafe.Add(ref ap, 2));
-            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(Unsafe.Add(ref ap, 3));
-            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(Unsafe.Add(ref ap, 4));
-            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
-            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(Unsafe.Add(ref ap, 5));
-            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
-            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-        }
-
-        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
-        MergeRow512(c, c00, c01, va, vb, overwrite);
-        MergeRow512(c + ldc, c10, c11, va, vb, overwrite);
-        MergeRow512(c + (2 * ldc), c20, c21, va, vb, overwrite);
-        MergeRow512(c + (3 * ldc), c30, c31, va, vb, overwrite);
-        MergeRow512(c + (4 * ldc), c40, c41, va, vb, overwrite);
-        MergeRow512(c + (5 * ldc), c50, c51, va, vb, overwrite);
-    }
-
-    /// <summary>C[0..32] = α·(s0, s1) + β·C[0..32] (or α·(s0, s1) when <paramref name="overwrite"/>), as <see cref="Merge"/> computes it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MergeRow512(float* c, Vector512<float> s0, Vector512<float> s1, Vector512<float> alpha, Vector512<float> beta, bool overwrite)
-    {
-        Vector512<float> v0 = s0 * alpha, v1 = s1 * alpha;
-        if (!overwrite)
-        {
-            v0 += beta * Vector512.Load(c);
-            v1 += beta * Vector512.Load(c + 16);
-        }
-
-        Vector512.Store(v0, c);
-        Vector512.Store(v1, c + 16);
-    }
-
-    /// <summary>tile[MR×nr] = Σ_p aPanel[p, 0..MR] ⊗ bPanel[p, 0..nr] in scalars (Vector256 takes <see cref="MicroKernel256"/>, Vector512 <see cref="MicroKernel512"/>).</summary>
+    /// <summary>tile[MR×nr] = Σ_p aPanel[p, 0..MR] ⊗ bPanel[p, 0..nr] in scalars (Vector256 and Vector512 take <see cref="MicroKernel{TV}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MicroKernel(int kc, ref float a, ref float b, Span<float> tile, int nr)
     {
