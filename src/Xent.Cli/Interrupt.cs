@@ -10,6 +10,7 @@ internal sealed class Interrupt : IDisposable
 {
     private readonly CancellationTokenSource _source = new();
     private readonly PosixSignalRegistration[] _registrations;
+    private volatile bool _armed; // set by the training thread, read by the signal's
 
     public Interrupt()
     {
@@ -37,7 +38,11 @@ internal sealed class Interrupt : IDisposable
     /// the data are read), a signal cannot stop the work between two steps, so it ends the process at once with exit
     /// code 1 and <see cref="BeforeArmed"/>'s line on standard error.
     /// </summary>
-    public bool Armed { get; set; }
+    public bool Armed
+    {
+        get => _armed;
+        set => _armed = value;
+    }
 
     /// <summary>The line a signal before <see cref="Armed"/> prints, given the signal's name.</summary>
     public Func<string, string> BeforeArmed { get; init; } = signal => $"xent: interrupted by {signal}.";
