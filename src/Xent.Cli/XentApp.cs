@@ -138,6 +138,8 @@ internal static class XentApp
 
         // System.CommandLine names .NET types ("as expected type 'System.UInt64'"); System.Text.Json adds positions.
         message = System.Text.RegularExpressions.Regex.Replace(message, @" as expected type '([^']*)'", m => ": expected " + TypeWords(m.Groups[1].Value));
+        // An option given twice: System.CommandLine counts its values ("expects a single argument but 2 were provided").
+        message = System.Text.RegularExpressions.Regex.Replace(message, @"^Option '([^']*)' expects a single argument but (\d+) were provided\.?$", m => $"{m.Groups[1].Value} takes one value, but it was given {m.Groups[2].Value} (is it on the command line twice?).");
         message = System.Text.RegularExpressions.Regex.Replace(message, @"\s*(Path: \S* \|\s*)?LineNumber: \d+ \| BytePositionInLine: \d+\.?", string.Empty);
         return message.ReplaceLineEndings(" ").Trim();
     }

@@ -109,6 +109,7 @@ public sealed class TrainCliTests : IDisposable
         Assert.Contains("Unrecognized command or argument '--epoch'; did you mean '--epochs'?", typoError);
         Assert.Contains("Run 'xent train --help' for its options.", typoError);
         Assert.DoesNotContain("'3'", typoError); // the misspelt option's value gets no error line of its own
+        Assert.Contains("--epochs takes one value, but it was given 2 (is it on the command line twice?)", Run("train", "--data", data, "--out", Path.Combine(_dir, "twice"), "--epochs", "2", "--epochs", "3").Err);
         Assert.Contains("argument 'extra'", Run("train", "--data", data, "--out", Path.Combine(_dir, "g2"), "--epoch", "3", "extra").Err);
         Assert.Equal(0, Run("train", "--data", data, "--out", Path.Combine(_dir, "lr"), "--epochs", "1", "--learning-rate", "0.05").Code);
         Assert.Contains("did you mean '--optimizer'?", Run("train", "--data", data, "--out", Path.Combine(_dir, "h"), "--optimiser", "sgd").Err);
@@ -259,6 +260,7 @@ public sealed class SafetensorsTests : IDisposable
     [InlineData("truncated-data", "truncated file?")]
     [InlineData("overlap", "overlap")]
     [InlineData("not-xent", "not a Xent model")]
+    [InlineData("csv", "it starts with text ('a,b,labe…')")]
     public void Corrupt_or_truncated_files_are_rejected_with_a_reason(string kind, string message)
     {
         string path = Path.Combine(_dir, kind + ".safetensors");
@@ -272,6 +274,7 @@ public sealed class SafetensorsTests : IDisposable
         {
             "short" => [1, 2, 3],
             "huge-header" => [.. BitConverter.GetBytes(ulong.MaxValue / 2), 0, 0],
+            "csv" => Encoding.UTF8.GetBytes("a,b,label\n1,2,x\n"),
             "bad-json" => Header("{not json"),
             "truncated-data" => [.. Header("""{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"""), 0, 0, 0, 0],
             "overlap" => [.. Header("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"""), .. new byte[12]],

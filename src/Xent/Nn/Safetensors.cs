@@ -180,7 +180,11 @@ public static class Safetensors
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > MaxHeaderBytes || (long)headerLength > length - 8)
         {
-            throw new InvalidDataException($"{name}: not a safetensors model file, or corrupt or truncated: the header claims {headerLength} bytes but the file has {length - 8} after the length field (limit {MaxHeaderBytes}).");
+            // Text (a CSV passed as the model, say) reads as an absurd length: say what the file looks like instead.
+            bool text = lengthBytes.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) < 0;
+            throw new InvalidDataException(text
+                ? $"{name}: not a safetensors model file: it starts with text ('{System.Text.Encoding.ASCII.GetString(lengthBytes)}…'), where a model file starts with the length of its header. Pass the model.safetensors that train wrote."
+                : $"{name}: not a safetensors model file, or corrupt or truncated: the header claims {headerLength} bytes but the file has {length - 8} after the length field (limit {MaxHeaderBytes}).");
         }
 
         var headerBytes = new byte[headerLength];
