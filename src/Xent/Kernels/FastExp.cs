@@ -60,13 +60,19 @@ internal static class FastExp
         // clamp is wider (exp(−104) rounds to 0, exp(89) overflows) and only NaN needs a select; the same bits as the
         // portable path (both round 2^(j/8)·exp(r) once, then scale it exactly or with one rounding).
         Vector512<float> xa = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(ClampLow)), Vector512.Create(ClampHigh));
-        Vector512<float> t = Vector512.FusedMultiplyAdd(xa, Vector512.Create(Log2E8), Vector512.Create(Magic));
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), ScaledCore(xa), x);
+    }
+
+    /// <summary>2^(m/8)·exp(r) applied with VSCALEFPS, for x within the clamp: <see cref="ScaledExp(Vector512{float})"/> without its clamp and NaN select.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ScaledCore(Vector512<float> x)
+    {
+        Vector512<float> t = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E8), Vector512.Create(Magic));
         Vector512<float> fm = t - Vector512.Create(Magic);
         Vector512<float> tj = Lookup(t.AsInt32());
-        Vector512<float> pa = Vector512.FusedMultiplyAdd(ExpMinusOne(Reduce(xa, fm)), tj, tj);
         // VSCALEFPS multiplies by 2^⌊n⌋ itself, but a fractional n measured slower on the AVX-512 host (AMD EPYC): the
         // floor stays.
-        return Vector512.ConditionalSelect(Vector512.Equals(x, x), Avx512F.Scale(pa, Vector512.Floor(fm * Vector512.Create(0.125f))), x);
+        return Avx512F.Scale(Vector512.FusedMultiplyAdd(ExpMinusOne(Reduce(x, fm)), tj, tj), Vector512.Floor(fm * Vector512.Create(0.125f)));
     }
 
     /// <summary>
@@ -76,17 +82,7 @@ internal static class FastExp
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> NormalExp(Vector512<float> x)
-    {
-        if (!Avx512F.IsSupported)
-        {
-            return PortableExp(x);
-        }
-
-        Vector512<float> t = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E8), Vector512.Create(Magic));
-        Vector512<float> fm = t - Vector512.Create(Magic);
-        Vector512<float> tj = Lookup(t.AsInt32());
-        return Avx512F.Scale(Vector512.FusedMultiplyAdd(ExpMinusOne(Reduce(x, fm)), tj, tj), Vector512.Floor(fm * Vector512.Create(0.125f)));
-    }
+        => Avx512F.IsSupported ? ScaledCore(x) : PortableExp(x);
 
     /// <summary>exp without AVX-512: 2^n built from its exponent bits, applied in two steps.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -116,11 +112,17 @@ internal static class FastExp
     {
         // As the 512-bit path: VSCALEFPS (AVX-512VL) for 2^n, a NaN select only.
         Vector256<float> xa = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(ClampLow)), Vector256.Create(ClampHigh));
-        Vector256<float> t = Vector256.FusedMultiplyAdd(xa, Vector256.Create(Log2E8), Vector256.Create(Magic));
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), ScaledCore(xa), x);
+    }
+
+    /// <summary>The 256-bit twin of <see cref="ScaledCore(Vector512{float})"/> (AVX-512VL).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ScaledCore(Vector256<float> x)
+    {
+        Vector256<float> t = Vector256.FusedMultiplyAdd(x, Vector256.Create(Log2E8), Vector256.Create(Magic));
         Vector256<float> fm = t - Vector256.Create(Magic);
         Vector256<float> tj = Lookup(t.AsInt32());
-        Vector256<float> pa = Vector256.FusedMultiplyAdd(ExpMinusOne(Reduce(xa, fm)), tj, tj);
-        return Vector256.ConditionalSelect(Vector256.Equals(x, x), Avx512F.VL.Scale(pa, Vector256.Floor(fm * Vector256.Create(0.125f))), x);
+        return Avx512F.VL.Scale(Vector256.FusedMultiplyAdd(ExpMinusOne(Reduce(x, fm)), tj, tj), Vector256.Floor(fm * Vector256.Create(0.125f)));
     }
 
     /// <summary>exp without AVX-512: 2^n built from its exponent bits, applied in two steps.</summary>
@@ -150,14 +152,12 @@ internal static class FastExp
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> NormalExp(Vector256<float> x)
     {
-        Vector256<float> t = Vector256.FusedMultiplyAdd(x, Vector256.Create(Log2E8), Vector256.Create(Magic));
         if (Avx512F.VL.IsSupported)
         {
-            // As ScaledExp without its clamp and NaN select.
-            Vector256<float> fm = t - Vector256.Create(Magic);
-            Vector256<float> tj = Lookup(t.AsInt32());
-            return Avx512F.VL.Scale(Vector256.FusedMultiplyAdd(ExpMinusOne(Reduce(x, fm)), tj, tj), Vector256.Floor(fm * Vector256.Create(0.125f)));
+            return ScaledCore(x); // ScaledExp without its clamp and NaN select
         }
+
+        Vector256<float> t = Vector256.FusedMultiplyAdd(x, Vector256.Create(Log2E8), Vector256.Create(Magic));
 
         Vector256<float> p = ExpMinusOne(Reduce(x, t - Vector256.Create(Magic)));
         Vector256<int> bits = t.AsInt32();

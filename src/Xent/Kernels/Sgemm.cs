@@ -260,39 +260,29 @@ public static partial class Sgemm
                     }
                 }
 
-                if (nr == 16 && Vector256.IsHardwareAccelerated)
+                // A whole vector tile is merged into C from the registers (the same operations as Merge; through the
+                // stack tile, with AVX-512, the merge took 30% of the time at 2048³, perf's samples, seventh session).
+                // A partial tile, or the scalar kernel, leaves its sums (times 1, exactly) in the stack tile, merged below.
+                bool whole = nrows == MR && ncols == nr, merged = false;
+                fixed (float* t = tile)
                 {
-                    if (nrows == MR && ncols == 16)
+                    if (nr == 16 && Vector256.IsHardwareAccelerated)
                     {
-                        // A whole AVX2 tile: merged into C from the registers (the same operations as Merge).
-                        MicroKernel<V256>(kc, ref aPanel, ref bPanel, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
-                        continue;
+                        merged = VectorTile<V256>(kc, ref aPanel, ref bPanel, cTile, t, job, whole, first);
                     }
-
-                    // A partial tile: the sums (times 1, exactly) into the stack tile, merged below.
-                    fixed (float* t = tile)
+                    else if (nr == 32 && Vector512.IsHardwareAccelerated)
                     {
-                        MicroKernel<V256>(kc, ref aPanel, ref bPanel, t, nr, 1f, 0f, overwrite: true);
+                        merged = VectorTile<V512>(kc, ref aPanel, ref bPanel, cTile, t, job, whole, first);
+                    }
+                    else
+                    {
+                        MicroKernel(kc, ref aPanel, ref bPanel, tile, nr);
                     }
                 }
-                else if (nr == 32 && Vector512.IsHardwareAccelerated)
-                {
-                    if (nrows == MR && ncols == 32)
-                    {
-                        // A whole AVX-512 tile, merged from the registers: through the stack tile, the merge took 30% of
-                        // the time at 2048³ (perf's samples, seventh session).
-                        MicroKernel<V512>(kc, ref aPanel, ref bPanel, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
-                        continue;
-                    }
 
-                    fixed (float* t = tile)
-                    {
-                        MicroKernel<V512>(kc, ref aPanel, ref bPanel, t, nr, 1f, 0f, overwrite: true);
-                    }
-                }
-                else
+                if (merged)
                 {
-                    MicroKernel(kc, ref aPanel, ref bPanel, tile, nr);
+                    continue;
                 }
 
                 for (int r = 0; r < nrows; r++)
@@ -303,6 +293,24 @@ public static partial class Sgemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// One tile with <see cref="MicroKernel{TV}"/>: a whole one merged into C (returns true), a partial one summed into
+    /// the stack tile <paramref name="tile"/> for the caller's merge (returns false).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool VectorTile<TV>(int kc, ref float a, ref float b, float* cTile, float* tile, in Job job, bool whole, bool first)
+        where TV : struct, IFloatVector<TV>
+    {
+        if (whole)
+        {
+            MicroKernel<TV>(kc, ref a, ref b, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
+            return true;
+        }
+
+        MicroKernel<TV>(kc, ref a, ref b, tile, 2 * TV.Count, 1f, 0f, overwrite: true);
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
