@@ -305,28 +305,27 @@ public static partial class Sgemm
     {
         if (whole)
         {
-            if (typeof(TV) == typeof(V256))
-            {
-                MicroKernel256(kc, ref a, ref b, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
-            }
-            else
-            {
-                MicroKernel<TV>(kc, ref a, ref b, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
-            }
-
+            TileKernel<TV>(kc, ref a, ref b, cTile, job.Ldc, job.Alpha, first ? job.Beta : 1f, first && job.Beta == 0);
             return true;
         }
 
+        TileKernel<TV>(kc, ref a, ref b, tile, 2 * TV.Count, 1f, 0f, overwrite: true);
+        return false;
+    }
+
+    /// <summary><see cref="MicroKernel256"/> for <see cref="V256"/>, <see cref="MicroKernel{TV}"/> otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void TileKernel<TV>(int kc, ref float a, ref float b, float* c, long ldc, float alpha, float beta, bool overwrite)
+        where TV : struct, IFloatVector<TV>
+    {
         if (typeof(TV) == typeof(V256))
         {
-            MicroKernel256(kc, ref a, ref b, tile, 2 * TV.Count, 1f, 0f, overwrite: true);
+            MicroKernel256(kc, ref a, ref b, c, ldc, alpha, beta, overwrite);
         }
         else
         {
-            MicroKernel<TV>(kc, ref a, ref b, tile, 2 * TV.Count, 1f, 0f, overwrite: true);
+            MicroKernel<TV>(kc, ref a, ref b, c, ldc, alpha, beta, overwrite);
         }
-
-        return false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
